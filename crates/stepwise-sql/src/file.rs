@@ -1,0 +1,432 @@
+//! A migration file: its sections (up, down), directives and statements with
+//! their byte spans, so that every later message can point into the file.
+
+use crate::directive::{parse_directive, Directive, Phase};
+use crate::error::{InputError, SqlError, SqlErrorKind};
+use crate::lexer::{tokenize, Token, TokenKind};
+use crate::statement::{classify, StatementInfo};
+use crate::{Dialect, Flavor, LineIndex};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Which sections a file can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRole {
+    /// One file with `up` and `down` markers; a file without markers is all `up`.
+    Combined,
+    /// A `.up.sql` file (or any file that is only an up migration).
+    UpOnly,
+    /// A `.down.sql` file.
+    DownOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The path as the user should see it.
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    pub rules: Vec<String>,
+    pub reason: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The statement text, exactly as in the file, without the delimiter.
+    pub sql: String,
+    /// Byte span of `sql` in its file.
+    pub span: Range<usize>,
+    pub line: usize,
+    pub col: usize,
+    pub ignores: Vec<Ignore>,
+    pub info: StatementInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub file: Arc<SourceFile>,
+    pub statements: Vec<Statement>,
+    pub no_transaction: bool,
+    /// The section's text (for checksums), between its marker and the next one.
+    pub body: Range<usize>,
+}
+
+impl Section {
+    pub fn body_text(&self) -> &str {
+        &self.file.text[self.body.clone()]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub up: Option<Section>,
+    pub down: Option<Section>,
+    pub phase: Option<Phase>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Which {
+    Preamble,
+    Up,
+    Down,
+}
+
+/// Parse a migration file. Errors name the file, line and column.
+pub fn parse_file(file: Arc<SourceFile>, role: FileRole, dialect: Dialect, flavor: Flavor) -> Result<ParsedFile, InputError> {
+    let text = file.text.as_str();
+    let located = |e: SqlError| InputError::new(&file.name, text, e.offset, e.kind.to_string());
+    let tokens = tokenize(text, dialect).map_err(located)?;
+    Builder::new(file.clone(), role, dialect, flavor).run(&tokens).map_err(located)
+}
+
+struct PendingSection {
+    statements: Vec<Statement>,
+    no_transaction: bool,
+    body_start: usize,
+    marker_at: usize,
+}
+
+struct Builder {
+    file: Arc<SourceFile>,
+    role: FileRole,
+    dialect: Dialect,
+    flavor: Flavor,
+    which: Which,
+    sections: [Option<PendingSection>; 3],
+    file_no_transaction: bool,
+    phase: Option<Phase>,
+    pending_ignores: Vec<(Ignore, usize)>,
+    /// Token index where the open statement starts.
+    open: Option<usize>,
+    verbatim: bool,
+    paren_depth: i32,
+    atomic_depth: i32,
+}
+
+impl Builder {
+    fn new(file: Arc<SourceFile>, role: FileRole, dialect: Dialect, flavor: Flavor) -> Self {
+        let which = match role {
+            FileRole::Combined => Which::Preamble,
+            FileRole::UpOnly => Which::Up,
+            FileRole::DownOnly => Which::Down,
+        };
+        let mut sections = [None, None, None];
+        sections[which as usize] = Some(PendingSection { statements: vec![], no_transaction: false, body_start: 0, marker_at: 0 });
+        Builder {
+            file,
+            role,
+            dialect,
+            flavor,
+            which,
+            sections,
+            file_no_transaction: false,
+            phase: None,
+            pending_ignores: vec![],
+            open: None,
+            verbatim: false,
+            paren_depth: 0,
+            atomic_depth: 0,
+        }
+    }
+
+    fn text(&self) -> &str {
+        &self.file.text
+    }
+
+    fn err(offset: usize, msg: impl Into<String>) -> SqlError {
+        SqlError::at(offset, SqlErrorKind::Directive(msg.into()))
+    }
+
+    fn run(mut self, tokens: &[Token]) -> Result<ParsedFile, SqlError> {
+        for (i, tok) in tokens.iter().enumerate() {
+            match &tok.kind {
+                TokenKind::LineComment => self.comment(tokens, i)?,
+                TokenKind::BlockComment => {}
+                TokenKind::Delimiter if !self.verbatim && self.paren_depth <= 0 && self.atomic_depth <= 0 => {
+                    self.flush(tokens, i)?;
+                }
+                TokenKind::DelimiterCommand(_) => self.flush(tokens, i)?,
+                _ => {
+                    if self.open.is_none() {
+                        self.open = Some(i);
+                        self.paren_depth = 0;
+                        self.atomic_depth = 0;
+                    }
+                    self.track_nesting(tokens, i);
+                }
+            }
+        }
+        if self.verbatim {
+            let at = tokens.last().map(|t| t.span.start).unwrap_or(0);
+            return Err(Self::err(at, "`StatementBegin` without a matching `StatementEnd`"));
+        }
+        self.flush(tokens, tokens.len())?;
+        if let Some((_, at)) = self.pending_ignores.first() {
+            return Err(Self::err(*at, "`stepwise:ignore` must be on the line before a statement, but no statement follows"));
+        }
+        self.finish()
+    }
+
+    fn track_nesting(&mut self, tokens: &[Token], i: usize) {
+        let tok = &tokens[i];
+        match tok.kind {
+            TokenKind::LParen => self.paren_depth += 1,
+            TokenKind::RParen => self.paren_depth -= 1,
+            TokenKind::Word if self.dialect == Dialect::Postgres => {
+                // SQL-standard function bodies: CREATE FUNCTION ... BEGIN ATOMIC ...; ... END
+                let word = self.text()[tok.span.clone()].to_ascii_uppercase();
+                if self.atomic_depth > 0 {
+                    if word == "CASE" {
+                        self.atomic_depth += 1;
+                    } else if word == "END" {
+                        self.atomic_depth -= 1;
+                    }
+                } else if word == "BEGIN" {
+                    let next = tokens[i + 1..].iter().find(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment));
+                    if next.is_some_and(|t| t.kind == TokenKind::Word && self.text()[t.span.clone()].eq_ignore_ascii_case("ATOMIC")) {
+                        self.atomic_depth = 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn comment(&mut self, tokens: &[Token], i: usize) -> Result<(), SqlError> {
+        let span = tokens[i].span.clone();
+        let raw = &self.text()[span.clone()];
+        // Only `--` comments carry directives (MySQL `#` comments never do).
+        let Some(body) = raw.strip_prefix("--") else { return Ok(()) };
+        let directive = match parse_directive(body, self.flavor) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(()),
+            Err((at, msg)) => return Err(Self::err(span.start + 2 + at, msg)),
+        };
+        let at = span.start;
+        if self.verbatim && directive != Directive::StatementEnd {
+            return Err(Self::err(at, "directive inside a `StatementBegin`/`StatementEnd` block"));
+        }
+        match directive {
+            Directive::Up { no_transaction } | Directive::Down { no_transaction } => {
+                let which = if matches!(directive, Directive::Up { .. }) { Which::Up } else { Which::Down };
+                if self.role != FileRole::Combined {
+                    return Err(Self::err(at, "section markers belong in a single-file migration, not in a `.up.sql` or `.down.sql` file"));
+                }
+                self.flush(tokens, i)?;
+                if let Some((_, at)) = self.pending_ignores.first() {
+                    return Err(Self::err(*at, "`stepwise:ignore` must be on the line before a statement, but a section marker follows"));
+                }
+                if self.sections[which as usize].is_some() {
+                    let name = if which == Which::Up { "up" } else { "down" };
+                    return Err(Self::err(at, format!("a second `{name}` section; a migration has one up and at most one down section")));
+                }
+                self.which = which;
+                self.sections[which as usize] =
+                    Some(PendingSection { statements: vec![], no_transaction, body_start: span.end, marker_at: at });
+            }
+            Directive::NoTransaction => {
+                self.ensure_between_statements(at, "no-transaction")?;
+                let section = self.sections[self.which as usize].as_mut();
+                match section {
+                    Some(s) if self.which != Which::Preamble => {
+                        if !s.statements.is_empty() {
+                            return Err(Self::err(at, "`no-transaction` must come before the first statement of its section"));
+                        }
+                        s.no_transaction = true;
+                    }
+                    Some(s) if !s.statements.is_empty() => {
+                        return Err(Self::err(at, "`no-transaction` must come before the first statement of the file"));
+                    }
+                    _ => self.file_no_transaction = true,
+                }
+            }
+            Directive::Phase(p) => {
+                self.ensure_between_statements(at, "phase")?;
+                self.phase = Some(p);
+            }
+            Directive::Ignore { rules, reason } => {
+                self.ensure_between_statements(at, "ignore")?;
+                let (line, _) = LineIndex::new(self.text()).line_col(self.text(), at);
+                self.pending_ignores.push((Ignore { rules, reason, line }, at));
+            }
+            Directive::StatementBegin => {
+                self.flush(tokens, i)?;
+                self.verbatim = true;
+            }
+            Directive::StatementEnd => {
+                if !self.verbatim {
+                    return Err(Self::err(at, "`StatementEnd` without a `StatementBegin`"));
+                }
+                self.verbatim = false;
+                self.flush(tokens, i)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn ensure_between_statements(&self, at: usize, name: &str) -> Result<(), SqlError> {
+        if self.open.is_some() {
+            return Err(Self::err(at, format!("`stepwise:{name}` inside a statement; put it on its own line before the statement")));
+        }
+        Ok(())
+    }
+
+    /// Close the open statement (if any) before token `end`.
+    fn flush(&mut self, tokens: &[Token], end: usize) -> Result<(), SqlError> {
+        let Some(start) = self.open.take() else { return Ok(()) };
+        let stmt_tokens = &tokens[start..end];
+        let last = stmt_tokens.iter().rev().find(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment));
+        let Some(last) = last else { return Ok(()) };
+        let span = tokens[start].span.start..last.span.end;
+        let file = self.file.clone();
+        let text = file.text.as_str();
+        let (line, col) = LineIndex::new(text).line_col(text, span.start);
+        let info = classify(text, stmt_tokens, self.dialect);
+        let ignores = std::mem::take(&mut self.pending_ignores).into_iter().map(|(i, _)| i).collect();
+        let stmt = Statement { sql: text[span.clone()].to_string(), span, line, col, ignores, info };
+        match self.sections[self.which as usize].as_mut() {
+            Some(s) => s.statements.push(stmt),
+            None => {
+                // The preamble always exists in a combined file; unreachable otherwise.
+                return Err(Self::err(stmt.span.start, "statement outside any section"));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<ParsedFile, SqlError> {
+        let len = self.text().len();
+        let has_markers = self.sections[Which::Up as usize].is_some() || self.sections[Which::Down as usize].is_some();
+        let preamble = self.sections[Which::Preamble as usize].take();
+        if self.role == FileRole::Combined && !has_markers {
+            // No markers: the whole file is the up migration.
+            self.sections[Which::Up as usize] = preamble.map(|mut p| {
+                p.body_start = 0;
+                p
+            });
+        } else if let Some(first) = preamble.as_ref().and_then(|p| p.statements.first()) {
+            let msg = if self.sections[Which::Up as usize].is_none() {
+                "statement before any section marker, and the file has no `-- stepwise:up` section"
+            } else {
+                "statement before the first section marker; put it under `-- stepwise:up` or `-- stepwise:down`"
+            };
+            return Err(Self::err(first.span.start, msg));
+        }
+        if self.role == FileRole::Combined && has_markers && self.sections[Which::Up as usize].is_none() {
+            let at = self.sections[Which::Down as usize].as_ref().map(|s| s.marker_at).unwrap_or(0);
+            return Err(Self::err(at, "no up section: the file has a down section but no `-- stepwise:up` marker"));
+        }
+        // Each section's body ends where the next marker begins.
+        let up_start = self.sections[Which::Up as usize].as_ref().map(|s| s.marker_at);
+        let down_start = self.sections[Which::Down as usize].as_ref().map(|s| s.marker_at);
+        let end_of = |start: usize, other: Option<usize>| other.filter(|&o| o > start).unwrap_or(len);
+        let file_no_tx = self.file_no_transaction;
+        let file = self.file.clone();
+        let make = |p: Option<PendingSection>, other: Option<usize>| {
+            p.map(|p| Section {
+                file: file.clone(),
+                no_transaction: p.no_transaction || file_no_tx,
+                body: p.body_start..end_of(p.body_start, other),
+                statements: p.statements,
+            })
+        };
+        let up = make(self.sections[Which::Up as usize].take(), down_start);
+        let down = make(self.sections[Which::Down as usize].take(), up_start);
+        Ok(ParsedFile { up, down, phase: self.phase })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ParsedFile, InputError> {
+        parse_as(text, FileRole::Combined, Flavor::Native)
+    }
+
+    fn parse_as(text: &str, role: FileRole, flavor: Flavor) -> Result<ParsedFile, InputError> {
+        let file = Arc::new(SourceFile { name: "m.sql".into(), text: text.into() });
+        parse_file(file, role, Dialect::Postgres, flavor)
+    }
+
+    fn sqls(s: &Option<Section>) -> Vec<String> {
+        s.as_ref().unwrap().statements.iter().map(|s| s.sql.clone()).collect()
+    }
+
+    #[test]
+    fn up_and_down_sections_with_spans() {
+        let text = "-- stepwise:up\nCREATE TABLE a (id int);\nCREATE TABLE b (id int)\n-- stepwise:down\nDROP TABLE b; DROP TABLE a;\n";
+        let f = parse(text).unwrap();
+        assert_eq!(sqls(&f.up), vec!["CREATE TABLE a (id int)", "CREATE TABLE b (id int)"]);
+        assert_eq!(sqls(&f.down), vec!["DROP TABLE b", "DROP TABLE a"]);
+        let b = &f.up.as_ref().unwrap().statements[1];
+        assert_eq!((b.line, b.col), (3, 1));
+        assert_eq!(&text[b.span.clone()], "CREATE TABLE b (id int)");
+        let down_a = &f.down.as_ref().unwrap().statements[1];
+        assert_eq!((down_a.line, down_a.col), (5, 15));
+        assert_eq!(f.up.as_ref().unwrap().body_text(), "\nCREATE TABLE a (id int);\nCREATE TABLE b (id int)\n");
+    }
+
+    #[test]
+    fn a_file_without_markers_is_all_up() {
+        let f = parse("-- a comment\nSELECT 1;\nSELECT 2").unwrap();
+        assert_eq!(sqls(&f.up), vec!["SELECT 1", "SELECT 2"]);
+        assert!(f.down.is_none());
+    }
+
+    #[test]
+    fn no_transaction_at_file_or_section_level() {
+        let f = parse("-- stepwise:no-transaction\n-- stepwise:up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- stepwise:down\nDROP INDEX CONCURRENTLY i;").unwrap();
+        assert!(f.up.as_ref().unwrap().no_transaction && f.down.as_ref().unwrap().no_transaction);
+        let f = parse("-- stepwise:up\n-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- stepwise:down\nDROP INDEX i;").unwrap();
+        assert!(f.up.as_ref().unwrap().no_transaction && !f.down.as_ref().unwrap().no_transaction);
+    }
+
+    #[test]
+    fn directives_attach_to_the_next_statement() {
+        let f = parse("-- stepwise:phase post-deploy\n-- stepwise:up\n-- stepwise:ignore ban-drop-column old code is gone\nALTER TABLE t DROP COLUMN c;").unwrap();
+        assert_eq!(f.phase, Some(Phase::PostDeploy));
+        let s = &f.up.as_ref().unwrap().statements[0];
+        assert_eq!(s.ignores, vec![Ignore { rules: vec!["ban-drop-column".into()], reason: "old code is gone".into(), line: 3 }]);
+    }
+
+    #[test]
+    fn bad_input_is_located() {
+        let e = parse("-- stepwise:up\nSELECT 1;\n-- stepwise:phase soon\n").unwrap_err();
+        assert_eq!((e.line, e.col), (3, 19));
+        let e = parse("-- stepwise:down\nDROP TABLE t;").unwrap_err();
+        assert!(e.message.contains("no up section"), "{}", e.message);
+        assert_eq!((e.line, e.col), (1, 1));
+        let e = parse("SELECT 1;\n-- stepwise:up\nSELECT 2;").unwrap_err();
+        assert_eq!((e.line, e.col), (1, 1));
+        let e = parse("-- stepwise:up\nSELECT 1;\n-- stepwise:up\n").unwrap_err();
+        assert!(e.message.contains("second `up`"));
+        let e = parse("-- stepwise:up\nSELECT 1;\n-- stepwise:ignore a-rule why\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        let e = parse("-- stepwise:up\nSELECT $$ never closed;\n").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 8));
+    }
+
+    #[test]
+    fn begin_atomic_bodies_stay_whole() {
+        let text = "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 ELSE 0 END; SELECT 2; END;\nSELECT 3;";
+        let f = parse(text).unwrap();
+        assert_eq!(f.up.unwrap().statements.len(), 2);
+    }
+
+    #[test]
+    fn goose_and_dbmate_markers() {
+        let goose = "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS trigger AS 'begin; end' LANGUAGE plpgsql;\nSELECT 1;\n-- +goose StatementEnd\n-- +goose Down\nDROP FUNCTION f;";
+        let f = parse_as(goose, FileRole::Combined, Flavor::Goose).unwrap();
+        assert_eq!(f.up.as_ref().unwrap().statements.len(), 1);
+        assert_eq!(sqls(&f.down), vec!["DROP FUNCTION f"]);
+        let dbmate = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:down\nDROP INDEX i;";
+        let f = parse_as(dbmate, FileRole::Combined, Flavor::Dbmate).unwrap();
+        assert!(f.up.as_ref().unwrap().no_transaction);
+        assert!(!f.down.as_ref().unwrap().no_transaction);
+    }
+}
