@@ -1,1 +1,14 @@
+//! stepwise-db: connections, server versions and catalog introspection, one
+//! module per engine. No migration logic lives here.
 
+pub mod blocker;
+pub mod error;
+pub mod mysql;
+pub mod pg;
+pub mod url;
+
+pub use blocker::Blocker;
+pub use error::{DbError, ServerError};
+pub use url::{redact, DbUrl, Engine};
+pub mod schema_dump;
+pub mod scratch;

@@ -324,12 +324,15 @@ impl Builder {
         let up_start = self.sections[Which::Up as usize].as_ref().map(|s| s.marker_at);
         let down_start = self.sections[Which::Down as usize].as_ref().map(|s| s.marker_at);
         let end_of = |start: usize, other: Option<usize>| other.filter(|&o| o > start).unwrap_or(len);
+        // Tools without a no-transaction marker (Flyway, golang-migrate) run a
+        // file with a CONCURRENTLY statement outside a transaction by themselves.
+        let plain_auto = |p: &PendingSection| self.flavor == Flavor::Plain && p.statements.iter().any(|s| s.info.requires_no_transaction.is_some());
         let file_no_tx = self.file_no_transaction;
         let file = self.file.clone();
-        let make = |p: Option<PendingSection>, other: Option<usize>| {
+        let make = move |p: Option<PendingSection>, other: Option<usize>| {
             p.map(|p| Section {
                 file: file.clone(),
-                no_transaction: p.no_transaction || file_no_tx,
+                no_transaction: p.no_transaction || file_no_tx || plain_auto(&p),
                 body: p.body_start..end_of(p.body_start, other),
                 statements: p.statements,
             })

@@ -1,0 +1,143 @@
+//! The command line, as clap reads it. Flags win over environment variables
+//! (named beside each flag), which win over `stepwise.toml`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "stepwise", version, about = "Safe schema changes for PostgreSQL and MySQL/MariaDB", max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Database URL (postgres://... or mysql://...). Env: DATABASE_URL.
+    #[arg(long = "database-url", short = 'd', env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Configuration file [default: ./stepwise.toml if present]. Env: STEPWISE_CONFIG.
+    #[arg(long, env = "STEPWISE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Migrations directory [default: migrations]. Env: STEPWISE_MIGRATIONS_DIR.
+    #[arg(long = "dir", env = "STEPWISE_MIGRATIONS_DIR", global = true)]
+    pub migrations_dir: Option<PathBuf>,
+    /// Directory layout: auto, native, sqlx, dbmate, goose, golang-migrate, flyway. Env: STEPWISE_LAYOUT.
+    #[arg(long, env = "STEPWISE_LAYOUT", global = true)]
+    pub layout: Option<String>,
+    /// PostgreSQL schema for stepwise's state (MySQL: table prefix) [default: stepwise]. Env: STEPWISE_SCHEMA.
+    #[arg(long, env = "STEPWISE_SCHEMA", global = true)]
+    pub schema: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+    /// Log more (settings in effect; passwords are never shown).
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// Lock wait per statement before giving up and retrying [default: 1s]. Env: STEPWISE_LOCK_TIMEOUT.
+    #[arg(long, env = "STEPWISE_LOCK_TIMEOUT", global = true)]
+    pub lock_timeout: Option<String>,
+    /// Retries after a lock timeout [default: 10]. Env: STEPWISE_LOCK_RETRIES.
+    #[arg(long, env = "STEPWISE_LOCK_RETRIES", global = true)]
+    pub lock_retries: Option<u32>,
+    /// Statement timeout, 0 for none [default: 0]. Env: STEPWISE_STATEMENT_TIMEOUT.
+    #[arg(long, env = "STEPWISE_STATEMENT_TIMEOUT", global = true)]
+    pub statement_timeout: Option<String>,
+    /// How long a CONCURRENTLY statement may wait for older transactions [default: 1h]. Env: STEPWISE_CONCURRENT_TIMEOUT.
+    #[arg(long, env = "STEPWISE_CONCURRENT_TIMEOUT", global = true)]
+    pub concurrent_timeout: Option<String>,
+    /// How long to wait for another runner's migration lock [default: 1m]. Env: STEPWISE_LOCK_WAIT.
+    #[arg(long, env = "STEPWISE_LOCK_WAIT", global = true)]
+    pub lock_wait: Option<String>,
+    /// Run migrations as this role (SET ROLE), so objects get its ownership. Env: STEPWISE_ROLE.
+    #[arg(long, env = "STEPWISE_ROLE", global = true)]
+    pub role: Option<String>,
+    /// Also keep Rails' schema_migrations table in step. Env: STEPWISE_RAILS_COMPAT.
+    #[arg(long = "rails", env = "STEPWISE_RAILS_COMPAT", global = true)]
+    pub rails: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseArg {
+    Pre,
+    Post,
+    All,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create stepwise.toml and the migrations directory (and the state tables, with a database).
+    Init,
+    /// Create a new migration file.
+    New {
+        /// What the migration does, e.g. add_status_to_orders.
+        name: String,
+    },
+    /// Apply pending migrations.
+    Migrate(MigrateArgs),
+    /// Show applied, pending, failed and drifted migrations.
+    Status {
+        /// Run against a throwaway local PostgreSQL.
+        #[arg(long)]
+        scratch: bool,
+    },
+    /// Roll back applied migrations (newest first).
+    Rollback {
+        /// How many migrations to roll back [default: 1].
+        #[arg(long, conflicts_with = "to")]
+        step: Option<usize>,
+        /// Roll back everything applied after this version.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Show the pending migrations, their statements, and how each runs.
+    Plan {
+        #[arg(long, value_enum, default_value_t = PhaseArg::Pre)]
+        phase: PhaseArg,
+    },
+    /// Record a migration as applied without running it.
+    Mark { version: String },
+    /// Import the history of another migration tool (sqlx, dbmate, rails, golang-migrate, goose, flyway).
+    Adopt {
+        /// Which tool's table to read [default: detect].
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
+    Scratch,
+    /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
+    Verify {
+        /// Migrations directory [default: the configured one].
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Apply up to and including this version.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Which phase to run: pre (before the deploy), post (after it), or all.
+    #[arg(long, value_enum, default_value_t = PhaseArg::Pre)]
+    pub phase: PhaseArg,
+    /// Show what would run, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run even if applied migrations' files changed.
+    #[arg(long)]
+    pub allow_drift: bool,
+    /// Apply pending migrations older than the newest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Run against a throwaway local PostgreSQL.
+    #[arg(long)]
+    pub scratch: bool,
+}

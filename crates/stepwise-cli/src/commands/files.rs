@@ -1,0 +1,139 @@
+//! `init` and `new`: files on disk.
+
+use crate::config::{Config, DEFAULT_CONFIG};
+use crate::render::Out;
+use std::path::Path;
+use stepwise_migrate::engine::Engine;
+
+const CONFIG_TEMPLATE: &str = r#"# stepwise configuration. Flags and environment variables (DATABASE_URL,
+# STEPWISE_*) override what is written here.
+
+# database_url = "postgres://app@localhost:5432/app"
+migrations_dir = "migrations"
+# auto, native, sqlx, dbmate, goose, golang-migrate or flyway
+layout = "auto"
+# PostgreSQL schema for stepwise's state (MySQL: table name prefix)
+schema = "stepwise"
+# Every statement waits at most this long for a lock, then retries.
+lock_timeout = "1s"
+lock_retries = 10
+# 0 means no statement timeout
+statement_timeout = "0"
+# CREATE INDEX CONCURRENTLY waits for older transactions; this long at most.
+concurrent_timeout = "1h"
+# How long to wait for another runner's migration lock.
+lock_wait = "1m"
+# role = "app"
+rails_compat = false
+"#;
+
+pub async fn init(cfg: &Config, out: &Out) -> i32 {
+    if Path::new(DEFAULT_CONFIG).exists() {
+        out.line(&format!("{DEFAULT_CONFIG} already exists; left as it is"));
+    } else if let Err(e) = std::fs::write(DEFAULT_CONFIG, CONFIG_TEMPLATE) {
+        out.error(&format!("cannot write {DEFAULT_CONFIG}: {e}"));
+        return 1;
+    } else {
+        out.line(&format!("created {DEFAULT_CONFIG}"));
+    }
+    if cfg.migrations_dir.is_dir() {
+        out.line(&format!("{} already exists", cfg.migrations_dir.display()));
+    } else if let Err(e) = std::fs::create_dir_all(&cfg.migrations_dir) {
+        out.error(&format!("cannot create {}: {e}", cfg.migrations_dir.display()));
+        return 1;
+    } else {
+        out.line(&format!("created {}/", cfg.migrations_dir.display()));
+    }
+    if cfg.database_url.is_some() {
+        let target = match super::target(cfg, out, false).await {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let mut engine = match super::connect(cfg, out, &target.url).await {
+            Ok(e) => e,
+            Err(code) => return code,
+        };
+        let locked = stepwise_migrate::execute::acquire_lock(&mut engine, cfg.run.lock_wait, &mut |e| out.event(&e)).await;
+        if let Err(e) = locked {
+            return out.run_error(&e);
+        }
+        let made = engine.ensure_store().await;
+        let _ = engine.unlock().await;
+        if let Err(e) = made {
+            return out.run_error(&e.into());
+        }
+        out.line(&format!("state tables ready in {} ({})", engine.store_name(), engine.server()));
+    }
+    0
+}
+
+/// `YYYYMMDDHHMMSS` in UTC, computed from the system clock.
+fn utc_timestamp() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    s.trim_matches('_').to_string()
+}
+
+pub fn new(cfg: &Config, out: &Out, name: &str) -> i32 {
+    let slug = slug(name);
+    if slug.is_empty() {
+        out.error(&format!("`{name}` is not a usable migration name: use letters, digits and underscores, like add_status_to_orders"));
+        return 2;
+    }
+    if let Err(e) = std::fs::create_dir_all(&cfg.migrations_dir) {
+        out.error(&format!("cannot create {}: {e}", cfg.migrations_dir.display()));
+        return 1;
+    }
+    let path = cfg.migrations_dir.join(format!("{}_{slug}.sql", utc_timestamp()));
+    if path.exists() {
+        out.error(&format!("{} already exists", path.display()));
+        return 1;
+    }
+    let body = "-- stepwise:up\n\n\n-- stepwise:down\n\n";
+    if let Err(e) = std::fs::write(&path, body) {
+        out.error(&format!("cannot write {}: {e}", path.display()));
+        return 1;
+    }
+    if out.format == crate::cli::Format::Json {
+        out.json(&serde_json::json!({"created": path.display().to_string()}));
+    } else {
+        out.line(&format!("created {}", path.display()));
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_timestamps() {
+        assert_eq!(slug("Add status to Orders!"), "add_status_to_orders");
+        assert_eq!(slug("  "), "");
+        let ts = utc_timestamp();
+        assert_eq!(ts.len(), 14);
+        assert!(ts.starts_with("20"));
+    }
+}

@@ -1,0 +1,180 @@
+//! `migrate`, `rollback` and `plan`.
+
+use super::{connect, dialect_of, load_set, phase_filter, target};
+use crate::cli::{Format, MigrateArgs, PhaseArg};
+use crate::config::Config;
+use crate::render::{plural, Out};
+use serde::Serialize;
+use stepwise_migrate::engine::Engine;
+use stepwise_migrate::history::HistoryRow;
+use stepwise_migrate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection};
+use stepwise_migrate::rollback::RollbackTarget;
+use stepwise_migrate::source::MigrationSet;
+use stepwise_migrate::{Migration, RunError};
+use stepwise_sql::Dialect;
+
+pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
+    let sel = Selection {
+        phase: phase_filter(args.phase),
+        to: args.to.clone(),
+        allow_drift: args.allow_drift,
+        allow_out_of_order: args.allow_out_of_order,
+    };
+    if args.dry_run {
+        return show_plan(cfg, out, &sel, true).await;
+    }
+    let t = match target(cfg, out, args.scratch).await {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let code = async {
+        let set = load_set(cfg, out, dialect_of(&t.url))?;
+        let mut engine = connect(cfg, out, &t.url).await?;
+        let applied = stepwise_migrate::apply::migrate(&mut engine, &set, &sel, &cfg.run, &mut |e| out.event(&e))
+            .await
+            .map_err(|e| out.run_error(&e))?;
+        if out.format == Format::Json {
+            out.json(&serde_json::json!({"event": "result", "applied": applied}));
+        } else if applied.is_empty() {
+            out.line("Nothing to apply: the database is up to date.");
+        } else {
+            let total: u64 = applied.iter().map(|a| a.duration_ms).sum();
+            out.line(&format!("Applied {} migration{} in {total} ms.", applied.len(), plural(applied.len())));
+        }
+        Ok::<i32, i32>(0)
+    }
+    .await
+    .unwrap_or_else(|c| c);
+    t.close().await;
+    code
+}
+
+pub async fn rollback(cfg: &Config, out: &Out, step: Option<usize>, to: Option<String>) -> i32 {
+    let goal = match to {
+        Some(v) => RollbackTarget::To(v),
+        None => RollbackTarget::Steps(step.unwrap_or(1)),
+    };
+    let t = match target(cfg, out, false).await {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let code = async {
+        let set = load_set(cfg, out, dialect_of(&t.url))?;
+        let mut engine = connect(cfg, out, &t.url).await?;
+        let done = stepwise_migrate::rollback::rollback(&mut engine, &set, &goal, &cfg.run, &mut |e| out.event(&e))
+            .await
+            .map_err(|e| out.run_error(&e))?;
+        if out.format == Format::Json {
+            out.json(&serde_json::json!({"event": "result", "rolled_back": done}));
+        } else if done.is_empty() {
+            out.line("Nothing to roll back.");
+        } else {
+            out.line(&format!("Rolled back {} migration{}.", done.len(), plural(done.len())));
+        }
+        Ok::<i32, i32>(0)
+    }
+    .await
+    .unwrap_or_else(|c| c);
+    t.close().await;
+    code
+}
+
+pub async fn plan(cfg: &Config, out: &Out, phase: PhaseArg) -> i32 {
+    let sel = Selection { phase: phase_filter(phase), to: None, allow_drift: true, allow_out_of_order: true };
+    show_plan(cfg, out, &sel, false).await
+}
+
+#[derive(Serialize)]
+struct PlannedStatement {
+    line: usize,
+    col: usize,
+    sql: String,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct Planned {
+    version: String,
+    name: String,
+    phase: String,
+    file: String,
+    transactional: bool,
+    statements: Vec<PlannedStatement>,
+}
+
+fn planned(m: &Migration, dialect: Dialect) -> Planned {
+    Planned {
+        version: m.version.text.clone(),
+        name: m.name.clone(),
+        phase: m.phase.as_str().into(),
+        file: m.files.first().cloned().unwrap_or_default(),
+        transactional: runs_in_transaction(&m.up, dialect),
+        statements: m
+            .up
+            .statements
+            .iter()
+            .map(|s| PlannedStatement { line: s.line, col: s.col, sql: s.sql.clone(), summary: s.info.summary.clone() })
+            .collect(),
+    }
+}
+
+/// The pending migrations and how each would run. Reads history when a
+/// database is configured; without one, everything is pending.
+async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i32 {
+    let (dialect, history): (Dialect, Vec<HistoryRow>) = match cfg.database_url.as_deref() {
+        None => {
+            if out.format == Format::Text {
+                out.progress("note: no database configured; every migration is shown as pending");
+            }
+            (Dialect::Postgres, vec![])
+        }
+        Some(_) => {
+            let t = match target(cfg, out, false).await {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
+            let mut engine = match connect(cfg, out, &t.url).await {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
+            match engine.history().await {
+                Ok(h) => (engine.dialect(), h),
+                Err(e) => return out.run_error(&RunError::Db(e)),
+            }
+        }
+    };
+    let set: MigrationSet = match load_set(cfg, out, dialect) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let entries = resolve(&set, &history);
+    let pending = match select_pending(&entries, sel) {
+        Ok(p) => p,
+        Err(msg) => return out.run_error(&RunError::Refused(msg)),
+    };
+    let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, dialect)).collect();
+    let plan: Vec<Planned> = pending.iter().map(|m| planned(m, dialect)).collect();
+    if out.format == Format::Json {
+        out.json(&serde_json::json!({"pending": plan, "dry_run": dry_run}));
+    } else if plan.is_empty() {
+        out.line("Nothing pending.");
+    } else {
+        for p in &plan {
+            let how = if p.transactional { "one transaction" } else { "no transaction: statement by statement, progress recorded" };
+            out.line(&format!("{} {} [{}] ({how})", p.version, p.name, p.phase));
+            out.line(&format!("  file: {}", p.file));
+            for s in &p.statements {
+                let first_line = s.sql.lines().next().unwrap_or("");
+                let more = if s.sql.lines().count() > 1 { " ..." } else { "" };
+                out.line(&format!("  {:>4}: {first_line}{more}", s.line));
+            }
+        }
+        if dry_run {
+            out.line(&format!("Dry run: {} migration{} would be applied; nothing was changed.", plan.len(), plural(plan.len())));
+        }
+    }
+    if !invalid.is_empty() {
+        return out.run_error(&RunError::Invalid(invalid));
+    }
+    0
+}

@@ -1,0 +1,122 @@
+//! One function per command. Each returns the process exit code.
+
+mod adopt;
+mod files;
+mod migrate;
+mod scratch;
+mod status;
+
+use crate::cli::{Cli, Command, PhaseArg};
+use crate::config::{self, Config, ConfigError};
+use crate::render::Out;
+use stepwise_db::scratch::{Scratch, ScratchOptions};
+use stepwise_db::DbUrl;
+use stepwise_migrate::engine::any::AnyEngine;
+use stepwise_migrate::resolve::PhaseFilter;
+use stepwise_migrate::source::{load_dir, MigrationSet};
+use stepwise_migrate::RunError;
+use stepwise_sql::Dialect;
+
+pub async fn run(cli: Cli, out: Out) -> i32 {
+    let cfg = match config::load(&cli.global) {
+        Ok(c) => c,
+        Err(ConfigError::Located(e)) => {
+            out.input_error(&e);
+            return 2;
+        }
+        Err(ConfigError::Invalid(msg)) => {
+            out.error(&msg);
+            return 2;
+        }
+    };
+    if cli.global.verbose {
+        out.progress(&format!(
+            "config: database {}, migrations {}, layout {}, schema {}, lock_timeout {:?}, retries {}, lock_wait {:?}, concurrent_timeout {:?}, role {}",
+            cfg.database_url.as_deref().map(stepwise_db::redact).unwrap_or_else(|| "(none)".into()),
+            cfg.migrations_dir.display(),
+            cfg.layout.map(|l| l.as_str()).unwrap_or("auto"),
+            cfg.schema,
+            cfg.run.lock_timeout,
+            cfg.run.retry.retries,
+            cfg.run.lock_wait,
+            cfg.run.concurrent_timeout,
+            cfg.run.role.as_deref().unwrap_or("(session user)"),
+        ));
+    }
+    match cli.command {
+        Command::Init => files::init(&cfg, &out).await,
+        Command::New { name } => files::new(&cfg, &out, &name),
+        Command::Migrate(args) => migrate::migrate(&cfg, &out, &args).await,
+        Command::Status { scratch } => status::status(&cfg, &out, scratch).await,
+        Command::Rollback { step, to } => migrate::rollback(&cfg, &out, step, to).await,
+        Command::Plan { phase } => migrate::plan(&cfg, &out, phase).await,
+        Command::Mark { version } => adopt::mark(&cfg, &out, &version).await,
+        Command::Adopt { from } => adopt::adopt(&cfg, &out, from.as_deref()).await,
+        Command::Scratch => scratch::scratch(&out).await,
+        Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
+    }
+}
+
+pub fn phase_filter(p: PhaseArg) -> PhaseFilter {
+    match p {
+        PhaseArg::Pre => PhaseFilter::Pre,
+        PhaseArg::Post => PhaseFilter::Post,
+        PhaseArg::All => PhaseFilter::All,
+    }
+}
+
+/// The database to work on: the configured URL, or a scratch server.
+pub struct Target {
+    pub url: DbUrl,
+    pub scratch: Option<Scratch>,
+}
+
+impl Target {
+    pub async fn close(self) {
+        if let Some(s) = self.scratch {
+            let _ = s.stop().await;
+        }
+    }
+}
+
+pub async fn target(cfg: &Config, out: &Out, scratch: bool) -> Result<Target, i32> {
+    if scratch {
+        out.progress("Starting a scratch PostgreSQL ...");
+        return match Scratch::start(ScratchOptions::default()).await {
+            Ok(s) => {
+                out.progress(&format!("Scratch PostgreSQL at {}", s.url()));
+                Ok(Target { url: s.url(), scratch: Some(s) })
+            }
+            Err(e) => {
+                out.error(&e.to_string());
+                Err(1)
+            }
+        };
+    }
+    let Some(raw) = cfg.database_url.as_deref() else {
+        out.error("no database: pass --database-url, set DATABASE_URL, put database_url in stepwise.toml, or use --scratch for a throwaway local PostgreSQL");
+        return Err(2);
+    };
+    match DbUrl::parse(raw) {
+        Ok(url) => Ok(Target { url, scratch: None }),
+        Err(e) => {
+            out.error(&e.to_string());
+            Err(2)
+        }
+    }
+}
+
+pub fn dialect_of(url: &DbUrl) -> Dialect {
+    match url.engine {
+        stepwise_db::Engine::Postgres => Dialect::Postgres,
+        stepwise_db::Engine::MySql => Dialect::MySql,
+    }
+}
+
+pub fn load_set(cfg: &Config, out: &Out, dialect: Dialect) -> Result<MigrationSet, i32> {
+    load_dir(&cfg.migrations_dir, cfg.layout, dialect).map_err(|e| out.run_error(&RunError::Load(e)))
+}
+
+pub async fn connect(cfg: &Config, out: &Out, url: &DbUrl) -> Result<AnyEngine, i32> {
+    AnyEngine::connect(url, &cfg.schema, cfg.run.rails).await.map_err(|e| out.run_error(&RunError::Db(e)))
+}

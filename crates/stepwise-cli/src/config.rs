@@ -1,0 +1,113 @@
+//! Settings from flags, then environment, then `stepwise.toml`, then defaults.
+//! clap already merged flags and environment; this adds the file.
+
+use crate::cli::Global;
+use crate::duration::parse_duration;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use stepwise_migrate::retry::RetryPolicy;
+use stepwise_migrate::{Layout, RunOptions};
+use stepwise_sql::{InputError, LineIndex};
+
+/// `stepwise.toml`. Unknown keys are errors: a typo must not silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub migrations_dir: Option<PathBuf>,
+    pub layout: Option<String>,
+    pub schema: Option<String>,
+    pub lock_timeout: Option<String>,
+    pub lock_retries: Option<u32>,
+    pub statement_timeout: Option<String>,
+    pub concurrent_timeout: Option<String>,
+    pub lock_wait: Option<String>,
+    pub role: Option<String>,
+    pub rails_compat: Option<bool>,
+    /// Reserved for `stepwise lint` settings.
+    #[allow(dead_code)]
+    pub lint: Option<toml::Table>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub migrations_dir: PathBuf,
+    pub layout: Option<Layout>,
+    pub schema: String,
+    pub run: RunOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Located(InputError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub const DEFAULT_CONFIG: &str = "stepwise.toml";
+
+pub fn load(global: &Global) -> Result<Config, ConfigError> {
+    let path = match &global.config {
+        Some(p) => Some(p.clone()),
+        None => Path::new(DEFAULT_CONFIG).exists().then(|| PathBuf::from(DEFAULT_CONFIG)),
+    };
+    let file = match &path {
+        Some(p) => read_file(p)?,
+        None => FileConfig::default(),
+    };
+    let duration = |name: &str, flag: &Option<String>, file: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+        match flag.as_ref().or(file.as_ref()) {
+            Some(v) => parse_duration(v).map_err(|e| ConfigError::Invalid(format!("{name}: {e}"))),
+            None => Ok(default),
+        }
+    };
+    let defaults = RunOptions::default();
+    let lock_timeout = duration("lock_timeout", &global.lock_timeout, &file.lock_timeout, defaults.lock_timeout)?;
+    if lock_timeout.is_zero() {
+        return Err(ConfigError::Invalid("lock_timeout: 0 would wait for locks forever; stepwise never does that".into()));
+    }
+    let statement_timeout = duration("statement_timeout", &global.statement_timeout, &file.statement_timeout, Duration::ZERO)?;
+    let layout_name = global.layout.clone().or(file.layout.clone()).unwrap_or_else(|| "auto".into());
+    let layout = if layout_name == "auto" {
+        None
+    } else {
+        Some(Layout::parse(&layout_name).ok_or_else(|| {
+            ConfigError::Invalid(format!("layout `{layout_name}`: expected auto, native, sqlx, dbmate, goose, golang-migrate or flyway"))
+        })?)
+    };
+    let schema = global.schema.clone().or(file.schema.clone()).unwrap_or_else(|| "stepwise".into());
+    if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(ConfigError::Invalid(format!("schema `{schema}`: use letters, digits and underscores")));
+    }
+    let run = RunOptions {
+        lock_timeout,
+        retry: RetryPolicy { retries: global.lock_retries.or(file.lock_retries).unwrap_or(defaults.retry.retries), ..RetryPolicy::default() },
+        statement_timeout: (!statement_timeout.is_zero()).then_some(statement_timeout),
+        concurrent_timeout: duration("concurrent_timeout", &global.concurrent_timeout, &file.concurrent_timeout, defaults.concurrent_timeout)?,
+        lock_wait: duration("lock_wait", &global.lock_wait, &file.lock_wait, defaults.lock_wait)?,
+        role: global.role.clone().or(file.role.clone()).filter(|r| !r.is_empty()),
+        rails: global.rails || file.rails_compat.unwrap_or(false),
+    };
+    Ok(Config {
+        database_url: global.database_url.clone().or(file.database_url.clone()).filter(|u| !u.is_empty()),
+        migrations_dir: global.migrations_dir.clone().or(file.migrations_dir.clone()).unwrap_or_else(|| PathBuf::from("migrations")),
+        layout,
+        schema,
+        run,
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid(format!("cannot read {name}: {e}")))?;
+    toml::from_str(&text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let (line, col) = LineIndex::new(&text).line_col(&text, offset);
+        let message = e.message().trim().to_string();
+        let line_text = LineIndex::new(&text).line_text(&text, line).to_string();
+        ConfigError::Located(InputError { file: name.clone(), line, col, message, line_text })
+    })
+}

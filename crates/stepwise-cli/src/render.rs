@@ -1,0 +1,181 @@
+//! The one place that turns results, events and errors into output. Text for
+//! people (progress on stderr, results on stdout), JSON lines for machines.
+
+use crate::cli::Format;
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use stepwise_migrate::error::StatementFailure;
+use stepwise_migrate::events::{Direction, Event};
+use stepwise_migrate::RunError;
+use stepwise_sql::InputError;
+
+#[derive(Clone, Copy)]
+pub struct Out {
+    pub format: Format,
+    pub color: bool,
+}
+
+impl Out {
+    pub fn new(format: Format) -> Out {
+        let color = format == Format::Text && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Out { format, color }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn json<T: Serialize>(&self, value: &T) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer(&mut stdout, value);
+        let _ = writeln!(stdout);
+    }
+
+    /// A line of the result, for people (stdout).
+    pub fn line(&self, s: &str) {
+        println!("{s}");
+    }
+
+    /// Progress for people (stderr), so stdout stays the result.
+    pub fn progress(&self, s: &str) {
+        eprintln!("{s}");
+    }
+
+    pub fn event(&self, e: &Event) {
+        if self.format == Format::Json {
+            self.json(e);
+            return;
+        }
+        match e {
+            Event::Connected { server, store } => self.progress(&format!("Connected to {server} (state in {store})")),
+            Event::LockWaiting { holder, .. } => self.progress(&format!(
+                "Waiting for the migration lock{}",
+                holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default()
+            )),
+            Event::LockAcquired { waited_ms } => self.progress(&format!("Got the migration lock after {waited_ms} ms")),
+            Event::MigrationStarted { version, name, direction, transactional, statements } => {
+                let verb = if *direction == Direction::Up { "Applying" } else { "Rolling back" };
+                let how = if *transactional { "in one transaction" } else { "statement by statement, outside a transaction" };
+                self.progress(&format!("{verb} {version} {name} ({statements} statement{}, {how})", plural(*statements)));
+            }
+            Event::Resuming { statement, statements, .. } => {
+                self.progress(&format!("  resuming at statement {} of {statements}", statement + 1))
+            }
+            Event::Recovered { statement, action, .. } => self.progress(&format!("  statement {}: {action}", statement + 1)),
+            Event::StatementStarted { statement, line, summary, .. } => {
+                self.progress(&format!("  statement {} (line {line}): {summary}", statement + 1))
+            }
+            Event::Retrying { attempt, max_attempts, delay_ms, error, blockers, statement, .. } => {
+                let at = statement.map(|s| format!(" statement {}", s + 1)).unwrap_or_default();
+                self.progress(&format!(
+                    "  {}{at}: {error}; attempt {attempt}/{max_attempts} failed, retrying in {delay_ms} ms",
+                    self.paint("33", "lock timeout")
+                ));
+                if blockers.is_empty() {
+                    self.progress("    (the blocking session had finished before it could be identified)");
+                }
+                for b in blockers {
+                    self.progress(&format!("    blocked by {b}"));
+                }
+            }
+            Event::Waiting { statement, waiting_for, .. } => {
+                self.progress(&format!("  statement {} is waiting for {} older transaction(s):", statement + 1, waiting_for.len()));
+                for b in waiting_for {
+                    self.progress(&format!("    {b}"));
+                }
+            }
+            Event::MigrationDone { version, direction, duration_ms, .. } => {
+                let verb = if *direction == Direction::Up { "applied" } else { "rolled back" };
+                self.progress(&format!("  {} {version} in {duration_ms} ms", self.paint("32", verb)));
+            }
+            Event::Marked { version, name } => self.progress(&format!("Marked {version} {name} as applied (not run)")),
+            Event::Adopted { tool, version, name } => self.progress(&format!("Adopted {version} {name} from {tool}")),
+            Event::Note { message } => self.progress(&format!("note: {message}")),
+        }
+    }
+
+    /// Render an error; returns the exit code.
+    pub fn run_error(&self, e: &RunError) -> i32 {
+        let code = e.exit_code();
+        if self.format == Format::Json {
+            let value = match e {
+                RunError::Failed(f) => serde_json::json!({"event": "error", "kind": "statement_failed", "exit_code": code, "failure": f}),
+                RunError::Invalid(list) => serde_json::json!({"event": "error", "kind": "invalid_input", "exit_code": code, "errors": list}),
+                RunError::Load(stepwise_migrate::source::LoadError::Input(list)) => {
+                    serde_json::json!({"event": "error", "kind": "invalid_input", "exit_code": code, "errors": list})
+                }
+                other => serde_json::json!({"event": "error", "kind": "error", "exit_code": code, "message": other.to_string()}),
+            };
+            self.json(&value);
+            return code;
+        }
+        match e {
+            RunError::Failed(f) => self.statement_failure(f),
+            RunError::Invalid(list) => list.iter().for_each(|i| self.input_error(i)),
+            RunError::Load(stepwise_migrate::source::LoadError::Input(list)) => list.iter().for_each(|i| self.input_error(i)),
+            other => self.error(&other.to_string()),
+        }
+        code
+    }
+
+    pub fn error(&self, msg: &str) {
+        if self.format == Format::Json {
+            self.json(&serde_json::json!({"event": "error", "message": msg}));
+        } else {
+            eprintln!("{}: {msg}", self.paint("1;31", "error"));
+        }
+    }
+
+    /// rustc-style: the message, the place, the line and a caret.
+    pub fn input_error(&self, e: &InputError) {
+        if self.format == Format::Json {
+            self.json(&serde_json::json!({"event": "error", "kind": "invalid_input", "error": e}));
+            return;
+        }
+        eprintln!("{}: {}", self.paint("1;31", "error"), e.message);
+        self.snippet(&e.file, e.line, e.col, &e.line_text);
+    }
+
+    fn snippet(&self, file: &str, line: usize, col: usize, text: &str) {
+        if line == 0 {
+            eprintln!("  --> {file}");
+            return;
+        }
+        let gutter = line.to_string().len();
+        eprintln!("{:gutter$}--> {file}:{line}:{col}", "");
+        eprintln!("{:gutter$} |", "");
+        eprintln!("{line} | {}", text.replace('\t', " "));
+        eprintln!("{:gutter$} | {}{}", "", " ".repeat(col.saturating_sub(1)), self.paint("1;31", "^"));
+    }
+
+    fn statement_failure(&self, f: &StatementFailure) {
+        eprintln!("{}: migration {} ({}) failed: {}", self.paint("1;31", "error"), f.version, f.name, f.message);
+        self.snippet(&f.file, f.line, f.col, &f.line_text);
+        if let Some(s) = &f.server {
+            let code = s.errno.map(|n| format!("SQLSTATE {}, error {n}", s.sqlstate)).unwrap_or_else(|| format!("SQLSTATE {}", s.sqlstate));
+            eprintln!("  = {code}");
+            if let Some(d) = &s.detail {
+                eprintln!("  = detail: {d}");
+            }
+            if let Some(h) = &s.hint {
+                eprintln!("  = hint: {h}");
+            }
+        }
+        for b in &f.blockers {
+            eprintln!("  = blocked by {b}");
+        }
+        eprintln!("  = nothing of this migration was kept if it ran in a transaction; `stepwise status` shows where it stopped, and `stepwise migrate` continues from there");
+    }
+}
+
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

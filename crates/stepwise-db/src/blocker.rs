@@ -1,0 +1,21 @@
+//! A session that holds a lock someone else is waiting for.
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Blocker {
+    pub pid: i64,
+    pub user: String,
+    pub application: String,
+    pub state: String,
+    /// Seconds since its transaction (or, outside one, its query) started.
+    pub age_secs: f64,
+    pub query: String,
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let app = if self.application.is_empty() { "-" } else { &self.application };
+        let query: String = self.query.split_whitespace().collect::<Vec<_>>().join(" ");
+        let query = if query.chars().count() > 120 { format!("{}...", query.chars().take(117).collect::<String>()) } else { query };
+        write!(f, "pid {} (user {}, application {}, {}, {:.1}s): {}", self.pid, self.user, app, self.state, self.age_secs, query)
+    }
+}

@@ -1,0 +1,85 @@
+//! MySQL/MariaDB connections and the catalog facts stepwise needs.
+
+use crate::{Blocker, DbError, DbUrl};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder};
+
+pub struct MyConn {
+    pub conn: Conn,
+    /// CONNECTION_ID() of this session.
+    pub id: u64,
+    /// `@@version`, e.g. "10.11.19-MariaDB-0+deb12u1".
+    pub version: String,
+}
+
+impl MyConn {
+    pub async fn connect(url: &DbUrl) -> Result<MyConn, DbError> {
+        // The driver only knows mysql://.
+        let raw = url.expose();
+        let raw = match raw.split_once("://") {
+            Some((_, rest)) => format!("mysql://{rest}"),
+            None => raw.to_string(),
+        };
+        let opts = Opts::from_url(&raw).map_err(|e| DbError::Config(format!("bad MySQL URL {}: {e}", url.redacted())))?;
+        let opts = OptsBuilder::from_opts(opts).prefer_socket(false);
+        let mut conn = Conn::new(opts).await.map_err(|e| DbError::Connect { url: url.redacted(), message: e.to_string() })?;
+        let (id, version): (u64, String) = conn
+            .query_first("SELECT CONNECTION_ID(), @@version")
+            .await?
+            .ok_or_else(|| DbError::Other("SELECT CONNECTION_ID() returned no row".into()))?;
+        Ok(MyConn { conn, id, version })
+    }
+
+    pub fn is_mariadb(&self) -> bool {
+        self.version.to_ascii_lowercase().contains("mariadb")
+    }
+
+    pub fn version_text(&self) -> String {
+        let v = self.version.split('-').next().unwrap_or(&self.version);
+        if self.is_mariadb() {
+            format!("MariaDB {v}")
+        } else {
+            format!("MySQL {v}")
+        }
+    }
+
+    pub async fn exec(&mut self, sql: &str) -> Result<(), DbError> {
+        Ok(self.conn.query_drop(sql).await?)
+    }
+
+    /// Sessions that may hold what session `waiter` waits for: every other
+    /// session with an open transaction or a running statement. MySQL has no
+    /// `pg_blocking_pids`; metadata-lock owners are only visible with
+    /// performance_schema, which MariaDB leaves off by default.
+    pub async fn possible_blockers(&mut self, waiter: u64) -> Result<Vec<Blocker>, DbError> {
+        let me = self.id;
+        let rows: Vec<(u64, String, String, String, f64, String)> = self
+            .conn
+            .exec(
+                "SELECT p.ID, COALESCE(p.USER, ''), COALESCE(p.HOST, ''),
+                        CASE WHEN t.trx_id IS NOT NULL AND p.COMMAND = 'Sleep' THEN 'idle in transaction' ELSE COALESCE(p.COMMAND, '') END,
+                        CAST(COALESCE(TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) / 1e6, p.TIME) AS DOUBLE),
+                        COALESCE(p.INFO, t.trx_query, '')
+                   FROM information_schema.PROCESSLIST p
+                   LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+                  WHERE p.ID NOT IN (?, ?) AND (t.trx_id IS NOT NULL OR p.COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump'))
+                  ORDER BY 5 DESC",
+                (waiter, me),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(pid, user, host, state, age, query)| Blocker { pid: pid as i64, user, application: host, state, age_secs: age, query })
+            .collect())
+    }
+}
+
+/// Quote an identifier for MySQL.
+pub fn quote_ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+/// Quote a string literal for MySQL (backslashes are escapes there).
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}

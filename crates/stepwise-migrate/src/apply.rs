@@ -1,0 +1,194 @@
+//! `migrate`: apply pending migrations in order under the migration lock,
+//! each in one transaction or, when it cannot be, statement by statement with
+//! its progress recorded so a crash can be resumed.
+
+use crate::engine::{Engine, Recovery, TrackingOp};
+use crate::error::RunError;
+use crate::events::{Direction, Event};
+use crate::execute::{acquire_lock, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::history::{applied_by, HistoryRow, RowStatus, Stamp};
+use crate::migration::{Migration, MigrationKind};
+use crate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection, State};
+use crate::source::MigrationSet;
+use std::time::Instant;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    pub version: String,
+    pub name: String,
+    pub duration_ms: u64,
+}
+
+/// Apply what `sel` selects. Returns the migrations applied, in order.
+pub async fn migrate<E: Engine>(
+    engine: &mut E,
+    set: &MigrationSet,
+    sel: &Selection,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<Vec<Applied>, RunError> {
+    engine.preflight().await?;
+    report(Event::Connected { server: engine.server(), store: engine.store_name() });
+    acquire_lock(engine, opts.lock_wait, report).await?;
+    let result = migrate_locked(engine, set, sel, opts, report).await;
+    // A failed unlock is harmless: the session's end releases the lock.
+    let _ = engine.unlock().await;
+    result
+}
+
+async fn migrate_locked<E: Engine>(
+    engine: &mut E,
+    set: &MigrationSet,
+    sel: &Selection,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<Vec<Applied>, RunError> {
+    engine.ensure_store().await?;
+    // Read the history under the lock: a runner that waited sees what the
+    // previous one applied and does not apply it again.
+    let history = engine.history().await?;
+    let entries = resolve(set, &history);
+    let pending = select_pending(&entries, sel).map_err(RunError::Refused)?;
+    let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, engine.dialect())).collect();
+    if !invalid.is_empty() {
+        return Err(RunError::Invalid(invalid));
+    }
+    let mut applied = Vec::new();
+    for m in pending {
+        let row = entries.iter().find(|e| e.migration.is_some_and(|em| std::ptr::eq(em, m))).and_then(|e| e.row);
+        let resume = entries.iter().any(|e| e.migration.is_some_and(|em| std::ptr::eq(em, m)) && matches!(e.state, State::Failed | State::Running));
+        let started = Instant::now();
+        apply_one(engine, m, if resume { row } else { None }, opts, report).await?;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        report(Event::MigrationDone { version: m.version.text.clone(), name: m.name.clone(), direction: Direction::Up, duration_ms });
+        applied.push(Applied { version: m.version.text.clone(), name: m.name.clone(), duration_ms });
+    }
+    Ok(applied)
+}
+
+/// The tracking row for `m` in a given state.
+pub(crate) fn row_for(m: &Migration, status: RowStatus, transactional: bool, applied: usize) -> HistoryRow {
+    HistoryRow {
+        version: m.key(),
+        name: m.name.clone(),
+        kind: match m.kind {
+            MigrationKind::Versioned => "versioned".into(),
+            MigrationKind::Repeatable => "repeatable".into(),
+        },
+        checksum: m.checksum.clone(),
+        phase: m.phase.as_str().into(),
+        status,
+        transactional,
+        started_at: None,
+        finished_at: None,
+        duration_ms: None,
+        statements_total: m.up.statements.len() as i32,
+        statements_applied: applied as i32,
+        in_flight: None,
+        error: None,
+        applied_by: applied_by(),
+    }
+}
+
+async fn apply_one<E: Engine>(
+    engine: &mut E,
+    m: &Migration,
+    previous: Option<&HistoryRow>,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    let key = m.key();
+    let target = Target { version: &m.version.text, name: &m.name };
+    let transactional = runs_in_transaction(&m.up, engine.dialect());
+    report(Event::MigrationStarted {
+        version: m.version.text.clone(),
+        name: m.name.clone(),
+        direction: Direction::Up,
+        transactional,
+        statements: m.up.statements.len(),
+    });
+    if transactional {
+        let mut ops = vec![TrackingOp::Save(row_for(m, RowStatus::Applied, true, m.up.statements.len()), Stamp::Whole)];
+        if opts.rails && m.kind == MigrationKind::Versioned {
+            ops.push(TrackingOp::Rails(m.version.text.clone(), true));
+        }
+        let result = transaction_with_retries(engine, &target, &m.up, opts, &ops, report).await;
+        if let Err(e) = &result {
+            // The transaction rolled back; record the failure so `status` shows it.
+            let mut row = row_for(m, RowStatus::Failed, true, 0);
+            row.error = Some(e.to_string());
+            let _ = engine.track(&[TrackingOp::Save(row, Stamp::Start)]).await;
+        }
+        return result;
+    }
+    apply_statements(engine, m, &key, previous, opts, report).await
+}
+
+/// A non-transactional migration: record the statement in flight before
+/// running it and the count applied after, so that a crash at any point
+/// leaves a row that says where to continue.
+async fn apply_statements<E: Engine>(
+    engine: &mut E,
+    m: &Migration,
+    key: &str,
+    previous: Option<&HistoryRow>,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    let target = Target { version: &m.version.text, name: &m.name };
+    let total = m.up.statements.len();
+    let mut start = 0;
+    if let Some(prev) = previous.filter(|p| !p.transactional) {
+        start = (prev.statements_applied.max(0) as usize).min(total);
+        if let Some(k) = prev.in_flight.map(|k| k as usize).filter(|&k| k < total) {
+            // The server may have finished (or half-finished) the statement after the client died.
+            match engine.recover(&m.up.statements[k]).await? {
+                Recovery::AlreadyDone(action) => {
+                    report(Event::Recovered { version: m.version.text.clone(), statement: k, action });
+                    start = start.max(k + 1);
+                }
+                Recovery::CleanedUp(action) => report(Event::Recovered { version: m.version.text.clone(), statement: k, action }),
+                Recovery::Rerun => {}
+            }
+        }
+        if prev.checksum != m.checksum {
+            report(Event::Note {
+                message: format!("{} changed since the interrupted attempt; continuing at statement {}", key, start + 1),
+            });
+        }
+        report(Event::Resuming { version: m.version.text.clone(), statement: start, statements: total });
+    }
+    let started = Instant::now();
+    let mut row = row_for(m, RowStatus::Running, false, start);
+    row.in_flight = (start < total).then_some(start as i32);
+    let stamp = if previous.is_some() { Stamp::Progress } else { Stamp::Start };
+    engine.track(&[TrackingOp::Save(row.clone(), stamp)]).await?;
+    for i in start..total {
+        let stmt = &m.up.statements[i];
+        report(Event::StatementStarted { version: m.version.text.clone(), statement: i, line: stmt.line, summary: stmt.info.summary.clone() });
+        if let Err(e) = single_with_retries(engine, &target, &m.up, i, opts, report).await {
+            row.status = RowStatus::Failed;
+            row.error = Some(e.to_string());
+            // Keep in_flight: a failed concurrent build leaves an INVALID index
+            // that the next run checks for and drops.
+            if let Err(te) = engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await {
+                return Err(RunError::Tracking(format!("{e}\nand recording the failure failed too: {te}")));
+            }
+            return Err(e);
+        }
+        row.statements_applied = (i + 1) as i32;
+        row.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+        engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await.map_err(|e| {
+            RunError::Tracking(format!("statement {} of {key} ran, but recording it failed: {e}. The next migrate checks it before re-running", i + 1))
+        })?;
+    }
+    row.status = RowStatus::Applied;
+    row.in_flight = None;
+    row.duration_ms = Some(started.elapsed().as_millis() as i64);
+    let mut ops = vec![TrackingOp::Save(row, Stamp::Finish)];
+    if opts.rails && m.kind == MigrationKind::Versioned {
+        ops.push(TrackingOp::Rails(m.version.text.clone(), true));
+    }
+    engine.track(&ops).await?;
+    Ok(())
+}

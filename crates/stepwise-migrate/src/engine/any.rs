@@ -1,0 +1,85 @@
+//! One engine chosen at run time from the URL, so that commands are written
+//! once and the orchestration stays generic.
+
+use super::mysql::MyEngine;
+use super::pg::PgEngine;
+use super::{Engine, Failure, Recovery, Settings, TrackingOp};
+use crate::history::HistoryRow;
+use stepwise_db::{Blocker, DbError, DbUrl, Engine as Kind};
+use stepwise_sql::{Dialect, Statement};
+
+pub enum AnyEngine {
+    Pg(PgEngine),
+    My(MyEngine),
+}
+
+impl AnyEngine {
+    /// Connect to `url`; `schema` names PostgreSQL's state schema and
+    /// MySQL's state-table prefix.
+    pub async fn connect(url: &DbUrl, schema: &str, rails: bool) -> Result<AnyEngine, DbError> {
+        Ok(match url.engine {
+            Kind::Postgres => AnyEngine::Pg(PgEngine::connect(url, schema, rails).await?),
+            Kind::MySql => AnyEngine::My(MyEngine::connect(url, schema, rails).await?),
+        })
+    }
+}
+
+macro_rules! each {
+    ($self:ident, $e:ident => $body:expr) => {
+        match $self {
+            AnyEngine::Pg($e) => $body,
+            AnyEngine::My($e) => $body,
+        }
+    };
+}
+
+impl Engine for AnyEngine {
+    fn dialect(&self) -> Dialect {
+        each!(self, e => e.dialect())
+    }
+    fn server(&self) -> String {
+        each!(self, e => e.server())
+    }
+    fn store_name(&self) -> String {
+        each!(self, e => e.store_name())
+    }
+    async fn preflight(&mut self) -> Result<(), DbError> {
+        each!(self, e => e.preflight().await)
+    }
+    async fn try_lock(&mut self) -> Result<bool, DbError> {
+        each!(self, e => e.try_lock().await)
+    }
+    async fn lock_holder(&mut self) -> Result<Option<String>, DbError> {
+        each!(self, e => e.lock_holder().await)
+    }
+    async fn unlock(&mut self) -> Result<(), DbError> {
+        each!(self, e => e.unlock().await)
+    }
+    async fn ensure_store(&mut self) -> Result<(), DbError> {
+        each!(self, e => e.ensure_store().await)
+    }
+    async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        each!(self, e => e.history().await)
+    }
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure> {
+        each!(self, e => e.transaction(statements, settings, ops).await)
+    }
+    async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
+        each!(self, e => e.single(statement, settings, on_wait).await)
+    }
+    async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
+        each!(self, e => e.track(ops).await)
+    }
+    async fn recover(&mut self, statement: &Statement) -> Result<Recovery, DbError> {
+        each!(self, e => e.recover(statement).await)
+    }
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        each!(self, e => e.text_rows(sql).await)
+    }
+    async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {
+        each!(self, e => e.table_exists(table).await)
+    }
+    async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError> {
+        each!(self, e => e.column_exists(table, column).await)
+    }
+}

@@ -1,0 +1,109 @@
+//! What the runner needs from a database, written once per engine. The
+//! orchestration (order, retries, resume, drift) lives in `apply` and
+//! `rollback` and is shared; only SQL text and catalog knowledge live here.
+
+pub mod any;
+pub mod mysql;
+pub mod pg;
+
+use crate::history::{HistoryRow, Stamp};
+use std::time::Duration;
+use stepwise_db::{Blocker, DbError};
+use stepwise_sql::{Dialect, Statement};
+
+/// Session settings a unit of work runs under.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub role: Option<String>,
+}
+
+/// Tracking changes that commit together with a unit's statements.
+#[derive(Debug, Clone)]
+pub enum TrackingOp {
+    Save(HistoryRow, Stamp),
+    Delete(String),
+    /// Rails' `schema_migrations(version)`: insert (true) or delete (false).
+    Rails(String, bool),
+}
+
+/// One attempt failed: which statement, the error, and who was blocking it.
+#[derive(Debug)]
+pub struct Failure {
+    /// Index into the unit's statements; None when the failure was elsewhere
+    /// (settings, tracking, commit).
+    pub statement: Option<usize>,
+    pub error: DbError,
+    pub blockers: Vec<Blocker>,
+}
+
+impl Failure {
+    pub fn plain(error: DbError) -> Failure {
+        Failure { statement: None, error, blockers: vec![] }
+    }
+}
+
+impl From<DbError> for Failure {
+    fn from(e: DbError) -> Self {
+        Failure::plain(e)
+    }
+}
+
+/// What the catalog says about a statement that may have run before a crash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// Its effect is in place (the server finished it after the client died).
+    AlreadyDone(String),
+    /// Leftovers were removed; run it again.
+    CleanedUp(String),
+    /// Nothing to check or nothing found; run it again.
+    Rerun,
+}
+
+// Used only by this workspace, on the caller's task: no Send bounds needed.
+#[allow(async_fn_in_trait)]
+pub trait Engine {
+    fn dialect(&self) -> Dialect;
+    /// e.g. "PostgreSQL 15.20".
+    fn server(&self) -> String;
+    /// Where stepwise keeps its state, e.g. `stepwise.migrations`.
+    fn store_name(&self) -> String;
+    /// Refuse setups where the runner's guarantees do not hold (a transaction pooler).
+    async fn preflight(&mut self) -> Result<(), DbError>;
+    /// One non-blocking attempt to take the migration lock.
+    async fn try_lock(&mut self) -> Result<bool, DbError>;
+    /// Who holds the migration lock, for the waiting message.
+    async fn lock_holder(&mut self) -> Result<Option<String>, DbError>;
+    async fn unlock(&mut self) -> Result<(), DbError>;
+    /// Create the state schema and tables (under the migration lock).
+    async fn ensure_store(&mut self) -> Result<(), DbError>;
+    /// The tracking rows; empty when the store does not exist yet.
+    async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError>;
+    /// One attempt: all statements and the tracking ops in one transaction.
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure>;
+    /// One statement outside a transaction. `on_wait` hears who a long
+    /// (CONCURRENTLY) statement is waiting for.
+    async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure>;
+    /// Tracking ops outside any migration transaction (autocommit).
+    async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError>;
+    /// Check a statement that may have run before against the catalog.
+    async fn recover(&mut self, statement: &Statement) -> Result<Recovery, DbError>;
+    /// Rows of an arbitrary query, every value as text (for `adopt`).
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
+    async fn table_exists(&mut self, table: &str) -> Result<bool, DbError>;
+    async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError>;
+}
+
+/// How long the lock probe waits before asking who blocks a statement, and
+/// how often it asks again: often enough to catch a blocker before a 1s
+/// lock_timeout fires, rarely enough to cost nothing on fast statements.
+pub(crate) const PROBE_FIRST: Duration = Duration::from_millis(150);
+pub(crate) const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// How often a CONCURRENTLY statement reports what it waits for.
+pub(crate) const WAIT_REPORT_EVERY: Duration = Duration::from_secs(5);
+
+/// Milliseconds for a server setting, at least 1 (0 would mean "no limit").
+pub(crate) fn millis(d: Duration) -> u128 {
+    d.as_millis().max(1)
+}

@@ -1,0 +1,425 @@
+//! PostgreSQL: the tracking store in a schema of its own, a session advisory
+//! lock, transactions sent as one pipelined round trip, and catalog checks
+//! for index builds that a crash may have left behind.
+
+use super::{millis, Engine, Failure, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST, WAIT_REPORT_EVERY};
+use crate::history::{HistoryRow, RowStatus, Stamp};
+use futures_util::future::join_all;
+use std::future::Future;
+use tokio::time::{sleep_until, Instant};
+use stepwise_db::pg::{quote_ident as qi, quote_literal as ql, PgConn};
+use stepwise_db::{Blocker, DbError, DbUrl};
+use stepwise_sql::{Dialect, IndexOp, QualifiedName, Statement};
+
+pub struct PgEngine {
+    conn: PgConn,
+    /// A second session that asks who blocks the first; never in a transaction.
+    monitor: PgConn,
+    schema: String,
+    lock_key: i64,
+    rails: bool,
+}
+
+impl PgEngine {
+    pub async fn connect(url: &DbUrl, schema: &str, rails: bool) -> Result<PgEngine, DbError> {
+        let conn = PgConn::connect(url, "stepwise").await?;
+        let monitor = PgConn::connect(url, "stepwise monitor").await?;
+        Ok(PgEngine { conn, monitor, schema: schema.to_string(), lock_key: lock_key(schema), rails })
+    }
+
+    /// The session that runs migrations (for tests and diagnostics).
+    pub fn session(&self) -> &PgConn {
+        &self.conn
+    }
+
+    fn table(&self) -> String {
+        format!("{}.migrations", qi(&self.schema))
+    }
+
+    fn op_sql(&self, op: &TrackingOp) -> String {
+        match op {
+            TrackingOp::Save(row, stamp) => save_sql(&self.table(), row, *stamp),
+            TrackingOp::Delete(v) => format!("DELETE FROM {} WHERE version = {}", self.table(), ql(v)),
+            TrackingOp::Rails(v, true) => format!("INSERT INTO schema_migrations (version) VALUES ({}) ON CONFLICT DO NOTHING", ql(v)),
+            TrackingOp::Rails(v, false) => format!("DELETE FROM schema_migrations WHERE version = {}", ql(v)),
+        }
+    }
+
+    /// Run `main` while a probe on the monitor session records who blocks us.
+    async fn probed<R>(
+        &self,
+        main: impl Future<Output = R>,
+        concurrent: bool,
+        on_wait: &mut dyn FnMut(Vec<Blocker>),
+    ) -> (R, Vec<Blocker>) {
+        tokio::pin!(main);
+        let mut seen = Vec::new();
+        let mut next = Instant::now() + PROBE_FIRST;
+        let mut next_report = Instant::now() + WAIT_REPORT_EVERY;
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut main => return (r, seen),
+                _ = sleep_until(next) => {
+                    if let Ok(b) = self.monitor.blockers_of(self.conn.pid).await {
+                        if !b.is_empty() {
+                            seen = b;
+                        }
+                    }
+                    if concurrent && Instant::now() >= next_report {
+                        let waiting = match self.monitor.older_transactions(self.conn.pid).await {
+                            Ok(older) if !older.is_empty() => older,
+                            _ => seen.clone(),
+                        };
+                        on_wait(waiting);
+                        next_report = Instant::now() + WAIT_REPORT_EVERY;
+                    }
+                    next = Instant::now() + PROBE_EVERY;
+                }
+            }
+        }
+    }
+
+    async fn drop_index_concurrently(&self, schema: Option<&str>, name: &str) -> Result<(), DbError> {
+        let target = match schema {
+            Some(s) => format!("{}.{}", qi(s), qi(name)),
+            None => qi(name),
+        };
+        self.conn.batch(&format!("SET lock_timeout = 0; DROP INDEX CONCURRENTLY IF EXISTS {target}; RESET lock_timeout")).await
+    }
+}
+
+/// A stable 64-bit key for the advisory lock, one per state schema.
+fn lock_key(schema: &str) -> i64 {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in format!("stepwise:{schema}").bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h as i64
+}
+
+fn opt_lit(v: &Option<String>) -> String {
+    v.as_ref().map(|s| ql(s)).unwrap_or_else(|| "NULL".into())
+}
+
+fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
+    let (started, finished, duration, on_conflict_started) = match stamp {
+        Stamp::Start => ("now()".to_string(), "NULL".to_string(), "NULL".to_string(), "EXCLUDED.started_at"),
+        Stamp::Progress => ("now()".into(), "NULL".into(), "NULL".into(), "m.started_at"),
+        Stamp::Finish => {
+            let ms = r.duration_ms.unwrap_or(0);
+            (format!("clock_timestamp() - interval '{ms} milliseconds'"), "clock_timestamp()".into(), ms.to_string(), "EXCLUDED.started_at")
+        }
+        Stamp::Whole => (
+            "now()".into(),
+            "clock_timestamp()".into(),
+            "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint".into(),
+            "EXCLUDED.started_at",
+        ),
+    };
+    format!(
+        "INSERT INTO {table} AS m (version, name, kind, checksum, phase, status, transactional, started_at, finished_at, duration_ms,
+            statements_total, statements_applied, in_flight, error, applied_by)
+         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {})
+         ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, checksum = EXCLUDED.checksum,
+            phase = EXCLUDED.phase, status = EXCLUDED.status, transactional = EXCLUDED.transactional,
+            started_at = {on_conflict_started}, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
+            statements_total = EXCLUDED.statements_total, statements_applied = EXCLUDED.statements_applied,
+            in_flight = EXCLUDED.in_flight, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by",
+        ql(&r.version),
+        ql(&r.name),
+        ql(&r.kind),
+        ql(&r.checksum),
+        ql(&r.phase),
+        ql(r.status.as_str()),
+        r.transactional,
+        r.statements_total,
+        r.statements_applied,
+        r.in_flight.map(|i| i.to_string()).unwrap_or_else(|| "NULL".into()),
+        opt_lit(&r.error),
+        ql(&r.applied_by),
+    )
+}
+
+fn settings_sql(s: &Settings, local: bool) -> String {
+    let scope = if local { "LOCAL " } else { "" };
+    let mut sql = format!("SET {scope}lock_timeout = '{}ms'; ", millis(s.lock_timeout));
+    match s.statement_timeout {
+        Some(t) => sql.push_str(&format!("SET {scope}statement_timeout = '{}ms'; ", millis(t))),
+        None => sql.push_str(&format!("SET {scope}statement_timeout = 0; ")),
+    }
+    if let Some(role) = &s.role {
+        sql.push_str(&format!("SET {scope}ROLE {}; ", qi(role)));
+    }
+    sql
+}
+
+fn qualified(n: &QualifiedName) -> (Option<&str>, &str) {
+    (n.schema.as_deref(), n.name.as_str())
+}
+
+impl Engine for PgEngine {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn server(&self) -> String {
+        self.conn.version_text()
+    }
+
+    fn store_name(&self) -> String {
+        format!("{}.migrations", self.schema)
+    }
+
+    async fn preflight(&mut self) -> Result<(), DbError> {
+        // Behind a transaction-pooling PgBouncer each transaction may land on
+        // another server session: session settings and advisory locks vanish.
+        // A session-level setting and the backend pid must survive from one
+        // transaction to the next.
+        let marker = format!("{}-{}", std::process::id(), self.conn.pid);
+        let first = self.conn.rows("SELECT set_config('stepwise.session_check', $1, false), pg_backend_pid()", &[&marker]).await?;
+        let second = self.conn.rows("SELECT current_setting('stepwise.session_check', true), pg_backend_pid()", &[]).await?;
+        let same = |a: &[tokio_postgres::Row], b: &[tokio_postgres::Row]| {
+            let (Some(a), Some(b)) = (a.first(), b.first()) else { return false };
+            a.get::<_, Option<String>>(0) == b.get::<_, Option<String>>(0) && a.get::<_, i32>(1) == b.get::<_, i32>(1)
+        };
+        if !same(&first, &second) || second.first().map(|r| r.get::<_, i32>(1)) != Some(self.conn.pid) {
+            return Err(DbError::Config(
+                "the connection does not keep session state between transactions: a transaction-pooling proxy \
+                 (PgBouncer with pool_mode = transaction) sits between stepwise and PostgreSQL. The migration lock \
+                 and lock_timeout are session settings and would not hold. Connect stepwise directly to PostgreSQL, \
+                 or through a pool in session mode."
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn try_lock(&mut self) -> Result<bool, DbError> {
+        let rows = self.conn.rows("SELECT pg_try_advisory_lock($1)", &[&self.lock_key]).await?;
+        Ok(rows.first().map(|r| r.get(0)).unwrap_or(false))
+    }
+
+    async fn lock_holder(&mut self) -> Result<Option<String>, DbError> {
+        let key = self.lock_key as u64;
+        let (hi, lo) = ((key >> 32) as i64, (key & 0xffff_ffff) as i64);
+        let rows = self
+            .monitor
+            .rows(
+                "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), coalesce(a.query, ''),
+                        coalesce(extract(epoch FROM now() - a.backend_start)::float8, 0)
+                   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                    AND l.classid::int8 = $1 AND l.objid::int8 = $2
+                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[&hi, &lo],
+            )
+            .await?;
+        Ok(rows.first().map(|r| {
+            let (pid, app, state, query, age): (i32, String, String, String, f64) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+            let query: String = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            let query: String = query.chars().take(100).collect();
+            format!("pid {pid} ({app}, connected {age:.0}s ago, {state}: {query})")
+        }))
+    }
+
+    async fn unlock(&mut self) -> Result<(), DbError> {
+        self.conn.rows("SELECT pg_advisory_unlock($1)", &[&self.lock_key]).await?;
+        Ok(())
+    }
+
+    async fn ensure_store(&mut self) -> Result<(), DbError> {
+        let mut sql = format!(
+            "SET lock_timeout = '5s';
+             CREATE SCHEMA IF NOT EXISTS {schema};
+             CREATE TABLE IF NOT EXISTS {table} (
+                version text PRIMARY KEY,
+                name text NOT NULL,
+                kind text NOT NULL DEFAULT 'versioned',
+                checksum text NOT NULL,
+                phase text NOT NULL,
+                status text NOT NULL CHECK (status IN ('applied', 'failed', 'running')),
+                transactional boolean NOT NULL,
+                started_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz,
+                duration_ms bigint,
+                statements_total integer NOT NULL,
+                statements_applied integer NOT NULL DEFAULT 0,
+                in_flight integer,
+                error text,
+                applied_by text NOT NULL
+             );",
+            schema = qi(&self.schema),
+            table = self.table()
+        );
+        if self.rails {
+            sql.push_str("CREATE TABLE IF NOT EXISTS schema_migrations (version character varying NOT NULL PRIMARY KEY);");
+        }
+        sql.push_str("RESET lock_timeout;");
+        self.conn.batch(&sql).await
+    }
+
+    async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        let exists = self.conn.rows("SELECT to_regclass($1) IS NOT NULL", &[&self.table()]).await?;
+        if !exists.first().is_some_and(|r| r.get::<_, bool>(0)) {
+            return Ok(vec![]);
+        }
+        let ts = |c: &str| format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+        let rows = self
+            .conn
+            .rows(
+                &format!(
+                    "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
+                            statements_total, statements_applied, in_flight, error, applied_by
+                       FROM {} ORDER BY version",
+                    ts("started_at"),
+                    ts("finished_at"),
+                    self.table()
+                ),
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryRow {
+                version: r.get(0),
+                name: r.get(1),
+                kind: r.get(2),
+                checksum: r.get(3),
+                phase: r.get(4),
+                status: RowStatus::parse(r.get(5)).unwrap_or(RowStatus::Failed),
+                transactional: r.get(6),
+                started_at: r.get(7),
+                finished_at: r.get(8),
+                duration_ms: r.get(9),
+                statements_total: r.get(10),
+                statements_applied: r.get(11),
+                in_flight: r.get(12),
+                error: r.get(13),
+                applied_by: r.get(14),
+            })
+            .collect())
+    }
+
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure> {
+        // Settings, statements, tracking row and COMMIT go out together and
+        // are answered in order: one round trip per migration. If a statement
+        // fails, the server answers the rest with "transaction aborted" and
+        // turns COMMIT into ROLLBACK.
+        let mut parts: Vec<String> = Vec::with_capacity(statements.len() + ops.len() + 3);
+        parts.push(format!("BEGIN; SET LOCAL standard_conforming_strings = on; {}", settings_sql(settings, true)));
+        parts.extend(statements.iter().map(|s| s.sql.clone()));
+        if settings.role.is_some() {
+            parts.push("RESET ROLE".into());
+        }
+        let first_op = parts.len();
+        parts.extend(ops.iter().map(|op| self.op_sql(op)));
+        parts.push("COMMIT".into());
+        let client = &self.conn.client;
+        let pipeline = join_all(parts.iter().map(|p| client.batch_execute(p)));
+        let (results, blockers) = self.probed(pipeline, false, &mut |_| {}).await;
+        let failed = results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e)));
+        match failed {
+            None => Ok(()),
+            Some((i, e)) => {
+                // Make sure nothing stays open whatever failed (harmless otherwise).
+                let _ = self.conn.batch("ROLLBACK").await;
+                let statement = (1..=statements.len()).contains(&i).then(|| i - 1);
+                let _ = first_op;
+                Err(Failure { statement, error: e.into(), blockers })
+            }
+        }
+    }
+
+    async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
+        let prefix = settings_sql(settings, false);
+        let suffix = "RESET lock_timeout; RESET statement_timeout; RESET ROLE";
+        let client = &self.conn.client;
+        let parts = [prefix.as_str(), statement.sql.as_str(), suffix];
+        let pipeline = join_all(parts.iter().map(|p| client.batch_execute(p)));
+        let (results, blockers) = self.probed(pipeline, statement.info.concurrently, on_wait).await;
+        let mut results = results.into_iter();
+        if let Some(Err(e)) = results.next() {
+            return Err(Failure::plain(e.into()));
+        }
+        if let Some(Err(e)) = results.next() {
+            return Err(Failure { statement: Some(0), error: e.into(), blockers });
+        }
+        Ok(())
+    }
+
+    async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
+        let sql: Vec<String> = ops.iter().map(|op| self.op_sql(op)).collect();
+        self.conn.batch(&sql.join(";\n")).await
+    }
+
+    async fn recover(&mut self, statement: &Statement) -> Result<Recovery, DbError> {
+        let Some(op) = &statement.info.index_op else { return Ok(Recovery::Rerun) };
+        match op {
+            IndexOp::CreateConcurrently { index: Some(index), .. } => {
+                let (schema, name) = qualified(index);
+                match self.conn.index_valid(schema, name).await? {
+                    Some(true) => Ok(Recovery::AlreadyDone(format!("index {name} exists and is valid"))),
+                    Some(false) => {
+                        self.drop_index_concurrently(schema, name).await?;
+                        Ok(Recovery::CleanedUp(format!("dropped invalid index {name} left by an interrupted build")))
+                    }
+                    None => Ok(Recovery::Rerun),
+                }
+            }
+            IndexOp::CreateConcurrently { index: None, .. } => Ok(Recovery::Rerun),
+            IndexOp::DropConcurrently { index, .. } => {
+                let (schema, name) = qualified(index);
+                match self.conn.index_valid(schema, name).await? {
+                    None => Ok(Recovery::AlreadyDone(format!("index {name} is already gone"))),
+                    Some(_) => Ok(Recovery::Rerun),
+                }
+            }
+            IndexOp::ReindexConcurrently { index, table } => {
+                let schema = index.as_ref().or(table.as_ref()).and_then(|n| n.schema.as_deref());
+                let leftovers = self
+                    .conn
+                    .reindex_leftovers(schema, index.as_ref().map(|n| n.name.as_str()), table.as_ref().map(|n| n.name.as_str()))
+                    .await?;
+                if leftovers.is_empty() {
+                    return Ok(Recovery::Rerun);
+                }
+                let mut names = Vec::new();
+                for (s, n) in &leftovers {
+                    self.drop_index_concurrently(Some(s), n).await?;
+                    names.push(n.clone());
+                }
+                Ok(Recovery::CleanedUp(format!("dropped invalid {} left by an interrupted REINDEX CONCURRENTLY", names.join(", "))))
+            }
+        }
+    }
+
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        let msgs = self.conn.client.simple_query(sql).await?;
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {
+        let rows = self.conn.rows("SELECT to_regclass($1) IS NOT NULL", &[&table]).await?;
+        Ok(rows.first().is_some_and(|r| r.get(0)))
+    }
+
+    async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError> {
+        let rows = self
+            .conn
+            .rows(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+                &[&table, &column],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+}

@@ -1,0 +1,39 @@
+//! What the runner reports while it works. The CLI renders these as text or
+//! as JSON lines; the runner never prints.
+
+use serde::Serialize;
+use stepwise_db::Blocker;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Connected { server: String, store: String },
+    LockWaiting { holder: Option<String>, waited_ms: u64 },
+    LockAcquired { waited_ms: u64 },
+    MigrationStarted { version: String, name: String, direction: Direction, transactional: bool, statements: usize },
+    Resuming { version: String, statement: usize, statements: usize },
+    Recovered { version: String, statement: usize, action: String },
+    StatementStarted { version: String, statement: usize, line: usize, summary: String },
+    Retrying {
+        version: String,
+        statement: Option<usize>,
+        attempt: u32,
+        max_attempts: u32,
+        delay_ms: u64,
+        error: String,
+        blockers: Vec<Blocker>,
+    },
+    /// A CONCURRENTLY statement is waiting for older transactions.
+    Waiting { version: String, statement: usize, waiting_for: Vec<Blocker> },
+    MigrationDone { version: String, name: String, direction: Direction, duration_ms: u64 },
+    Marked { version: String, name: String },
+    Adopted { tool: String, version: String, name: String },
+    Note { message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}

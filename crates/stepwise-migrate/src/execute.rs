@@ -1,0 +1,247 @@
+//! Running units of work under lock_timeout with bounded retries, and turning
+//! a server error into a located failure. Shared by apply and rollback.
+
+use crate::engine::{Engine, Failure, Recovery, Settings, TrackingOp};
+use crate::error::{RunError, StatementFailure};
+use crate::events::Event;
+use crate::retry::RetryPolicy;
+use std::time::{Duration, Instant};
+use stepwise_db::ServerError;
+use stepwise_sql::{char_pos_to_byte, LineIndex, Section, Statement};
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub lock_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub statement_timeout: Option<Duration>,
+    /// Lock wait for CONCURRENTLY statements, which wait for every older
+    /// transaction (blocking no one meanwhile).
+    pub concurrent_timeout: Duration,
+    /// How long to wait for the migration lock held by another runner.
+    pub lock_wait: Duration,
+    pub role: Option<String>,
+    pub rails: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            lock_timeout: Duration::from_secs(1),
+            retry: RetryPolicy::default(),
+            statement_timeout: None,
+            concurrent_timeout: Duration::from_secs(3600),
+            lock_wait: Duration::from_secs(60),
+            role: None,
+            rails: false,
+        }
+    }
+}
+
+impl RunOptions {
+    pub fn settings_for(&self, s: &Statement) -> Settings {
+        if s.info.concurrently {
+            Settings { lock_timeout: self.concurrent_timeout, statement_timeout: None, role: self.role.clone() }
+        } else {
+            Settings { lock_timeout: self.lock_timeout, statement_timeout: self.statement_timeout, role: self.role.clone() }
+        }
+    }
+
+    pub fn transaction_settings(&self) -> Settings {
+        Settings { lock_timeout: self.lock_timeout, statement_timeout: self.statement_timeout, role: self.role.clone() }
+    }
+}
+
+/// Who the work is for, to name it in events and errors.
+pub struct Target<'a> {
+    pub version: &'a str,
+    pub name: &'a str,
+}
+
+/// Take the migration lock with a try-and-retry loop, never a blocking wait:
+/// a session blocked on an advisory lock would hold up `CREATE INDEX
+/// CONCURRENTLY` in another runner, which waits for it.
+pub async fn acquire_lock<E: Engine>(engine: &mut E, wait: Duration, report: &mut dyn FnMut(Event)) -> Result<(), RunError> {
+    let start = Instant::now();
+    let mut announced = false;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        if engine.try_lock().await? {
+            if announced {
+                report(Event::LockAcquired { waited_ms: start.elapsed().as_millis() as u64 });
+            }
+            return Ok(());
+        }
+        if start.elapsed() >= wait {
+            let holder = engine.lock_holder().await.ok().flatten();
+            return Err(RunError::LockBusy { holder, waited_s: start.elapsed().as_secs() });
+        }
+        if !announced {
+            let holder = engine.lock_holder().await.ok().flatten();
+            report(Event::LockWaiting { holder, waited_ms: start.elapsed().as_millis() as u64 });
+            announced = true;
+        }
+        tokio::time::sleep(pause.min(wait.saturating_sub(start.elapsed())).max(Duration::from_millis(10))).await;
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// Run statements and tracking ops as one transaction, retrying the whole
+/// transaction when a lock wait times out.
+pub async fn transaction_with_retries<E: Engine>(
+    engine: &mut E,
+    target: &Target<'_>,
+    section: &Section,
+    opts: &RunOptions,
+    ops: &[TrackingOp],
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    let statements: Vec<&Statement> = section.statements.iter().collect();
+    let settings = opts.transaction_settings();
+    let mut attempt = 1;
+    loop {
+        match engine.transaction(&statements, &settings, ops).await {
+            Ok(()) => return Ok(()),
+            Err(f) if f.error.is_retryable() && attempt <= opts.retry.retries => {
+                retry_pause(target, &f, attempt, opts, report).await;
+                attempt += 1;
+            }
+            Err(f) => return Err(failure(target, section, f, attempt)),
+        }
+    }
+}
+
+/// Run one statement outside a transaction with retries. Before a retry of a
+/// CONCURRENTLY statement the catalog is checked: a build that timed out
+/// leaves an INVALID index behind, which is dropped first.
+pub async fn single_with_retries<E: Engine>(
+    engine: &mut E,
+    target: &Target<'_>,
+    section: &Section,
+    index: usize,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    let stmt = &section.statements[index];
+    let settings = opts.settings_for(stmt);
+    let mut attempt = 1;
+    loop {
+        let mut on_wait = |waiting_for| report(Event::Waiting { version: target.version.to_string(), statement: index, waiting_for });
+        let result = engine.single(stmt, &settings, &mut on_wait).await;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(mut f) if f.error.is_retryable() && attempt <= opts.retry.retries => {
+                f.statement = Some(index);
+                retry_pause(target, &f, attempt, opts, report).await;
+                attempt += 1;
+                match engine.recover(stmt).await? {
+                    Recovery::AlreadyDone(action) => {
+                        report(Event::Recovered { version: target.version.to_string(), statement: index, action });
+                        return Ok(());
+                    }
+                    Recovery::CleanedUp(action) => report(Event::Recovered { version: target.version.to_string(), statement: index, action }),
+                    Recovery::Rerun => {}
+                }
+            }
+            Err(mut f) => {
+                f.statement = f.statement.map(|_| index);
+                return Err(failure_at(target, section, index, f, attempt));
+            }
+        }
+    }
+}
+
+async fn retry_pause(target: &Target<'_>, f: &Failure, attempt: u32, opts: &RunOptions, report: &mut dyn FnMut(Event)) {
+    let delay = opts.retry.delay(attempt);
+    report(Event::Retrying {
+        version: target.version.to_string(),
+        statement: f.statement,
+        attempt,
+        max_attempts: opts.retry.retries + 1,
+        delay_ms: delay.as_millis() as u64,
+        error: f.error.server().map(|s| s.message.clone()).unwrap_or_else(|| f.error.to_string()),
+        blockers: f.blockers.clone(),
+    });
+    tokio::time::sleep(delay).await;
+}
+
+fn failure(target: &Target<'_>, section: &Section, f: Failure, attempts: u32) -> RunError {
+    match f.statement {
+        Some(i) => failure_at(target, section, i, f, attempts),
+        None => {
+            // Not a statement of the file: settings, tracking or commit.
+            let file = &section.file;
+            RunError::Failed(Box::new(StatementFailure {
+                version: target.version.to_string(),
+                name: target.name.to_string(),
+                file: file.name.clone(),
+                line: section.statements.first().map(|s| s.line).unwrap_or(1),
+                col: 1,
+                line_text: String::new(),
+                statement: 0,
+                sql: String::new(),
+                message: describe(&f),
+                server: f.error.server().cloned(),
+                attempts,
+                blockers: f.blockers,
+            }))
+        }
+    }
+}
+
+fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, attempts: u32) -> RunError {
+    let stmt = &section.statements[index];
+    let file = &section.file;
+    let server = f.error.server().cloned();
+    let offset = server.as_ref().map(|s| error_offset(stmt, s)).unwrap_or(stmt.span.start);
+    let idx = LineIndex::new(&file.text);
+    let (line, col) = idx.line_col(&file.text, offset);
+    let mut message = describe(&f);
+    if attempts > 1 {
+        message.push_str(&format!(" (after {attempts} attempts)"));
+    }
+    RunError::Failed(Box::new(StatementFailure {
+        version: target.version.to_string(),
+        name: target.name.to_string(),
+        file: file.name.clone(),
+        line,
+        col,
+        line_text: idx.line_text(&file.text, line).to_string(),
+        statement: index,
+        sql: stmt.sql.clone(),
+        server,
+        message,
+        attempts,
+        blockers: f.blockers,
+    }))
+}
+
+fn describe(f: &Failure) -> String {
+    match f.error.server() {
+        Some(s) if s.is_lock_timeout() => format!("{} (gave up waiting for a lock)", s.message),
+        Some(s) => s.message.clone(),
+        None => f.error.to_string(),
+    }
+}
+
+/// Byte offset in the file where the server says the error is.
+pub fn error_offset(stmt: &Statement, err: &ServerError) -> usize {
+    if let Some(pos) = err.position {
+        // PostgreSQL counts characters from 1 in the statement text we sent.
+        return stmt.span.start + char_pos_to_byte(&stmt.sql, pos);
+    }
+    if let Some(line) = err.line {
+        // MySQL gives a line within the statement and "near '<text>'".
+        let line_start = stmt.sql.match_indices('\n').nth(line.saturating_sub(2)).map(|(i, _)| i + 1);
+        let line_start = if line <= 1 { 0 } else { line_start.unwrap_or(0) };
+        let near = err.message.split_once("near '").map(|(_, rest)| rest.rsplit_once("' at line").map(|(n, _)| n).unwrap_or(rest));
+        let col = near
+            .filter(|n| !n.is_empty())
+            .and_then(|n| {
+                let probe: String = n.chars().take(20).collect();
+                stmt.sql[line_start..].find(probe.as_str())
+            })
+            .unwrap_or(0);
+        return stmt.span.start + line_start + col;
+    }
+    stmt.span.start
+}

@@ -1,0 +1,104 @@
+//! Which layout a directory uses, when the user did not say.
+//!
+//! The rules, first match wins:
+//! 1. a file named like Flyway's (`V<digits>...__*.sql`, `U<digits>...__*.sql`,
+//!    `R__*.sql`), in the directory or any subdirectory: Flyway;
+//! 2. a top-level `.sql` file with a line starting `-- +goose`: goose;
+//! 3. a line starting `-- migrate:up`: dbmate;
+//! 4. a line that is just `-- no-transaction`: sqlx. Read as native, that line
+//!    would be an ordinary comment and the migration would run in a transaction;
+//! 5. otherwise native. This covers files with `-- stepwise:` lines, `.up.sql` /
+//!    `.down.sql` pairs (read the same in native, sqlx and golang-migrate),
+//!    sqlx's plain files (native files without markers) and an empty directory.
+//!
+//! Markers are matched like the parser reads them: after `--`, spaces are optional.
+
+use super::{list, LoadError};
+use crate::migration::Layout;
+use std::fs;
+use std::path::Path;
+use stepwise_sql::Flavor;
+
+/// The layout of the migrations in `dir` (see the module documentation for the rules).
+pub fn detect_layout(dir: &Path) -> Result<Layout, LoadError> {
+    if list::sql_files(dir, true)?.iter().any(|f| is_flyway_name(&f.file_name)) {
+        return Ok(Layout::Flyway);
+    }
+    let mut strongest = Flavor::Native;
+    for file in list::sql_files(dir, false)? {
+        let bytes = fs::read(&file.path).map_err(|source| LoadError::Io { path: file.display.clone(), source })?;
+        strongest = stronger(strongest, flavor_of(&String::from_utf8_lossy(&bytes)));
+    }
+    Ok(match strongest {
+        Flavor::Goose => Layout::Goose,
+        Flavor::Dbmate => Layout::Dbmate,
+        Flavor::Sqlx => Layout::Sqlx,
+        Flavor::Native | Flavor::Plain => Layout::Native,
+    })
+}
+
+/// The markers one file's text uses, by the rules above: the flavor to parse it with.
+pub(super) fn flavor_of(text: &str) -> Flavor {
+    text.lines().map(line_flavor).fold(Flavor::Native, stronger)
+}
+
+fn line_flavor(line: &str) -> Flavor {
+    let Some(comment) = line.trim_start().strip_prefix("--") else { return Flavor::Native };
+    let comment = comment.trim();
+    if comment.starts_with("+goose") {
+        Flavor::Goose
+    } else if comment.starts_with("migrate:up") {
+        Flavor::Dbmate
+    } else if comment == "no-transaction" {
+        Flavor::Sqlx
+    } else {
+        Flavor::Native
+    }
+}
+
+/// The flavor that wins by the rules' order.
+fn stronger(a: Flavor, b: Flavor) -> Flavor {
+    let rank = |f| match f {
+        Flavor::Goose => 3,
+        Flavor::Dbmate => 2,
+        Flavor::Sqlx => 1,
+        Flavor::Native | Flavor::Plain => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn is_flyway_name(file_name: &str) -> bool {
+    let versioned = |prefix| {
+        file_name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()) && rest.contains("__"))
+    };
+    file_name.starts_with("R__") || versioned('V') || versioned('U')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flyway_names() {
+        assert!(is_flyway_name("V1__create_users.sql"));
+        assert!(is_flyway_name("V1.1__x.sql"));
+        assert!(is_flyway_name("U2__x.sql"));
+        assert!(is_flyway_name("R__users_view.sql"));
+        assert!(!is_flyway_name("20240101_create_users.sql"));
+        assert!(!is_flyway_name("Vacuum__x.sql"));
+        assert!(!is_flyway_name("V1_x.sql"));
+    }
+
+    #[test]
+    fn markers_by_strength() {
+        assert_eq!(flavor_of("-- +goose Up\nSELECT 1;\n-- migrate:up\n"), Flavor::Goose);
+        assert_eq!(flavor_of("--migrate:up transaction:false\n"), Flavor::Dbmate);
+        assert_eq!(flavor_of("-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);"), Flavor::Sqlx);
+        assert_eq!(flavor_of("-- no-transaction needed here\n-- stepwise:up\nSELECT 1;"), Flavor::Native);
+        assert_eq!(flavor_of("SELECT '-- +goose';"), Flavor::Native);
+    }
+}

@@ -1,0 +1,9 @@
+-- stepwise:up
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- stepwise:down
+DROP TABLE users;

@@ -1,0 +1,2 @@
+-- stepwise:no-transaction
+DROP INDEX CONCURRENTLY users_email_key;
