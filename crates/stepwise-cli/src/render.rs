@@ -168,7 +168,17 @@ impl Out {
         for b in &f.blockers {
             eprintln!("  = blocked by {b}");
         }
-        eprintln!("  = nothing of this migration was kept if it ran in a transaction; `stepwise status` shows where it stopped, and `stepwise migrate` continues from there");
+        if f.transactional {
+            eprintln!("  = the migration ran in one transaction: nothing of it was kept. Fix it and run `stepwise migrate` again");
+        } else if f.statement == 0 {
+            eprintln!("  = no statement of this migration was applied; `stepwise migrate` starts it again");
+        } else {
+            eprintln!(
+                "  = statements 1 to {} of this migration were applied; `stepwise migrate` continues at statement {}",
+                f.statement,
+                f.statement + 1
+            );
+        }
     }
 }
 

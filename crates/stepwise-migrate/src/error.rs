@@ -21,6 +21,8 @@ pub struct StatementFailure {
     pub message: String,
     pub attempts: u32,
     pub blockers: Vec<Blocker>,
+    /// The migration ran in one transaction, so nothing of it was kept.
+    pub transactional: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

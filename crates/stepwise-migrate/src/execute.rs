@@ -105,7 +105,7 @@ pub async fn transaction_with_retries<E: Engine>(
                 retry_pause(target, &f, attempt, opts, report).await;
                 attempt += 1;
             }
-            Err(f) => return Err(failure(target, section, f, attempt)),
+            Err(f) => return Err(failure(target, section, f, attempt, true)),
         }
     }
 }
@@ -144,7 +144,7 @@ pub async fn single_with_retries<E: Engine>(
             }
             Err(mut f) => {
                 f.statement = f.statement.map(|_| index);
-                return Err(failure_at(target, section, index, f, attempt));
+                return Err(failure_at(target, section, index, f, attempt, false));
             }
         }
     }
@@ -164,9 +164,9 @@ async fn retry_pause(target: &Target<'_>, f: &Failure, attempt: u32, opts: &RunO
     tokio::time::sleep(delay).await;
 }
 
-fn failure(target: &Target<'_>, section: &Section, f: Failure, attempts: u32) -> RunError {
+fn failure(target: &Target<'_>, section: &Section, f: Failure, attempts: u32, transactional: bool) -> RunError {
     match f.statement {
-        Some(i) => failure_at(target, section, i, f, attempts),
+        Some(i) => failure_at(target, section, i, f, attempts, transactional),
         None => {
             // Not a statement of the file: settings, tracking or commit.
             let file = &section.file;
@@ -183,12 +183,13 @@ fn failure(target: &Target<'_>, section: &Section, f: Failure, attempts: u32) ->
                 server: f.error.server().cloned(),
                 attempts,
                 blockers: f.blockers,
+                transactional,
             }))
         }
     }
 }
 
-fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, attempts: u32) -> RunError {
+fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, attempts: u32, transactional: bool) -> RunError {
     let stmt = &section.statements[index];
     let file = &section.file;
     let server = f.error.server().cloned();
@@ -212,6 +213,7 @@ fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, 
         message,
         attempts,
         blockers: f.blockers,
+        transactional,
     }))
 }
 

@@ -182,3 +182,220 @@ impl Run {
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
+
+// ---- Concurrency and crash helpers: long-lived sessions and background runs ----
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Poll `f` every 20 ms until it returns true or `timeout` passes; returns
+/// whether it became true.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() >= timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A psql session kept open (a child with piped stdin), to hold locks in an
+/// open transaction or to time a query without the cost of connecting.
+pub struct PsqlSession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    marker: u32,
+    /// The session's backend pid.
+    pub pid: i32,
+}
+
+impl PsqlSession {
+    /// Connect to `url` as application `app`.
+    pub fn open(url: &str, app: &str) -> PsqlSession {
+        let mut child = Command::new("psql")
+            .args([url, "-X", "-q", "-At"])
+            .env("PGAPPNAME", app)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn psql");
+        let stdin = child.stdin.take();
+        let (tx, lines) = channel();
+        let stdout = child.stdout.take().expect("psql stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let err_buf = stderr.clone();
+        let err = child.stderr.take().expect("psql stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut b = err_buf.lock().unwrap();
+                b.push_str(&line);
+                b.push('\n');
+            }
+        });
+        let mut s = PsqlSession { child, stdin, lines, stderr, marker: 0, pid: 0 };
+        s.pid = s.query("SELECT pg_backend_pid();").parse().expect("backend pid");
+        s
+    }
+
+    /// Send SQL without waiting for its answer (it may block on a lock).
+    pub fn send(&mut self, sql: &str) {
+        let stdin = self.stdin.as_mut().expect("psql stdin open");
+        writeln!(stdin, "{sql}").expect("write to psql");
+        stdin.flush().expect("flush psql stdin");
+    }
+
+    /// Run SQL and wait (up to 60 s) for its output, which is returned
+    /// without the trailing newline. Errors show up on psql's stderr, which
+    /// `errors` returns.
+    pub fn query(&mut self, sql: &str) -> String {
+        self.query_within(sql, Duration::from_secs(60)).unwrap_or_else(|| panic!("psql did not answer within 60s: {sql}\n{}", self.errors()))
+    }
+
+    /// Like `query`, but None if no answer came within `timeout`.
+    pub fn query_within(&mut self, sql: &str, timeout: Duration) -> Option<String> {
+        self.marker += 1;
+        let marker = format!("__stepwise_test_done_{}", self.marker);
+        self.send(&format!("{sql}\n\\echo {marker}"));
+        self.collect_until(&marker, timeout)
+    }
+
+    fn collect_until(&mut self, marker: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line == marker => return Some(out.join("\n")),
+                Ok(line) => out.push(line),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// What psql wrote to stderr so far.
+    pub fn errors(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for PsqlSession {
+    fn drop(&mut self) {
+        // End of input ends the session (an open transaction rolls back).
+        drop(self.stdin.take());
+        if !wait_until(Duration::from_secs(5), || matches!(self.child.try_wait(), Ok(Some(_)))) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A process running in the background whose output is collected as it
+/// comes, so a test can wait for a line and then act.
+pub struct Bg {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    started: Instant,
+}
+
+/// Start `cmd` in the background with its output collected.
+pub fn spawn_bg(mut cmd: Command) -> Bg {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn process");
+    let stdout = Arc::new(Mutex::new(String::new()));
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut readers = Vec::new();
+    let out = child.stdout.take().expect("stdout");
+    let buf = stdout.clone();
+    readers.push(std::thread::spawn(move || collect_lines(out, buf)));
+    let err = child.stderr.take().expect("stderr");
+    let buf = stderr.clone();
+    readers.push(std::thread::spawn(move || collect_lines(err, buf)));
+    Bg { child, stdout, stderr, readers, started: Instant::now() }
+}
+
+fn collect_lines(r: impl std::io::Read, buf: Arc<Mutex<String>>) {
+    for line in BufReader::new(r).lines().map_while(Result::ok) {
+        let mut b = buf.lock().unwrap();
+        b.push_str(&line);
+        b.push('\n');
+    }
+}
+
+impl Bg {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Time since the process was started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Output so far, stdout then stderr.
+    pub fn output(&self) -> String {
+        format!("{}{}", self.stdout.lock().unwrap(), self.stderr.lock().unwrap())
+    }
+
+    /// Whether the process has exited.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Wait until `needle` occurs `times` times in the output; false on timeout
+    /// or if the process exited first.
+    pub fn wait_for(&mut self, needle: &str, times: usize, timeout: Duration) -> bool {
+        wait_until(timeout, || self.output().matches(needle).count() >= times || self.exited())
+            && self.output().matches(needle).count() >= times
+    }
+
+    /// SIGKILL, as `kill -9` does.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill -9");
+    }
+
+    /// Wait for the exit (at most `timeout`, then kill it and panic) and collect the output.
+    #[track_caller]
+    pub fn finish(mut self, timeout: Duration) -> Run {
+        if !wait_until(timeout, || self.exited()) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!("process did not exit within {timeout:?}; output so far:\n{}", self.output());
+        }
+        let status = self.child.wait().expect("wait");
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: self.stdout.lock().unwrap().clone(),
+            stderr: self.stderr.lock().unwrap().clone(),
+        }
+    }
+}
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        if !self.exited() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
