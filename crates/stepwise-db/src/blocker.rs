@@ -16,6 +16,12 @@ impl std::fmt::Display for Blocker {
         let app = if self.application.is_empty() { "-" } else { &self.application };
         let query: String = self.query.split_whitespace().collect::<Vec<_>>().join(" ");
         let query = if query.chars().count() > 120 { format!("{}...", query.chars().take(117).collect::<String>()) } else { query };
-        write!(f, "pid {} (user {}, application {}, {}, {:.1}s): {}", self.pid, self.user, app, self.state, self.age_secs, query)
+        write!(f, "pid {} (user {}, application {}, {}, {:.1}s)", self.pid, self.user, app, self.state, self.age_secs)?;
+        // MySQL shows no statement for a session idle in its transaction.
+        if query.is_empty() {
+            Ok(())
+        } else {
+            write!(f, ": {query}")
+        }
     }
 }

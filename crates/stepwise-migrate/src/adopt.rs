@@ -145,7 +145,16 @@ async fn read_history<E: Engine>(engine: &mut E, tool: Tool, set: &MigrationSet)
                 }
                 match kind.as_str() {
                     "UNDO_SQL" | "UNDO_JDBC" | "DELETE" => applied.retain(|a| a != &v),
-                    "SQL" | "JDBC" | "BASELINE" => applied.push(v),
+                    "SQL" | "JDBC" => applied.push(v),
+                    "BASELINE" => {
+                        // A baseline stands for every version up to it: Flyway
+                        // ignores the files below it, so they count as applied.
+                        if let Some(base) = Version::parse(&v) {
+                            let below = set.migrations.iter().filter(|m| m.kind == MigrationKind::Versioned && m.version < base);
+                            applied.extend(below.map(|m| m.version.text.clone()));
+                        }
+                        applied.push(v);
+                    }
                     _ => {}
                 }
             }

@@ -29,6 +29,9 @@ pub async fn migrate<E: Engine>(
 ) -> Result<Vec<Applied>, RunError> {
     engine.preflight().await?;
     report(Event::Connected { server: engine.server(), store: engine.store_name() });
+    for message in crate::engine::setting_notes(engine.dialect(), opts.lock_timeout) {
+        report(Event::Note { message });
+    }
     acquire_lock(engine, opts.lock_wait, report).await?;
     let result = migrate_locked(engine, set, sel, opts, report).await;
     // A failed unlock is harmless: the session's end releases the lock.
@@ -43,9 +46,9 @@ async fn migrate_locked<E: Engine>(
     opts: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<Vec<Applied>, RunError> {
-    engine.ensure_store().await?;
     // Read the history under the lock: a runner that waited sees what the
-    // previous one applied and does not apply it again.
+    // previous one applied and does not apply it again. (Without a store the
+    // history is empty, as it would be right after creating it.)
     let history = engine.history().await?;
     let entries = resolve(set, &history);
     let pending = select_pending(&entries, sel).map_err(RunError::Refused)?;
@@ -53,6 +56,9 @@ async fn migrate_locked<E: Engine>(
     if !invalid.is_empty() {
         return Err(RunError::Invalid(invalid));
     }
+    // Only now, with nothing refused, create the state tables: a refused run
+    // leaves the database as it found it.
+    engine.ensure_store().await?;
     let mut applied = Vec::new();
     for m in pending {
         let row = entries.iter().find(|e| e.migration.is_some_and(|em| std::ptr::eq(em, m))).and_then(|e| e.row);

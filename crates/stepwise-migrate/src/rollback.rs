@@ -27,6 +27,9 @@ pub async fn rollback<E: Engine>(
 ) -> Result<Vec<Applied>, RunError> {
     engine.preflight().await?;
     report(Event::Connected { server: engine.server(), store: engine.store_name() });
+    for message in crate::engine::setting_notes(engine.dialect(), opts.lock_timeout) {
+        report(Event::Note { message });
+    }
     acquire_lock(engine, opts.lock_wait, report).await?;
     let result = rollback_locked(engine, set, target, opts, report).await;
     let _ = engine.unlock().await;

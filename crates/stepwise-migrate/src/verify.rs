@@ -63,22 +63,31 @@ pub async fn verify(
     let dump = || dump_schema(url, &exclude, bindir);
     let empty = dump().await?;
     let mut checked = Vec::new();
-    let versioned: Vec<_> = set.migrations.iter().filter(|m| m.kind == MigrationKind::Versioned).collect();
+    // Versions are checked one at a time without the repeatable (Flyway R__)
+    // migrations: `migrate --to` applies those too, and they may need a later
+    // version (a view over a column added later). They run last, with all.
+    let only_versioned = MigrationSet {
+        layout: set.layout,
+        migrations: set.migrations.iter().filter(|m| m.kind == MigrationKind::Versioned).cloned().collect(),
+    };
+    let versioned: Vec<_> = only_versioned.migrations.iter().collect();
+    let vset = &only_versioned;
     let upto = |v: &str| Selection { phase: PhaseFilter::All, to: Some(v.to_string()), allow_drift: false, allow_out_of_order: false };
+    let all = Selection { phase: PhaseFilter::All, to: None, allow_drift: false, allow_out_of_order: false };
     for m in &versioned {
         let before = dump().await?;
-        migrate(&mut engine, set, &upto(&m.version.text), opts, report).await?;
+        migrate(&mut engine, vset, &upto(&m.version.text), opts, report).await?;
         if m.down.is_none() {
             checked.push(Checked { version: m.version.text.clone(), name: m.name.clone(), outcome: Outcome::NoDown });
             continue;
         }
         let after = dump().await?;
-        rollback(&mut engine, set, &RollbackTarget::Steps(1), opts, report).await?;
+        rollback(&mut engine, vset, &RollbackTarget::Steps(1), opts, report).await?;
         let restored = dump().await?;
         let outcome = if restored != before {
             Outcome::Differs { diff: diff_lines(&before, &restored) }
         } else {
-            migrate(&mut engine, set, &upto(&m.version.text), opts, report).await?;
+            migrate(&mut engine, vset, &upto(&m.version.text), opts, report).await?;
             let again = dump().await?;
             if again == after { Outcome::Restored } else { Outcome::ReapplyDiffers { diff: diff_lines(&after, &again) } }
         };
@@ -92,12 +101,12 @@ pub async fn verify(
     let mut full = None;
     let mut full_diff = vec![];
     if !versioned.is_empty() && versioned.iter().all(|m| m.down.is_some()) {
-        rollback(&mut engine, set, &RollbackTarget::Steps(versioned.len()), opts, report).await?;
+        rollback(&mut engine, vset, &RollbackTarget::Steps(versioned.len()), opts, report).await?;
         let back = dump().await?;
         full = Some(back == empty);
         full_diff = diff_lines(&empty, &back);
-        let all = Selection { phase: PhaseFilter::All, to: None, allow_drift: false, allow_out_of_order: false };
-        migrate(&mut engine, set, &all, opts, report).await?;
     }
+    // Everything, repeatables included, applies on top.
+    migrate(&mut engine, set, &all, opts, report).await?;
     Ok(VerifyReport { migrations: checked, full_rollback_restores_empty: full, full_rollback_diff: full_diff })
 }

@@ -399,3 +399,10 @@ impl Drop for Bg {
         }
     }
 }
+
+/// Run stepwise in `p` and wait at most two minutes: a lock wait that never
+/// ends fails the test instead of hanging it.
+#[track_caller]
+pub fn bounded(p: &Project, url: &str, args: &[&str]) -> Run {
+    spawn_bg(p.cmd(url, args)).finish(Duration::from_secs(120))
+}

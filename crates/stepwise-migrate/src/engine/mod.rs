@@ -103,6 +103,21 @@ pub(crate) const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// How often a CONCURRENTLY statement reports what it waits for.
 pub(crate) const WAIT_REPORT_EVERY: Duration = Duration::from_secs(5);
 
+/// What the engine does differently from the settings asked for, said once
+/// per run: MySQL and MariaDB lock waits (`lock_wait_timeout`,
+/// `innodb_lock_wait_timeout`) take whole seconds, so a finer lock_timeout is
+/// rounded up.
+pub fn setting_notes(dialect: Dialect, lock_timeout: Duration) -> Vec<String> {
+    let mut notes = Vec::new();
+    if dialect == Dialect::MySql && lock_timeout.subsec_nanos() != 0 {
+        notes.push(format!(
+            "MariaDB/MySQL lock waits take whole seconds; using {}s for {lock_timeout:?}",
+            mysql::whole_seconds(lock_timeout)
+        ));
+    }
+    notes
+}
+
 /// Milliseconds for a server setting, at least 1 (0 would mean "no limit").
 pub(crate) fn millis(d: Duration) -> u128 {
     d.as_millis().max(1)

@@ -50,11 +50,17 @@ impl PgEngine {
         &self,
         main: impl Future<Output = R>,
         concurrent: bool,
+        lock_timeout: std::time::Duration,
         on_wait: &mut dyn FnMut(Vec<Blocker>),
     ) -> (R, Vec<Blocker>) {
         tokio::pin!(main);
+        // Look (and look again) before a lock wait can time out: with a
+        // lock_timeout shorter than PROBE_FIRST the wait would otherwise end
+        // before anyone asked who blocks it.
+        let half = (lock_timeout / 2).max(std::time::Duration::from_millis(10));
+        let (first, every) = (PROBE_FIRST.min(half), PROBE_EVERY.min(half));
         let mut seen = Vec::new();
-        let mut next = Instant::now() + PROBE_FIRST;
+        let mut next = Instant::now() + first;
         let mut next_report = Instant::now() + WAIT_REPORT_EVERY;
         loop {
             tokio::select! {
@@ -74,7 +80,7 @@ impl PgEngine {
                         on_wait(waiting);
                         next_report = Instant::now() + WAIT_REPORT_EVERY;
                     }
-                    next = Instant::now() + PROBE_EVERY;
+                    next = Instant::now() + every;
                 }
             }
         }
@@ -85,7 +91,13 @@ impl PgEngine {
             Some(s) => format!("{}.{}", qi(s), qi(name)),
             None => qi(name),
         };
-        self.conn.batch(&format!("SET lock_timeout = 0; DROP INDEX CONCURRENTLY IF EXISTS {target}; RESET lock_timeout")).await
+        // Three round trips, not one string: several statements in one simple
+        // query run as one implicit transaction, where DROP INDEX
+        // CONCURRENTLY is refused.
+        self.conn.batch("SET lock_timeout = 0").await?;
+        let dropped = self.conn.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {target}")).await;
+        let reset = self.conn.batch("RESET lock_timeout").await;
+        dropped.and(reset)
     }
 }
 
@@ -319,7 +331,7 @@ impl Engine for PgEngine {
         parts.push("COMMIT".into());
         let client = &self.conn.client;
         let pipeline = join_all(parts.iter().map(|p| client.batch_execute(p)));
-        let (results, blockers) = self.probed(pipeline, false, &mut |_| {}).await;
+        let (results, blockers) = self.probed(pipeline, false, settings.lock_timeout, &mut |_| {}).await;
         let failed = results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e)));
         match failed {
             None => Ok(()),
@@ -334,16 +346,16 @@ impl Engine for PgEngine {
     }
 
     async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
-        let prefix = settings_sql(settings, false);
+        // The settings go first, on their own: pipelined with the statement,
+        // a failed setting (SET ROLE to a missing role) would not stop the
+        // statement from running without its lock_timeout and role.
+        self.conn.batch(&settings_sql(settings, false)).await.map_err(Failure::plain)?;
         let suffix = "RESET lock_timeout; RESET statement_timeout; RESET ROLE";
         let client = &self.conn.client;
-        let parts = [prefix.as_str(), statement.sql.as_str(), suffix];
+        let parts = [statement.sql.as_str(), suffix];
         let pipeline = join_all(parts.iter().map(|p| client.batch_execute(p)));
-        let (results, blockers) = self.probed(pipeline, statement.info.concurrently, on_wait).await;
+        let (results, blockers) = self.probed(pipeline, statement.info.concurrently, settings.lock_timeout, on_wait).await;
         let mut results = results.into_iter();
-        if let Some(Err(e)) = results.next() {
-            return Err(Failure::plain(e.into()));
-        }
         if let Some(Err(e)) = results.next() {
             return Err(Failure { statement: Some(0), error: e.into(), blockers });
         }
