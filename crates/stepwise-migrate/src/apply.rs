@@ -51,7 +51,7 @@ async fn migrate_locked<E: Engine>(
     // history is empty, as it would be right after creating it.)
     let history = engine.history().await?;
     let entries = resolve(set, &history);
-    let pending = select_pending(&entries, sel).map_err(RunError::Refused)?;
+    let pending = select_pending(&entries, sel)?;
     let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, engine.dialect())).collect();
     if !invalid.is_empty() {
         return Err(RunError::Invalid(invalid));

@@ -38,6 +38,9 @@ pub enum RunError {
     LockBusy { holder: Option<String>, waited_s: u64 },
     #[error("{0}")]
     Refused(String),
+    /// The request names something that does not exist (a version): bad usage.
+    #[error("{0}")]
+    Usage(String),
     #[error("migration {} ({}) failed at {}:{}:{}: {}", .0.version, .0.name, .0.file, .0.line, .0.col, .0.message)]
     Failed(Box<StatementFailure>),
     /// A tracking write failed after the migration's own work: the row may not say what happened.
@@ -48,7 +51,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunError::Load(_) | RunError::Invalid(_) => 2,
+            RunError::Load(_) | RunError::Invalid(_) | RunError::Usage(_) => 2,
             RunError::Db(DbError::Config(_)) => 2,
             _ => 1,
         }

@@ -11,15 +11,20 @@ use crate::resolve::runs_in_transaction;
 use crate::source::MigrationSet;
 
 pub async fn mark<E: Engine>(engine: &mut E, set: &MigrationSet, version: &str, opts: &RunOptions, report: &mut dyn FnMut(Event)) -> Result<(), RunError> {
-    let v = Version::parse(version).ok_or_else(|| RunError::Refused(format!("`{version}` is not a version")))?;
+    let v = Version::parse(version).ok_or_else(|| RunError::Usage(format!("`{version}` is not a version")))?;
     let m = set
         .migrations
         .iter()
         .find(|m| m.version == v)
-        .ok_or_else(|| RunError::Refused(format!("no migration file has version {version}")))?;
+        .ok_or_else(|| RunError::Usage(format!("no migration file has version {version}")))?;
     engine.preflight().await?;
     acquire_lock(engine, opts.lock_wait, report).await?;
     let result = async {
+        // Marking an applied migration again would overwrite its real history.
+        let history = engine.history().await?;
+        if history.iter().any(|r| r.version == m.key() && r.status == RowStatus::Applied) {
+            return Err(RunError::Refused(format!("{} is already applied; nothing to mark", m.version)));
+        }
         engine.ensure_store().await?;
         let mut row = row_for(m, RowStatus::Applied, runs_in_transaction(&m.up, engine.dialect()), m.up.statements.len());
         row.duration_ms = Some(0);

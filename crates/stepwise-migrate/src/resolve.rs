@@ -118,29 +118,47 @@ pub struct Selection {
     pub allow_out_of_order: bool,
 }
 
+/// Why a run must not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request itself is wrong (`--to` names no migration): exit 2.
+    Usage(String),
+    /// The state forbids it (drift, order): exit 1.
+    Refused(String),
+}
+
+impl From<Refusal> for crate::RunError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Usage(m) => crate::RunError::Usage(m),
+            Refusal::Refused(m) => crate::RunError::Refused(m),
+        }
+    }
+}
+
 /// The migrations a `migrate` run applies, in order; or why it must not run.
-pub fn select_pending<'a>(entries: &[Entry<'a>], sel: &Selection) -> Result<Vec<&'a Migration>, String> {
+pub fn select_pending<'a>(entries: &[Entry<'a>], sel: &Selection) -> Result<Vec<&'a Migration>, Refusal> {
     let drifted: Vec<String> = entries
         .iter()
         .filter(|e| e.drift)
         .filter_map(|e| e.migration.map(|m| format!("{} ({})", m.version, m.files.first().cloned().unwrap_or_default())))
         .collect();
     if !drifted.is_empty() && !sel.allow_drift {
-        return Err(format!(
+        return Err(Refusal::Refused(format!(
             "applied migration{} changed since {} applied (checksum drift): {}. Restore the file{}, or rerun with --allow-drift if the change is intended",
             plural(drifted.len()),
             if drifted.len() == 1 { "it was" } else { "they were" },
             drifted.join(", "),
             plural(drifted.len())
-        ));
+        )));
     }
     let to = match &sel.to {
-        Some(t) => Some(Version::parse(t).ok_or_else(|| format!("--to {t}: not a version"))?),
+        Some(t) => Some(Version::parse(t).ok_or_else(|| Refusal::Usage(format!("--to {t}: not a version")))?),
         None => None,
     };
     if let Some(t) = &to {
         if !entries.iter().any(|e| e.migration.is_some_and(|m| m.kind == MigrationKind::Versioned && &m.version == t)) {
-            return Err(format!("--to {t}: no migration has this version"));
+            return Err(Refusal::Usage(format!("--to {t}: no migration has this version")));
         }
     }
     let mut pending = Vec::new();
@@ -172,11 +190,11 @@ pub fn select_pending<'a>(entries: &[Entry<'a>], sel: &Selection) -> Result<Vec<
         pending.push(m);
     }
     if !out_of_order.is_empty() {
-        return Err(format!(
+        return Err(Refusal::Refused(format!(
             "pending migration{} out of order: {}. Apply with --allow-out-of-order if the order does not matter, or give the file a newer version",
             plural(out_of_order.len()),
             out_of_order.join("; ")
-        ));
+        )));
     }
     Ok(pending)
 }

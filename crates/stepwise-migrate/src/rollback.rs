@@ -55,9 +55,9 @@ async fn rollback_locked<E: Engine>(
     let chosen: Vec<_> = match target {
         RollbackTarget::Steps(n) => applied.into_iter().take(*n).collect(),
         RollbackTarget::To(v) => {
-            let to = Version::parse(v).ok_or_else(|| RunError::Refused(format!("--to {v}: not a version")))?;
+            let to = Version::parse(v).ok_or_else(|| RunError::Usage(format!("--to {v}: not a version")))?;
             if !entries.iter().any(|e| e.state == State::Applied && e.migration.is_some_and(|m| m.version == to)) {
-                return Err(RunError::Refused(format!("--to {v}: no applied migration has this version")));
+                return Err(RunError::Usage(format!("--to {v}: no applied migration has this version")));
             }
             applied
                 .into_iter()

@@ -150,7 +150,7 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
     let entries = resolve(&set, &history);
     let pending = match select_pending(&entries, sel) {
         Ok(p) => p,
-        Err(msg) => return out.run_error(&RunError::Refused(msg)),
+        Err(refusal) => return out.run_error(&refusal.into()),
     };
     let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, dialect)).collect();
     let plan: Vec<Planned> = pending.iter().map(|m| planned(m, dialect)).collect();

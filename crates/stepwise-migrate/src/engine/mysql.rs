@@ -1,6 +1,7 @@
 //! MySQL/MariaDB: tracking in `<prefix>_migrations` in the current database,
 //! `GET_LOCK` with a schema-qualified name, and per-statement progress because
-//! DDL commits implicitly. Tested on MariaDB.
+//! DDL commits implicitly. Times are stored in UTC (`UTC_TIMESTAMP`), whatever
+//! the server's time zone. Tested on MariaDB.
 
 use super::{Engine, Failure, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST};
 use crate::history::{HistoryRow, RowStatus, Stamp};
@@ -65,7 +66,7 @@ pub fn whole_seconds(d: Duration) -> u64 {
 
 fn settings_sql(conn: &MyConn, s: &Settings) -> Vec<String> {
     let secs = whole_seconds(s.lock_timeout);
-    let mut sql = vec![format!("SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}, @stepwise_t0 = NOW(3)")];
+    let mut sql = vec![format!("SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}, @stepwise_t0 = UTC_TIMESTAMP(6)")];
     let stmt_secs = s.statement_timeout.map(|t| t.as_secs_f64()).unwrap_or(0.0);
     if conn.is_mariadb() {
         sql.push(format!("SET SESSION max_statement_time = {stmt_secs}"));
@@ -81,17 +82,17 @@ fn settings_sql(conn: &MyConn, s: &Settings) -> Vec<String> {
 fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
     let opt = |v: &Option<String>| v.as_ref().map(|s| ql(s)).unwrap_or_else(|| "NULL".into());
     let (started, finished, duration, keep_started) = match stamp {
-        Stamp::Start => ("NOW(3)".to_string(), "NULL".to_string(), "NULL".to_string(), false),
-        Stamp::Progress => ("NOW(3)".into(), "NULL".into(), "NULL".into(), true),
+        Stamp::Start => ("UTC_TIMESTAMP(3)".to_string(), "NULL".to_string(), "NULL".to_string(), false),
+        Stamp::Progress => ("UTC_TIMESTAMP(3)".into(), "NULL".into(), "NULL".into(), true),
         Stamp::Finish => {
             let ms = r.duration_ms.unwrap_or(0);
-            (format!("NOW(3) - INTERVAL {} MICROSECOND", ms * 1000), "NOW(3)".into(), ms.to_string(), false)
+            (format!("UTC_TIMESTAMP(3) - INTERVAL {} MICROSECOND", ms * 1000), "UTC_TIMESTAMP(3)".into(), ms.to_string(), false)
         }
         // @stepwise_t0 is set when the transaction starts (see `settings_sql`).
         Stamp::Whole => (
             "@stepwise_t0".into(),
-            "SYSDATE(3)".into(),
-            "TIMESTAMPDIFF(MICROSECOND, @stepwise_t0, SYSDATE(3)) DIV 1000".into(),
+            "UTC_TIMESTAMP(3)".into(),
+            "TIMESTAMPDIFF(MICROSECOND, @stepwise_t0, UTC_TIMESTAMP(6)) DIV 1000".into(),
             false,
         ),
     };
