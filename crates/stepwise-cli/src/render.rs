@@ -168,13 +168,17 @@ impl Out {
         for b in &f.blockers {
             eprintln!("  = blocked by {b}");
         }
+        let (command, section) = match f.direction {
+            Direction::Up => ("migrate", "this migration"),
+            Direction::Down => ("rollback", "the down section"),
+        };
         if f.transactional {
-            eprintln!("  = the migration ran in one transaction: nothing of it was kept. Fix it and run `stepwise migrate` again");
+            eprintln!("  = it ran in one transaction: nothing of it was kept. Fix it and run `stepwise {command}` again");
         } else if f.statement == 0 {
-            eprintln!("  = no statement of this migration was applied; `stepwise migrate` starts it again");
+            eprintln!("  = no statement of {section} was applied; `stepwise {command}` starts it again");
         } else {
             eprintln!(
-                "  = statements 1 to {} of this migration were applied; `stepwise migrate` continues at statement {}",
+                "  = statements 1 to {} of {section} were applied; `stepwise {command}` continues at statement {}",
                 f.statement,
                 f.statement + 1
             );

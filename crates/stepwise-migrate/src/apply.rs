@@ -93,6 +93,7 @@ pub(crate) fn row_for(m: &Migration, status: RowStatus, transactional: bool, app
         in_flight: None,
         error: None,
         applied_by: applied_by(),
+        direction: Direction::Up,
     }
 }
 
@@ -104,7 +105,7 @@ async fn apply_one<E: Engine>(
     report: &mut dyn FnMut(Event),
 ) -> Result<(), RunError> {
     let key = m.key();
-    let target = Target { version: &m.version.text, name: &m.name };
+    let target = Target { version: &m.version.text, name: &m.name, direction: Direction::Up };
     let transactional = runs_in_transaction(&m.up, engine.dialect());
     report(Event::MigrationStarted {
         version: m.version.text.clone(),
@@ -141,7 +142,7 @@ async fn apply_statements<E: Engine>(
     opts: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<(), RunError> {
-    let target = Target { version: &m.version.text, name: &m.name };
+    let target = Target { version: &m.version.text, name: &m.name, direction: Direction::Up };
     let total = m.up.statements.len();
     let mut start = 0;
     if let Some(prev) = previous.filter(|p| !p.transactional) {

@@ -23,6 +23,8 @@ pub struct StatementFailure {
     pub blockers: Vec<Blocker>,
     /// The migration ran in one transaction, so nothing of it was kept.
     pub transactional: bool,
+    /// Applying (up) or rolling back (down).
+    pub direction: crate::events::Direction,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -37,3 +37,20 @@ pub enum Direction {
     Up,
     Down,
 }
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+
+    pub fn parse(s: &str) -> Direction {
+        if s == "down" {
+            Direction::Down
+        } else {
+            Direction::Up
+        }
+    }
+}

@@ -55,6 +55,7 @@ impl RunOptions {
 pub struct Target<'a> {
     pub version: &'a str,
     pub name: &'a str,
+    pub direction: crate::events::Direction,
 }
 
 /// Take the migration lock with a try-and-retry loop, never a blocking wait:
@@ -184,6 +185,7 @@ fn failure(target: &Target<'_>, section: &Section, f: Failure, attempts: u32, tr
                 attempts,
                 blockers: f.blockers,
                 transactional,
+                direction: target.direction,
             }))
         }
     }
@@ -214,6 +216,7 @@ fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, 
         attempts,
         blockers: f.blockers,
         transactional,
+        direction: target.direction,
     }))
 }
 

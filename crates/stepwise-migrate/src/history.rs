@@ -49,6 +49,9 @@ pub struct HistoryRow {
     pub in_flight: Option<i32>,
     pub error: Option<String>,
     pub applied_by: String,
+    /// `Down` while a non-transactional rollback is under way or stopped:
+    /// `statements_applied` then counts the down section's statements.
+    pub direction: crate::events::Direction,
 }
 
 /// What a tracking write sets for the time columns.

@@ -152,6 +152,17 @@ pub fn select_pending<'a>(entries: &[Entry<'a>], sel: &Selection) -> Result<Vec<
             plural(drifted.len())
         )));
     }
+    if let Some(e) = entries.iter().find(|e| {
+        matches!(e.state, State::Failed | State::Running) && e.row.is_some_and(|r| r.direction == crate::events::Direction::Down)
+    }) {
+        let r = e.row.map(|r| (r.statements_applied, r.statements_total)).unwrap_or_default();
+        return Err(Refusal::Refused(format!(
+            "{} was being rolled back when it stopped ({} of {} down statements ran): finish with `stepwise rollback`, then migrate",
+            e.key(),
+            r.0,
+            r.1
+        )));
+    }
     let to = match &sel.to {
         Some(t) => Some(Version::parse(t).ok_or_else(|| Refusal::Usage(format!("--to {t}: not a version")))?),
         None => None,

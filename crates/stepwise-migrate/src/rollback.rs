@@ -1,6 +1,9 @@
 //! `rollback`: run down sections of applied migrations, newest first.
 
-use crate::apply::Applied;
+use crate::apply::{row_for, Applied};
+use crate::engine::Recovery;
+use crate::history::{HistoryRow, RowStatus, Stamp};
+use stepwise_sql::Section;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
@@ -45,13 +48,18 @@ async fn rollback_locked<E: Engine>(
 ) -> Result<Vec<Applied>, RunError> {
     let history = engine.history().await?;
     let entries = resolve(set, &history);
-    // Applied versioned migrations, newest first.
+    // A rollback that stopped halfway comes first, then applied versioned
+    // migrations, newest first.
+    let interrupted = |e: &&crate::resolve::Entry| {
+        matches!(e.state, State::Failed | State::Running) && e.row.is_some_and(|r| r.direction == Direction::Down)
+    };
     let mut applied: Vec<_> = entries
         .iter()
-        .filter(|e| matches!(e.state, State::Applied | State::MissingFile))
+        .filter(|e| matches!(e.state, State::Applied | State::MissingFile) || interrupted(e))
         .filter(|e| e.migration.is_none_or(|m| m.kind == MigrationKind::Versioned))
         .collect();
     applied.reverse();
+    applied.sort_by_key(|e| !interrupted(e));
     let chosen: Vec<_> = match target {
         RollbackTarget::Steps(n) => applied.into_iter().take(*n).collect(),
         RollbackTarget::To(v) => {
@@ -67,7 +75,7 @@ async fn rollback_locked<E: Engine>(
     };
     // Check every down before running any: a rollback that stops halfway for
     // a missing file is worse than one that does not start.
-    let mut downs: Vec<&Migration> = Vec::new();
+    let mut downs: Vec<(&Migration, Option<&HistoryRow>)> = Vec::new();
     for e in &chosen {
         let Some(m) = e.migration else {
             return Err(RunError::Refused(format!("cannot roll back {}: its migration file is missing", e.key())));
@@ -79,16 +87,16 @@ async fn rollback_locked<E: Engine>(
                 m.files.first().cloned().unwrap_or_default()
             )));
         }
-        downs.push(m);
+        downs.push((m, e.row.filter(|r| r.direction == Direction::Down && r.status != RowStatus::Applied)));
     }
-    let invalid: Vec<_> = downs.iter().filter_map(|m| m.down.as_ref()).flat_map(|d| check_runnable(d, engine.dialect())).collect();
+    let invalid: Vec<_> = downs.iter().filter_map(|(m, _)| m.down.as_ref()).flat_map(|d| check_runnable(d, engine.dialect())).collect();
     if !invalid.is_empty() {
         return Err(RunError::Invalid(invalid));
     }
     let mut done = Vec::new();
-    for m in downs {
+    for (m, resume) in downs {
         let Some(down) = m.down.as_ref() else { continue };
-        let t = Target { version: &m.version.text, name: &m.name };
+        let t = Target { version: &m.version.text, name: &m.name, direction: Direction::Down };
         let transactional = runs_in_transaction(down, engine.dialect());
         report(Event::MigrationStarted {
             version: m.version.text.clone(),
@@ -102,14 +110,10 @@ async fn rollback_locked<E: Engine>(
         if opts.rails {
             ops.push(TrackingOp::Rails(m.version.text.clone(), false));
         }
-        if transactional {
+        if transactional && resume.is_none() {
             transaction_with_retries(engine, &t, down, opts, &ops, report).await?;
         } else {
-            for i in 0..down.statements.len() {
-                let s = &down.statements[i];
-                report(Event::StatementStarted { version: m.version.text.clone(), statement: i, line: s.line, summary: s.info.summary.clone() });
-                single_with_retries(engine, &t, down, i, opts, report).await?;
-            }
+            down_statements(engine, m, down, &t, resume, opts, report).await?;
             engine.track(&ops).await?;
         }
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -117,4 +121,55 @@ async fn rollback_locked<E: Engine>(
         done.push(Applied { version: m.version.text.clone(), name: m.name.clone(), duration_ms });
     }
     Ok(done)
+}
+
+/// A down section outside a transaction: like `apply`, record progress in the
+/// migration's row (direction `down`) so that a failure or crash halfway is
+/// recorded, and the next `rollback` continues where it stopped.
+async fn down_statements<E: Engine>(
+    engine: &mut E,
+    m: &Migration,
+    down: &Section,
+    t: &Target<'_>,
+    resume: Option<&HistoryRow>,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    let total = down.statements.len();
+    let mut start = 0;
+    if let Some(prev) = resume {
+        start = (prev.statements_applied.max(0) as usize).min(total);
+        if let Some(k) = prev.in_flight.map(|k| k as usize).filter(|&k| k < total) {
+            match engine.recover(&down.statements[k]).await? {
+                Recovery::AlreadyDone(action) => {
+                    report(Event::Recovered { version: m.version.text.clone(), statement: k, action });
+                    start = start.max(k + 1);
+                }
+                Recovery::CleanedUp(action) => report(Event::Recovered { version: m.version.text.clone(), statement: k, action }),
+                Recovery::Rerun => {}
+            }
+        }
+        report(Event::Resuming { version: m.version.text.clone(), statement: start, statements: total });
+    }
+    let mut row = row_for(m, RowStatus::Running, false, start);
+    row.direction = Direction::Down;
+    row.statements_total = total as i32;
+    row.in_flight = (start < total).then_some(start as i32);
+    engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await?;
+    for i in start..total {
+        let s = &down.statements[i];
+        report(Event::StatementStarted { version: m.version.text.clone(), statement: i, line: s.line, summary: s.info.summary.clone() });
+        if let Err(e) = single_with_retries(engine, t, down, i, opts, report).await {
+            row.status = RowStatus::Failed;
+            row.error = Some(format!("rolling back: {e}"));
+            if let Err(te) = engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await {
+                return Err(RunError::Tracking(format!("{e}\nand recording the failure failed too: {te}")));
+            }
+            return Err(e);
+        }
+        row.statements_applied = (i + 1) as i32;
+        row.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+        engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await?;
+    }
+    Ok(())
 }

@@ -22,6 +22,7 @@ struct Line {
     statements_applied: Option<i32>,
     statements_total: Option<i32>,
     error: Option<String>,
+    direction: Option<String>,
 }
 
 pub async fn status(cfg: &Config, out: &Out, scratch: bool) -> i32 {
@@ -48,6 +49,7 @@ pub async fn status(cfg: &Config, out: &Out, scratch: bool) -> i32 {
                 statements_applied: e.row.map(|r| r.statements_applied),
                 statements_total: e.row.map(|r| r.statements_total),
                 error: e.row.and_then(|r| r.error.clone()),
+                direction: e.row.map(|r| r.direction.as_str().to_string()),
             })
             .collect();
         if out.format == Format::Json {
@@ -80,6 +82,15 @@ pub async fn status(cfg: &Config, out: &Out, scratch: bool) -> i32 {
         }
         for l in &lines {
             match l.state {
+                State::Failed | State::Running if l.direction.as_deref() == Some("down") => {
+                    out.line(&format!(
+                        "\n{} was being rolled back and stopped after {} of {} down statements{}.\n  `stepwise rollback` continues the rollback from there.",
+                        l.version,
+                        l.statements_applied.unwrap_or(0),
+                        l.statements_total.unwrap_or(0),
+                        l.error.as_deref().map(|e| format!(": {}", e.lines().next().unwrap_or(""))).unwrap_or_default()
+                    ));
+                }
                 State::Failed | State::Running => {
                     let what = if l.state == State::Failed { "failed" } else { "was interrupted" };
                     out.line(&format!(

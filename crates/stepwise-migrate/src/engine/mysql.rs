@@ -99,13 +99,13 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
     let started_update = if keep_started { "started_at = started_at" } else { "started_at = VALUES(started_at)" };
     format!(
         "INSERT INTO {table} (version, name, kind, checksum, phase, status, transactional, started_at, finished_at, duration_ms,
-            statements_total, statements_applied, in_flight, error, applied_by)
-         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {})
+            statements_total, statements_applied, in_flight, error, applied_by, direction)
+         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {}, {})
          ON DUPLICATE KEY UPDATE name = VALUES(name), kind = VALUES(kind), checksum = VALUES(checksum), phase = VALUES(phase),
             status = VALUES(status), transactional = VALUES(transactional), {started_update}, finished_at = VALUES(finished_at),
             duration_ms = VALUES(duration_ms), statements_total = VALUES(statements_total),
             statements_applied = VALUES(statements_applied), in_flight = VALUES(in_flight), error = VALUES(error),
-            applied_by = VALUES(applied_by)",
+            applied_by = VALUES(applied_by), direction = VALUES(direction)",
         ql(&r.version),
         ql(&r.name),
         ql(&r.kind),
@@ -118,6 +118,7 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
         r.in_flight.map(|i| i.to_string()).unwrap_or_else(|| "NULL".into()),
         opt(&r.error),
         ql(&r.applied_by),
+        ql(r.direction.as_str()),
     )
 }
 
@@ -210,11 +211,15 @@ impl Engine for MyEngine {
                 statements_applied int NOT NULL DEFAULT 0,
                 in_flight int NULL,
                 error text NULL,
-                applied_by varchar(512) NOT NULL
+                applied_by varchar(512) NOT NULL,
+                direction varchar(8) NOT NULL DEFAULT 'up'
              ) DEFAULT CHARSET = utf8mb4",
             self.table()
         );
         self.conn.exec(&sql).await?;
+        self.conn
+            .exec(&format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS direction varchar(8) NOT NULL DEFAULT 'up'", self.table()))
+            .await?;
         if self.rails {
             self.conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(191) NOT NULL PRIMARY KEY)").await?;
         }
@@ -228,7 +233,7 @@ impl Engine for MyEngine {
         let ts = |c: &str| format!("DATE_FORMAT({c}, '%Y-%m-%dT%H:%i:%s.%fZ')");
         let sql = format!(
             "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
-                    statements_total, statements_applied, in_flight, error, applied_by FROM {} ORDER BY version",
+                    statements_total, statements_applied, in_flight, error, applied_by, direction FROM {} ORDER BY version",
             ts("started_at"),
             ts("finished_at"),
             self.table()
@@ -253,6 +258,7 @@ impl Engine for MyEngine {
             let in_flight = num(take_s(12)).map(|v| v as i32);
             let error = take_s(13);
             let applied_by = take_s(14).unwrap_or_default();
+            let direction = crate::events::Direction::parse(&take_s(15).unwrap_or_default());
             out.push(HistoryRow {
                 version,
                 name,
@@ -269,6 +275,7 @@ impl Engine for MyEngine {
                 in_flight,
                 error,
                 applied_by,
+                direction,
             });
         }
         Ok(out)

@@ -133,13 +133,13 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
     };
     format!(
         "INSERT INTO {table} AS m (version, name, kind, checksum, phase, status, transactional, started_at, finished_at, duration_ms,
-            statements_total, statements_applied, in_flight, error, applied_by)
-         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {})
+            statements_total, statements_applied, in_flight, error, applied_by, direction)
+         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {}, {})
          ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, checksum = EXCLUDED.checksum,
             phase = EXCLUDED.phase, status = EXCLUDED.status, transactional = EXCLUDED.transactional,
             started_at = {on_conflict_started}, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
             statements_total = EXCLUDED.statements_total, statements_applied = EXCLUDED.statements_applied,
-            in_flight = EXCLUDED.in_flight, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by",
+            in_flight = EXCLUDED.in_flight, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by, direction = EXCLUDED.direction",
         ql(&r.version),
         ql(&r.name),
         ql(&r.kind),
@@ -152,6 +152,7 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
         r.in_flight.map(|i| i.to_string()).unwrap_or_else(|| "NULL".into()),
         opt_lit(&r.error),
         ql(&r.applied_by),
+        ql(r.direction.as_str()),
     )
 }
 
@@ -261,8 +262,10 @@ impl Engine for PgEngine {
                 statements_applied integer NOT NULL DEFAULT 0,
                 in_flight integer,
                 error text,
-                applied_by text NOT NULL
-             );",
+                applied_by text NOT NULL,
+                direction text NOT NULL DEFAULT 'up'
+             );
+             ALTER TABLE {table} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up';",
             schema = qi(&self.schema),
             table = self.table()
         );
@@ -284,7 +287,7 @@ impl Engine for PgEngine {
             .rows(
                 &format!(
                     "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
-                            statements_total, statements_applied, in_flight, error, applied_by
+                            statements_total, statements_applied, in_flight, error, applied_by, direction
                        FROM {} ORDER BY version",
                     ts("started_at"),
                     ts("finished_at"),
@@ -311,6 +314,7 @@ impl Engine for PgEngine {
                 in_flight: r.get(12),
                 error: r.get(13),
                 applied_by: r.get(14),
+                direction: crate::events::Direction::parse(r.get(15)),
             })
             .collect())
     }
