@@ -26,6 +26,7 @@ pub struct DbUrl {
 }
 
 impl DbUrl {
+    #[allow(clippy::result_large_err)] // parsed once per run
     pub fn parse(raw: &str) -> Result<DbUrl, DbError> {
         let scheme = raw.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         let engine = match scheme.as_deref() {

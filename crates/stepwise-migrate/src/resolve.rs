@@ -88,7 +88,7 @@ pub fn resolve<'a>(set: &'a MigrationSet, history: &'a [HistoryRow]) -> Vec<Entr
             out.push(Entry { migration: None, row: Some(r), state, drift: false });
         }
     }
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.sort_by_key(Entry::sort_key);
     out
 }
 

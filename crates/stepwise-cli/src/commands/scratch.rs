@@ -20,7 +20,7 @@ pub async fn scratch(out: &Out) -> i32 {
     if out.format == Format::Json {
         out.json(&serde_json::json!({"url": s.url().expose(), "port": s.port(), "data_dir": s.data_dir().display().to_string()}));
     } else {
-        out.line(&s.url().expose().to_string());
+        out.line(s.url().expose());
         out.progress(&format!("Scratch PostgreSQL running (data in {}). Press Ctrl-C to stop and delete it.", s.data_dir().display()));
     }
     wait_for_stop().await;

@@ -8,6 +8,8 @@ use crate::history::HistoryRow;
 use stepwise_db::{Blocker, DbError, DbUrl, Engine as Kind};
 use stepwise_sql::{Dialect, Statement};
 
+// One per run, never moved around in bulk: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyEngine {
     Pg(PgEngine),
     My(MyEngine),

@@ -21,6 +21,7 @@ pub struct Settings {
 
 /// Tracking changes that commit together with a unit's statements.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum TrackingOp {
     Save(HistoryRow, Stamp),
     Delete(String),
