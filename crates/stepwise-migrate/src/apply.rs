@@ -149,7 +149,7 @@ async fn apply_statements<E: Engine>(
         start = (prev.statements_applied.max(0) as usize).min(total);
         if let Some(k) = prev.in_flight.map(|k| k as usize).filter(|&k| k < total) {
             // The server may have finished (or half-finished) the statement after the client died.
-            match engine.recover(&m.up.statements[k]).await? {
+            match engine.recover(&m.up.statements[k], &opts.settings_for(&m.up.statements[k])).await? {
                 Recovery::AlreadyDone(action) => {
                     report(Event::Recovered { version: m.version.text.clone(), statement: k, action });
                     start = start.max(k + 1);

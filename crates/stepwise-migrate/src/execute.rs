@@ -134,7 +134,7 @@ pub async fn single_with_retries<E: Engine>(
                 f.statement = Some(index);
                 retry_pause(target, &f, attempt, opts, report).await;
                 attempt += 1;
-                match engine.recover(stmt).await? {
+                match engine.recover(stmt, &settings).await? {
                     Recovery::AlreadyDone(action) => {
                         report(Event::Recovered { version: target.version.to_string(), statement: index, action });
                         return Ok(());

@@ -140,7 +140,7 @@ async fn down_statements<E: Engine>(
     if let Some(prev) = resume {
         start = (prev.statements_applied.max(0) as usize).min(total);
         if let Some(k) = prev.in_flight.map(|k| k as usize).filter(|&k| k < total) {
-            match engine.recover(&down.statements[k]).await? {
+            match engine.recover(&down.statements[k], &opts.settings_for(&down.statements[k])).await? {
                 Recovery::AlreadyDone(action) => {
                     report(Event::Recovered { version: m.version.text.clone(), statement: k, action });
                     start = start.max(k + 1);

@@ -265,7 +265,8 @@ impl PsqlSession {
     /// without the trailing newline. Errors show up on psql's stderr, which
     /// `errors` returns.
     pub fn query(&mut self, sql: &str) -> String {
-        self.query_within(sql, Duration::from_secs(60)).unwrap_or_else(|| panic!("psql did not answer within 60s: {sql}\n{}", self.errors()))
+        self.query_within(sql, Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("psql did not answer within 60s: {sql}\n{}", self.errors()))
     }
 
     /// Like `query`, but None if no answer came within `timeout`.
@@ -383,11 +384,7 @@ impl Bg {
         for r in self.readers.drain(..) {
             let _ = r.join();
         }
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: self.stdout.lock().unwrap().clone(),
-            stderr: self.stderr.lock().unwrap().clone(),
-        }
+        Run { code: status.code().unwrap_or(-1), stdout: self.stdout.lock().unwrap().clone(), stderr: self.stderr.lock().unwrap().clone() }
     }
 }
 

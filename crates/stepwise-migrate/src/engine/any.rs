@@ -72,8 +72,8 @@ impl Engine for AnyEngine {
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
         each!(self, e => e.track(ops).await)
     }
-    async fn recover(&mut self, statement: &Statement) -> Result<Recovery, DbError> {
-        each!(self, e => e.recover(statement).await)
+    async fn recover(&mut self, statement: &Statement, settings: &Settings) -> Result<Recovery, DbError> {
+        each!(self, e => e.recover(statement, settings).await)
     }
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         each!(self, e => e.text_rows(sql).await)

@@ -88,8 +88,9 @@ pub trait Engine {
     async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure>;
     /// Tracking ops outside any migration transaction (autocommit).
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError>;
-    /// Check a statement that may have run before against the catalog.
-    async fn recover(&mut self, statement: &Statement) -> Result<Recovery, DbError>;
+    /// Check a statement that may have run before against the catalog; any
+    /// cleanup runs under `settings` (the statement's own lock timeout).
+    async fn recover(&mut self, statement: &Statement, settings: &Settings) -> Result<Recovery, DbError>;
     /// Rows of an arbitrary query, every value as text (for `adopt`).
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError>;

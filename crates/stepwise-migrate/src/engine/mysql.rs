@@ -323,7 +323,7 @@ impl Engine for MyEngine {
         Ok(())
     }
 
-    async fn recover(&mut self, _statement: &Statement) -> Result<Recovery, DbError> {
+    async fn recover(&mut self, _statement: &Statement, _settings: &Settings) -> Result<Recovery, DbError> {
         // MySQL DDL has no INVALID leftovers to clean: the statement is re-run.
         Ok(Recovery::Rerun)
     }

@@ -86,7 +86,7 @@ impl PgEngine {
         }
     }
 
-    async fn drop_index_concurrently(&self, schema: Option<&str>, name: &str) -> Result<(), DbError> {
+    async fn drop_index_concurrently(&self, schema: Option<&str>, name: &str, settings: &Settings) -> Result<(), DbError> {
         let target = match schema {
             Some(s) => format!("{}.{}", qi(s), qi(name)),
             None => qi(name),
@@ -94,7 +94,7 @@ impl PgEngine {
         // Three round trips, not one string: several statements in one simple
         // query run as one implicit transaction, where DROP INDEX
         // CONCURRENTLY is refused.
-        self.conn.batch("SET lock_timeout = 0").await?;
+        self.conn.batch(&format!("SET lock_timeout = '{}ms'", millis(settings.lock_timeout))).await?;
         let dropped = self.conn.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {target}")).await;
         let reset = self.conn.batch("RESET lock_timeout").await;
         dropped.and(reset)
@@ -371,7 +371,7 @@ impl Engine for PgEngine {
         self.conn.batch(&sql.join(";\n")).await
     }
 
-    async fn recover(&mut self, statement: &Statement) -> Result<Recovery, DbError> {
+    async fn recover(&mut self, statement: &Statement, settings: &Settings) -> Result<Recovery, DbError> {
         let Some(op) = &statement.info.index_op else { return Ok(Recovery::Rerun) };
         match op {
             IndexOp::CreateConcurrently { index: Some(index), .. } => {
@@ -379,7 +379,7 @@ impl Engine for PgEngine {
                 match self.conn.index_valid(schema, name).await? {
                     Some(true) => Ok(Recovery::AlreadyDone(format!("index {name} exists and is valid"))),
                     Some(false) => {
-                        self.drop_index_concurrently(schema, name).await?;
+                        self.drop_index_concurrently(schema, name, settings).await?;
                         Ok(Recovery::CleanedUp(format!("dropped invalid index {name} left by an interrupted build")))
                     }
                     None => Ok(Recovery::Rerun),
@@ -404,7 +404,7 @@ impl Engine for PgEngine {
                 }
                 let mut names = Vec::new();
                 for (s, n) in &leftovers {
-                    self.drop_index_concurrently(Some(s), n).await?;
+                    self.drop_index_concurrently(Some(s), n, settings).await?;
                     names.push(n.clone());
                 }
                 Ok(Recovery::CleanedUp(format!("dropped invalid {} left by an interrupted REINDEX CONCURRENTLY", names.join(", "))))
