@@ -27,7 +27,10 @@ fn install_packages() -> Result {
         return Err("PostgreSQL or MariaDB is missing and apt-get is not available: install postgresql and mariadb-server".into());
     }
     run(Command::new("apt-get").args(["update", "-q"]))?;
-    run(Command::new("apt-get").args(["install", "-y", "-q", "--no-install-recommends"]).args(PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"))
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(PACKAGES)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// Installed PostgreSQL major versions, newest first.

@@ -84,9 +84,17 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
     }
     let run = RunOptions {
         lock_timeout,
-        retry: RetryPolicy { retries: global.lock_retries.or(file.lock_retries).unwrap_or(defaults.retry.retries), ..RetryPolicy::default() },
+        retry: RetryPolicy {
+            retries: global.lock_retries.or(file.lock_retries).unwrap_or(defaults.retry.retries),
+            ..RetryPolicy::default()
+        },
         statement_timeout: (!statement_timeout.is_zero()).then_some(statement_timeout),
-        concurrent_timeout: duration("concurrent_timeout", &global.concurrent_timeout, &file.concurrent_timeout, defaults.concurrent_timeout)?,
+        concurrent_timeout: duration(
+            "concurrent_timeout",
+            &global.concurrent_timeout,
+            &file.concurrent_timeout,
+            defaults.concurrent_timeout,
+        )?,
         lock_wait: duration("lock_wait", &global.lock_wait, &file.lock_wait, defaults.lock_wait)?,
         role: global.role.clone().or(file.role.clone()).filter(|r| !r.is_empty()),
         rails: global.rails || file.rails_compat.unwrap_or(false),

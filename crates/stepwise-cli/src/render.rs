@@ -104,7 +104,9 @@ impl Out {
         if self.format == Format::Json {
             let value = match e {
                 RunError::Failed(f) => serde_json::json!({"event": "error", "kind": "statement_failed", "exit_code": code, "failure": f}),
-                RunError::Invalid(list) => serde_json::json!({"event": "error", "kind": "invalid_input", "exit_code": code, "errors": list}),
+                RunError::Invalid(list) => {
+                    serde_json::json!({"event": "error", "kind": "invalid_input", "exit_code": code, "errors": list})
+                }
                 RunError::Load(stepwise_migrate::source::LoadError::Input(list)) => {
                     serde_json::json!({"event": "error", "kind": "invalid_input", "exit_code": code, "errors": list})
                 }

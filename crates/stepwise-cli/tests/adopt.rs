@@ -99,7 +99,8 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
-const DBMATE: [&str; 3] = ["20240101120000_create_users.sql", "20240102090000_add_users_email_index.sql", "20240103150000_add_users_last_login_at.sql"];
+const DBMATE: [&str; 3] =
+    ["20240101120000_create_users.sql", "20240102090000_add_users_email_index.sql", "20240103150000_add_users_last_login_at.sql"];
 
 /// A PostgreSQL database dbmate migrated: adopt, then migrate applies only the
 /// new migration, and nothing of the old ones runs again.
@@ -123,7 +124,10 @@ fn dbmate_database_is_adopted_and_nothing_runs_twice() {
         }
     }
     db.sql("INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com')");
-    p.write("20240201100000_add_users_name.sql", "-- migrate:up\nALTER TABLE users ADD COLUMN name text;\n\n-- migrate:down\nALTER TABLE users DROP COLUMN name;\n");
+    p.write(
+        "20240201100000_add_users_name.sql",
+        "-- migrate:up\nALTER TABLE users ADD COLUMN name text;\n\n-- migrate:down\nALTER TABLE users DROP COLUMN name;\n",
+    );
 
     // Before adopt, stepwise sees four pending migrations.
     assert_eq!(states(&p, &db.url).iter().filter(|(_, s)| s == "pending").count(), 4);
@@ -141,7 +145,12 @@ fn dbmate_database_is_adopted_and_nothing_runs_twice() {
     assert_eq!(db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'"), "1");
     assert_eq!(
         states(&p, &db.url),
-        pairs(&[("20240101120000", "applied"), ("20240102090000", "applied"), ("20240103150000", "applied"), ("20240201100000", "applied")])
+        pairs(&[
+            ("20240101120000", "applied"),
+            ("20240102090000", "applied"),
+            ("20240103150000", "applied"),
+            ("20240201100000", "applied")
+        ])
     );
     p.run(&db.url, &["migrate"]).ok().contains("Nothing to apply");
     // Adopting again finds everything recorded already.
@@ -313,7 +322,8 @@ fn dbmate_style_database_is_adopted_on_mariadb() {
     let db = MyDb::new();
     let p = Project::new();
     let users = "-- migrate:up\nCREATE TABLE users (id int PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n";
-    let email = "-- migrate:up\nALTER TABLE users ADD COLUMN email varchar(100);\n\n-- migrate:down\nALTER TABLE users DROP COLUMN email;\n";
+    let email =
+        "-- migrate:up\nALTER TABLE users ADD COLUMN email varchar(100);\n\n-- migrate:down\nALTER TABLE users DROP COLUMN email;\n";
     p.write("20240101120000_create_users.sql", users).write("20240102120000_add_email.sql", email);
     db.sql("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY)");
     for (version, text) in [("20240101120000", users), ("20240102120000", email)] {
@@ -321,10 +331,16 @@ fn dbmate_style_database_is_adopted_on_mariadb() {
         db.sql(&format!("INSERT INTO schema_migrations (version) VALUES ('{version}')"));
     }
     db.sql("INSERT INTO users (id, email) VALUES (1, 'a@example.com')");
-    p.write("20240201120000_add_name.sql", "-- migrate:up\nALTER TABLE users ADD COLUMN name varchar(100);\n\n-- migrate:down\nALTER TABLE users DROP COLUMN name;\n");
+    p.write(
+        "20240201120000_add_name.sql",
+        "-- migrate:up\nALTER TABLE users ADD COLUMN name varchar(100);\n\n-- migrate:down\nALTER TABLE users DROP COLUMN name;\n",
+    );
 
     p.run(&db.url, &["adopt"]).ok().contains("Adopted 2 migration(s) from dbmate/rails");
-    assert_eq!(db.sql("SELECT GROUP_CONCAT(version ORDER BY version) FROM stepwise_migrations WHERE status = 'applied'"), "20240101120000,20240102120000");
+    assert_eq!(
+        db.sql("SELECT GROUP_CONCAT(version ORDER BY version) FROM stepwise_migrations WHERE status = 'applied'"),
+        "20240101120000,20240102120000"
+    );
     let run = p.run(&db.url, &["migrate"]);
     run.ok().contains("Applied 1 migration").contains("add_name");
     assert!(!run.all().contains("create_users"), "an adopted migration ran again:\n{}", run.all());

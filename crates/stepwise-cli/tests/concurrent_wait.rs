@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 #[test]
 fn concurrent_index_reports_the_older_transaction_it_waits_for() {
     let db = PgDb::new();
-    db.sql("CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g; CREATE TABLE other (x int)");
+    db.sql(
+        "CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g; CREATE TABLE other (x int)",
+    );
     let p = Project::new();
     p.write(
         "2_index.sql",

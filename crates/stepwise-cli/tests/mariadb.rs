@@ -101,7 +101,8 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
-const USERS: &str = "-- stepwise:up\nCREATE TABLE users (id int PRIMARY KEY, email varchar(100) NOT NULL);\n-- stepwise:down\nDROP TABLE users;\n";
+const USERS: &str =
+    "-- stepwise:up\nCREATE TABLE users (id int PRIMARY KEY, email varchar(100) NOT NULL);\n-- stepwise:down\nDROP TABLE users;\n";
 const ORDERS: &str = "-- stepwise:up\nCREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL);\nCREATE INDEX orders_user_id ON orders (user_id);\n-- stepwise:down\nDROP TABLE orders;\n";
 const SEED: &str = "-- stepwise:up\nINSERT INTO users (id, email) VALUES (1, 'a@example.com');\nINSERT INTO users (id, email) VALUES (2, 'b@example.com');\n-- stepwise:down\nDELETE FROM users WHERE id IN (1, 2);\n";
 
@@ -124,7 +125,10 @@ fn apply_status_rollback_drift_and_order_on_mariadb() {
     assert_eq!(row(&db, cols, "30"), "applied\t2\t2\t1\t1\t1\t1\t1\tpre-deploy\tseed");
     assert_eq!(db.sql("SELECT COUNT(*) FROM stepwise_migrations WHERE LENGTH(checksum) = 64 AND applied_by LIKE '%stepwise%'"), "3");
     // Times are stored in UTC (status prints them with a Z).
-    assert_eq!(db.sql("SELECT COUNT(*) FROM stepwise_migrations WHERE ABS(TIMESTAMPDIFF(SECOND, finished_at, UTC_TIMESTAMP())) < 300"), "3");
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM stepwise_migrations WHERE ABS(TIMESTAMPDIFF(SECOND, finished_at, UTC_TIMESTAMP())) < 300"),
+        "3"
+    );
     assert_eq!(json_status(&p, &db), pairs(&[("10", "applied"), ("20", "applied"), ("30", "applied")]));
     p.run(&db.url, &["migrate"]).ok().contains("Nothing to apply");
 
@@ -137,7 +141,10 @@ fn apply_status_rollback_drift_and_order_on_mariadb() {
     // Rollback by version: everything after 10.
     p.run(&db.url, &["migrate"]).ok().contains("Applied 1 migration");
     p.run(&db.url, &["rollback", "--to", "10"]).ok().contains("Rolled back 2 migrations");
-    assert_eq!(db.sql("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"), "stepwise_migrations,users");
+    assert_eq!(
+        db.sql("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"),
+        "stepwise_migrations,users"
+    );
     assert_eq!(json_status(&p, &db), pairs(&[("10", "applied"), ("20", "pending"), ("30", "pending")]));
     p.run(&db.url, &["rollback", "--step", "2"]).ok().contains("Rolled back 1 migration");
     assert_eq!(db.sql("SELECT COUNT(*) FROM stepwise_migrations"), "0");
@@ -154,7 +161,11 @@ fn apply_status_rollback_drift_and_order_on_mariadb() {
 
     // Out of order: a pending migration older than the newest applied one.
     p.write("25_late.sql", "-- stepwise:up\nCREATE TABLE late (id int);\n-- stepwise:down\nDROP TABLE late;\n");
-    p.run(&db.url, &["migrate"]).code(1).contains("out of order").contains("25").contains("25 (migrations/25_late.sql) is older than applied 30");
+    p.run(&db.url, &["migrate"])
+        .code(1)
+        .contains("out of order")
+        .contains("25")
+        .contains("25 (migrations/25_late.sql) is older than applied 30");
     assert_eq!(row(&db, "COUNT(*)", "25"), "0");
     p.run(&db.url, &["migrate", "--allow-out-of-order"]).ok().contains("Applied 1 migration");
     assert_eq!(row(&db, "status", "25"), "applied");
@@ -304,7 +315,10 @@ fn lock_wait_retries_names_the_blocker_and_succeeds_after_commit_on_mariadb() {
     let p = Project::new();
     p.write("1_t.sql", "-- stepwise:up\nCREATE TABLE t (id int PRIMARY KEY);\nINSERT INTO t VALUES (1);\n");
     p.run(&db.url, &["migrate"]).ok();
-    p.write("2_alter.sql", "-- stepwise:up\nALTER TABLE t ADD COLUMN note varchar(20);\n-- stepwise:down\nALTER TABLE t DROP COLUMN note;\n");
+    p.write(
+        "2_alter.sql",
+        "-- stepwise:up\nALTER TABLE t ADD COLUMN note varchar(20);\n-- stepwise:down\nALTER TABLE t DROP COLUMN note;\n",
+    );
 
     let mut blocker = MariaSession::open(&db.name);
     assert_eq!(blocker.query("START TRANSACTION; SELECT COUNT(*) FROM t;"), "1");
@@ -319,7 +333,12 @@ fn lock_wait_retries_names_the_blocker_and_succeeds_after_commit_on_mariadb() {
     blocker.query("COMMIT;");
     let run = bg.finish(Duration::from_secs(60));
     run.ok().contains("Applied 1 migration");
-    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' AND COLUMN_NAME = 'note'"), "1");
+    assert_eq!(
+        db.sql(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' AND COLUMN_NAME = 'note'"
+        ),
+        "1"
+    );
     assert_eq!(row(&db, "status, statements_applied", "2"), "applied\t1");
 }
 
@@ -392,5 +411,8 @@ fn four_concurrent_runners_apply_each_migration_once_on_mariadb() {
     applied.sort();
     assert_eq!(applied, ["1", "2", "3", "4"], "each migration applied by exactly one runner");
     assert_eq!(db.sql("SELECT GROUP_CONCAT(version ORDER BY version) FROM log"), "1,2,3,4");
-    assert_eq!(db.sql("SELECT GROUP_CONCAT(CONCAT(version, '=', status) ORDER BY version) FROM stepwise_migrations"), "1=applied,2=applied,3=applied,4=applied");
+    assert_eq!(
+        db.sql("SELECT GROUP_CONCAT(CONCAT(version, '=', status) ORDER BY version) FROM stepwise_migrations"),
+        "1=applied,2=applied,3=applied,4=applied"
+    );
 }

@@ -40,11 +40,17 @@ fn a_failed_ddl_rollback_is_recorded_and_resumed_on_mariadb() {
     // Tested on MariaDB: DDL commits implicitly, so the down runs statement by statement.
     let db = MyDb::new();
     let p = Project::new();
-    p.write("1_t.sql", "-- stepwise:up\nCREATE TABLE t (id int);\nCREATE TABLE u (id int);\n-- stepwise:down\nDROP TABLE u;\nDROP TABLE tt;\n");
+    p.write(
+        "1_t.sql",
+        "-- stepwise:up\nCREATE TABLE t (id int);\nCREATE TABLE u (id int);\n-- stepwise:down\nDROP TABLE u;\nDROP TABLE tt;\n",
+    );
     p.run(&db.url, &["migrate"]).ok();
     p.run(&db.url, &["rollback"]).code(1).contains("1_t.sql:6");
     assert_eq!(db.sql("SELECT CONCAT_WS('|', status, direction, statements_applied) FROM stepwise_migrations"), "failed|down|1");
-    p.write("1_t.sql", "-- stepwise:up\nCREATE TABLE t (id int);\nCREATE TABLE u (id int);\n-- stepwise:down\nDROP TABLE u;\nDROP TABLE t;\n");
+    p.write(
+        "1_t.sql",
+        "-- stepwise:up\nCREATE TABLE t (id int);\nCREATE TABLE u (id int);\n-- stepwise:down\nDROP TABLE u;\nDROP TABLE t;\n",
+    );
     // DROP TABLE u would fail if it ran again.
     p.run(&db.url, &["rollback"]).ok().contains("resuming at statement 2");
     assert_eq!(db.sql("SELECT COUNT(*) FROM stepwise_migrations"), "0");

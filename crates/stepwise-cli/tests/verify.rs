@@ -54,7 +54,12 @@ fn verify_handles_flyway_repeatables_after_the_versions() {
     run.contains("ok       2 add users last login at").contains("verify: ok");
 
     // The repeatable is applied, not skipped: a broken one fails verify.
-    for file in ["V1__create_users.sql", "V2__add_users_last_login_at.sql", "U2__add_users_last_login_at.sql", "indexes/V1_1__add_users_email_index.sql"] {
+    for file in [
+        "V1__create_users.sql",
+        "V2__add_users_last_login_at.sql",
+        "U2__add_users_last_login_at.sql",
+        "indexes/V1_1__add_users_email_index.sql",
+    ] {
         let text = std::fs::read_to_string(Path::new(&layout_dir("flyway")).join(file)).expect("read sample");
         p.write(file, &text);
     }
@@ -149,8 +154,12 @@ fn migrate_and_status_work_on_a_scratch_database_with_nothing_configured() {
     let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("status json");
     assert!(v["server"].as_str().unwrap_or("").starts_with("PostgreSQL"), "{v}");
     // A fresh scratch database each time: both are pending there.
-    let states: Vec<(&str, &str)> =
-        v["migrations"].as_array().expect("migrations").iter().map(|m| (m["version"].as_str().unwrap_or(""), m["state"].as_str().unwrap_or(""))).collect();
+    let states: Vec<(&str, &str)> = v["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| (m["version"].as_str().unwrap_or(""), m["state"].as_str().unwrap_or("")))
+        .collect();
     assert_eq!(states, [("1", "pending"), ("2", "pending")]);
     let port = scratch_port(&run.all());
     assert!(wait_until(Duration::from_secs(10), || refused(port)), "the scratch server on port {port} is still running");

@@ -111,10 +111,7 @@ impl From<mysql_async::Error> for DbError {
     fn from(e: mysql_async::Error) -> Self {
         match e {
             mysql_async::Error::Server(s) => {
-                let line = s
-                    .message
-                    .rsplit_once(" at line ")
-                    .and_then(|(_, n)| n.trim().parse::<usize>().ok());
+                let line = s.message.rsplit_once(" at line ").and_then(|(_, n)| n.trim().parse::<usize>().ok());
                 DbError::Server(ServerError {
                     engine: Engine::MySql,
                     sqlstate: s.state.clone(),

@@ -32,17 +32,13 @@ impl PgConn {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(std::time::Duration::from_secs(10));
         }
-        let (client, connection) = config
-            .connect(NoTls)
-            .await
-            .map_err(|e| DbError::Connect { url: url.redacted(), message: connect_message(&e) })?;
+        let (client, connection) =
+            config.connect(NoTls).await.map_err(|e| DbError::Connect { url: url.redacted(), message: connect_message(&e) })?;
         let task = tokio::spawn(async move {
             // The connection ends with the client; its error surfaces on the client's calls.
             let _ = connection.await;
         });
-        let row = client
-            .query_one("SELECT pg_backend_pid(), current_setting('server_version_num')::int", &[])
-            .await?;
+        let row = client.query_one("SELECT pg_backend_pid(), current_setting('server_version_num')::int", &[]).await?;
         Ok(PgConn { pid: row.get(0), version_num: row.get(1), client, task })
     }
 
@@ -114,7 +110,12 @@ impl PgConn {
 
     /// Invalid indexes that a failed `REINDEX CONCURRENTLY` leaves behind
     /// (`<name>_ccnew`, `<name>_ccnew1`, ...), on `table` or for `index`.
-    pub async fn reindex_leftovers(&self, schema: Option<&str>, index: Option<&str>, table: Option<&str>) -> Result<Vec<(String, String)>, DbError> {
+    pub async fn reindex_leftovers(
+        &self,
+        schema: Option<&str>,
+        index: Option<&str>,
+        table: Option<&str>,
+    ) -> Result<Vec<(String, String)>, DbError> {
         let rows = self
             .rows(
                 "SELECT n.nspname::text, c.relname::text FROM pg_index i

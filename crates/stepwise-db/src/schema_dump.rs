@@ -33,9 +33,7 @@ pub async fn dump_schema(url: &DbUrl, exclude_schemas: &[&str], bindir: Option<&
 /// pg_dump's own output, before [`normalize_dump`].
 pub async fn dump_schema_raw(url: &DbUrl, exclude_schemas: &[&str], bindir: Option<&Path>) -> Result<String, DbError> {
     // pg_dump reads servers of its own version and older, so the newest installed one is the best fallback.
-    let pg_dump = find_program("pg_dump", bindir)
-        .or_else(|| find_program("pg_dump", None))
-        .unwrap_or_else(|| PathBuf::from("pg_dump"));
+    let pg_dump = find_program("pg_dump", bindir).or_else(|| find_program("pg_dump", None)).unwrap_or_else(|| PathBuf::from("pg_dump"));
     // The password goes through the environment: other local users can read a command line.
     let (target, password) = split_password(url.expose());
     let mut cmd = tokio::process::Command::new(&pg_dump);
@@ -63,8 +61,7 @@ pub async fn dump_schema_raw(url: &DbUrl, exclude_schemas: &[&str], bindir: Opti
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
-    String::from_utf8(output.stdout)
-        .map_err(|e| DbError::Other(format!("pg_dump of {} printed invalid UTF-8: {e}", url.redacted())))
+    String::from_utf8(output.stdout).map_err(|e| DbError::Other(format!("pg_dump of {} printed invalid UTF-8: {e}", url.redacted())))
 }
 
 /// The dump's statements without pg_dump's noise (comments, blank lines,
@@ -323,8 +320,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex =
-            b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
         match (b[i], hex) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -399,9 +395,7 @@ CREATE INDEX a_idx ON public.t USING btree (id);
         assert!(statements[3].starts_with("CREATE FUNCTION public.g") && statements[3].ends_with("\nEND;"));
         let normal = normalize_dump(DUMP);
         assert!(normal.starts_with("COMMENT ON TABLE"), "{normal}");
-        assert!(
-            !normal.contains("restrict") && !normal.contains("SET ") && !normal.contains("PostgreSQL database dump")
-        );
+        assert!(!normal.contains("restrict") && !normal.contains("SET ") && !normal.contains("PostgreSQL database dump"));
         assert_eq!(normalize_dump(&normal), normal, "normalizing is idempotent");
     }
 

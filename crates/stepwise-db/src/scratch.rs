@@ -69,8 +69,7 @@ impl Scratch {
         let run_as = RunAs::detect()?;
         let dir = make_temp_dir()?;
         // From here on, Drop removes the directory (and stops a server) on any error.
-        let mut scratch =
-            Scratch { data: dir.join("data"), dir, bindir, port: 0, run_as, keep: opts.keep, done: false };
+        let mut scratch = Scratch { data: dir.join("data"), dir, bindir, port: 0, run_as, keep: opts.keep, done: false };
         scratch.run_as.give(&scratch.dir)?;
         scratch.initdb().await?;
         let mut attempt = 1;
@@ -78,11 +77,7 @@ impl Scratch {
             scratch.port = free_port()?;
             match scratch.pg_ctl_start().await {
                 Ok(()) => return Ok(scratch),
-                Err(ScratchError::Start { log_tail, .. })
-                    if attempt < PORT_ATTEMPTS && log_tail.contains("already in use") =>
-                {
-                    attempt += 1
-                }
+                Err(ScratchError::Start { log_tail, .. }) if attempt < PORT_ATTEMPTS && log_tail.contains("already in use") => attempt += 1,
                 Err(e) => return Err(e),
             }
         }
@@ -117,8 +112,7 @@ impl Scratch {
         self.pg_ctl(&["stop", "-m", "fast", "-w", "-t", &wait]).await?;
         self.done = true;
         if !self.keep {
-            std::fs::remove_dir_all(&self.dir)
-                .map_err(|source| io_error(format!("cannot remove {}", self.dir.display()), source))?;
+            std::fs::remove_dir_all(&self.dir).map_err(|source| io_error(format!("cannot remove {}", self.dir.display()), source))?;
         }
         Ok(())
     }
@@ -144,9 +138,7 @@ impl Scratch {
         args.extend(["-w", "-t", &wait, "-o", &options, "start"].map(OsString::from));
         match self.run("pg_ctl", &args).await {
             Ok(_) => Ok(()),
-            Err(ScratchError::Command { output, .. }) => {
-                Err(ScratchError::Start { port: self.port, output, log_tail: tail(&log, 20) })
-            }
+            Err(ScratchError::Command { output, .. }) => Err(ScratchError::Start { port: self.port, output, log_tail: tail(&log, 20) }),
             Err(e) => Err(e),
         }
     }
@@ -161,10 +153,8 @@ impl Scratch {
     async fn run(&self, program: &str, args: &[OsString]) -> Result<Output, ScratchError> {
         let mut cmd = self.run_as.command(&self.bindir.join(program), args);
         cmd.current_dir(&self.dir).stdin(Stdio::null());
-        let output = tokio::process::Command::from(cmd)
-            .output()
-            .await
-            .map_err(|source| io_error(format!("cannot run {program}"), source))?;
+        let output =
+            tokio::process::Command::from(cmd).output().await.map_err(|source| io_error(format!("cannot run {program}"), source))?;
         if output.status.success() {
             return Ok(output);
         }
@@ -184,12 +174,10 @@ impl Drop for Scratch {
         }
         if self.data.join("postmaster.pid").exists() {
             let args: Vec<OsString> =
-                ["-D".into(), self.data.clone().into(), "stop".into(), "-m".into(), "immediate".into(), "-w".into()]
-                    .into();
+                ["-D".into(), self.data.clone().into(), "stop".into(), "-m".into(), "immediate".into(), "-w".into()].into();
             let mut cmd = self.run_as.command(&self.bindir.join("pg_ctl"), &args);
             // Best effort: there is no one to report a failure to.
-            let _ =
-                cmd.current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            let _ = cmd.current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
         }
         if !self.keep {
             let _ = std::fs::remove_dir_all(&self.dir);
@@ -220,8 +208,7 @@ pub fn find_program(program: &str, explicit: Option<&Path>) -> Option<PathBuf> {
         .flatten()
         .flatten()
         .filter_map(|entry| {
-            let version =
-                entry.file_name().to_str()?.split('.').map(|p| p.parse().ok()).collect::<Option<Vec<u32>>>()?;
+            let version = entry.file_name().to_str()?.split('.').map(|p| p.parse().ok()).collect::<Option<Vec<u32>>>()?;
             Some((version, in_dir(&entry.path().join("bin"))?))
         })
         .collect();
@@ -319,10 +306,7 @@ fn id_of(user: &str, flag: &str) -> Option<u32> {
 /// A program on the PATH (or in the sbin directories, which a root PATH may lack).
 fn which(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).chain(["/usr/sbin", "/sbin"].map(PathBuf::from)).map(|dir| dir.join(program)).find(|p| p.is_file())
 }
 
 fn make_temp_dir() -> Result<PathBuf, ScratchError> {

@@ -134,19 +134,10 @@ async fn same_schema_built_in_other_orders_dumps_equal_and_differences_show() {
 
     // Each missing or extra piece shows up in the diff.
     let changes = [
-        (
-            "DROP INDEX orders_customer_idx",
-            "- CREATE INDEX orders_customer_idx ON public.orders USING btree (customer_id);",
-        ),
+        ("DROP INDEX orders_customer_idx", "- CREATE INDEX orders_customer_idx ON public.orders USING btree (customer_id);"),
         ("ALTER TABLE orders ALTER COLUMN status DROP DEFAULT", "-     status text DEFAULT 'new'::text,"),
-        (
-            "ALTER TABLE orders DROP CONSTRAINT orders_total_check",
-            "-     CONSTRAINT orders_total_check CHECK ((total >= (0)::numeric))",
-        ),
-        (
-            "ALTER TABLE customers DROP CONSTRAINT customers_email_key",
-            "-     ADD CONSTRAINT customers_email_key UNIQUE (email);",
-        ),
+        ("ALTER TABLE orders DROP CONSTRAINT orders_total_check", "-     CONSTRAINT orders_total_check CHECK ((total >= (0)::numeric))"),
+        ("ALTER TABLE customers DROP CONSTRAINT customers_email_key", "-     ADD CONSTRAINT customers_email_key UNIQUE (email);"),
         ("ALTER TABLE customers DROP COLUMN mood", "-     mood public.mood DEFAULT 'ok'::public.mood,"),
         ("ALTER TABLE customers ADD COLUMN nickname text", "+     nickname text"),
     ];
@@ -158,11 +149,7 @@ async fn same_schema_built_in_other_orders_dumps_equal_and_differences_show() {
     }
     // The dropped column's comment went with it; the table's first line gives the context.
     let diff = diff_lines(&a, &dump_schema(&url_b, EXCLUDED, bindir).await.unwrap());
-    assert!(
-        diff.iter().any(|l| l == "- COMMENT ON COLUMN public.customers.mood IS 'how they feel';"),
-        "{}",
-        diff.join("\n")
-    );
+    assert!(diff.iter().any(|l| l == "- COMMENT ON COLUMN public.customers.mood IS 'how they feel';"), "{}", diff.join("\n"));
     assert!(diff.iter().any(|l| l == "  CREATE TABLE public.customers ("), "{}", diff.join("\n"));
     println!("{}", diff.join("\n"));
 
@@ -173,10 +160,8 @@ async fn same_schema_built_in_other_orders_dumps_equal_and_differences_show() {
 async fn errors_name_the_database_but_never_the_password() {
     let scratch = Scratch::start(ScratchOptions::default()).await.unwrap();
     // Trust authentication ignores the password, so it may be anything.
-    let with_password = |db: &str| {
-        DbUrl::parse(&format!("postgres://postgres:hunter2@127.0.0.1:{}/{db}?application_name=dump", scratch.port()))
-            .unwrap()
-    };
+    let with_password =
+        |db: &str| DbUrl::parse(&format!("postgres://postgres:hunter2@127.0.0.1:{}/{db}?application_name=dump", scratch.port())).unwrap();
     let dump = dump_schema(&with_password("postgres"), &[], Some(scratch.bindir())).await.unwrap();
     assert!(!dump.contains("SET "));
 

@@ -29,9 +29,7 @@ async fn a_scratch_server_works_and_stops() {
     assert_eq!(setting.parse::<i32>().unwrap(), conn.version_num);
     let fsync: String = conn.rows("SHOW fsync", &[]).await.unwrap()[0].get(0);
     assert_eq!(fsync, "off");
-    conn.batch("CREATE TABLE t (id int PRIMARY KEY, name text); INSERT INTO t VALUES (1, 'one'), (2, 'two');")
-        .await
-        .unwrap();
+    conn.batch("CREATE TABLE t (id int PRIMARY KEY, name text); INSERT INTO t VALUES (1, 'one'), (2, 'two');").await.unwrap();
     let rows = conn.rows("SELECT id, name FROM t ORDER BY id", &[]).await.unwrap();
     let got: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(got, [(1, "one".to_string()), (2, "two".to_string())]);

@@ -92,7 +92,11 @@ async fn read_history<E: Engine>(engine: &mut E, tool: Tool, set: &MigrationSet)
         Tool::Sqlx => {
             for r in engine.text_rows("SELECT version, success FROM _sqlx_migrations ORDER BY version").await? {
                 let v = r[0].clone().unwrap_or_default();
-                if truthy(&r[1]) { applied.push(v) } else { failed.push(v) }
+                if truthy(&r[1]) {
+                    applied.push(v)
+                } else {
+                    failed.push(v)
+                }
             }
         }
         Tool::SchemaMigrations => {

@@ -62,7 +62,8 @@ async fn migrate_locked<E: Engine>(
     let mut applied = Vec::new();
     for m in pending {
         let row = entries.iter().find(|e| e.migration.is_some_and(|em| std::ptr::eq(em, m))).and_then(|e| e.row);
-        let resume = entries.iter().any(|e| e.migration.is_some_and(|em| std::ptr::eq(em, m)) && matches!(e.state, State::Failed | State::Running));
+        let resume =
+            entries.iter().any(|e| e.migration.is_some_and(|em| std::ptr::eq(em, m)) && matches!(e.state, State::Failed | State::Running));
         let started = Instant::now();
         apply_one(engine, m, if resume { row } else { None }, opts, report).await?;
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -172,7 +173,12 @@ async fn apply_statements<E: Engine>(
     engine.track(&[TrackingOp::Save(row.clone(), stamp)]).await?;
     for i in start..total {
         let stmt = &m.up.statements[i];
-        report(Event::StatementStarted { version: m.version.text.clone(), statement: i, line: stmt.line, summary: stmt.info.summary.clone() });
+        report(Event::StatementStarted {
+            version: m.version.text.clone(),
+            statement: i,
+            line: stmt.line,
+            summary: stmt.info.summary.clone(),
+        });
         if let Err(e) = single_with_retries(engine, &target, &m.up, i, opts, report).await {
             row.status = RowStatus::Failed;
             row.error = Some(e.to_string());
@@ -186,7 +192,10 @@ async fn apply_statements<E: Engine>(
         row.statements_applied = (i + 1) as i32;
         row.in_flight = (i + 1 < total).then_some((i + 1) as i32);
         engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await.map_err(|e| {
-            RunError::Tracking(format!("statement {} of {key} ran, but recording it failed: {e}. The next migrate checks it before re-running", i + 1))
+            RunError::Tracking(format!(
+                "statement {} of {key} ran, but recording it failed: {e}. The next migrate checks it before re-running",
+                i + 1
+            ))
         })?;
     }
     row.status = RowStatus::Applied;

@@ -7,13 +7,40 @@ use stepwise_db::Blocker;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Connected { server: String, store: String },
-    LockWaiting { holder: Option<String>, waited_ms: u64 },
-    LockAcquired { waited_ms: u64 },
-    MigrationStarted { version: String, name: String, direction: Direction, transactional: bool, statements: usize },
-    Resuming { version: String, statement: usize, statements: usize },
-    Recovered { version: String, statement: usize, action: String },
-    StatementStarted { version: String, statement: usize, line: usize, summary: String },
+    Connected {
+        server: String,
+        store: String,
+    },
+    LockWaiting {
+        holder: Option<String>,
+        waited_ms: u64,
+    },
+    LockAcquired {
+        waited_ms: u64,
+    },
+    MigrationStarted {
+        version: String,
+        name: String,
+        direction: Direction,
+        transactional: bool,
+        statements: usize,
+    },
+    Resuming {
+        version: String,
+        statement: usize,
+        statements: usize,
+    },
+    Recovered {
+        version: String,
+        statement: usize,
+        action: String,
+    },
+    StatementStarted {
+        version: String,
+        statement: usize,
+        line: usize,
+        summary: String,
+    },
     Retrying {
         version: String,
         statement: Option<usize>,
@@ -24,11 +51,29 @@ pub enum Event {
         blockers: Vec<Blocker>,
     },
     /// A CONCURRENTLY statement is waiting for older transactions.
-    Waiting { version: String, statement: usize, waiting_for: Vec<Blocker> },
-    MigrationDone { version: String, name: String, direction: Direction, duration_ms: u64 },
-    Marked { version: String, name: String },
-    Adopted { tool: String, version: String, name: String },
-    Note { message: String },
+    Waiting {
+        version: String,
+        statement: usize,
+        waiting_for: Vec<Blocker>,
+    },
+    MigrationDone {
+        version: String,
+        name: String,
+        direction: Direction,
+        duration_ms: u64,
+    },
+    Marked {
+        version: String,
+        name: String,
+    },
+    Adopted {
+        tool: String,
+        version: String,
+        name: String,
+    },
+    Note {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -139,7 +139,9 @@ pub async fn single_with_retries<E: Engine>(
                         report(Event::Recovered { version: target.version.to_string(), statement: index, action });
                         return Ok(());
                     }
-                    Recovery::CleanedUp(action) => report(Event::Recovered { version: target.version.to_string(), statement: index, action }),
+                    Recovery::CleanedUp(action) => {
+                        report(Event::Recovered { version: target.version.to_string(), statement: index, action })
+                    }
                     Recovery::Rerun => {}
                 }
             }

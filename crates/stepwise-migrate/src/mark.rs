@@ -10,7 +10,13 @@ use crate::migration::Version;
 use crate::resolve::runs_in_transaction;
 use crate::source::MigrationSet;
 
-pub async fn mark<E: Engine>(engine: &mut E, set: &MigrationSet, version: &str, opts: &RunOptions, report: &mut dyn FnMut(Event)) -> Result<(), RunError> {
+pub async fn mark<E: Engine>(
+    engine: &mut E,
+    set: &MigrationSet,
+    version: &str,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
     let v = Version::parse(version).ok_or_else(|| RunError::Usage(format!("`{version}` is not a version")))?;
     let m = set
         .migrations

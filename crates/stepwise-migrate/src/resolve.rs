@@ -152,9 +152,10 @@ pub fn select_pending<'a>(entries: &[Entry<'a>], sel: &Selection) -> Result<Vec<
             plural(drifted.len())
         )));
     }
-    if let Some(e) = entries.iter().find(|e| {
-        matches!(e.state, State::Failed | State::Running) && e.row.is_some_and(|r| r.direction == crate::events::Direction::Down)
-    }) {
+    if let Some(e) = entries
+        .iter()
+        .find(|e| matches!(e.state, State::Failed | State::Running) && e.row.is_some_and(|r| r.direction == crate::events::Direction::Down))
+    {
         let r = e.row.map(|r| (r.statements_applied, r.statements_total)).unwrap_or_default();
         return Err(Refusal::Refused(format!(
             "{} was being rolled back when it stopped ({} of {} down statements ran): finish with `stepwise rollback`, then migrate",
@@ -193,7 +194,12 @@ pub fn select_pending<'a>(entries: &[Entry<'a>], sel: &Selection) -> Result<Vec<
             });
             if let Some(newer) = newer_applied {
                 if !sel.allow_out_of_order {
-                    out_of_order.push(format!("{} ({}) is older than applied {}", m.version, m.files.first().cloned().unwrap_or_default(), newer.key()));
+                    out_of_order.push(format!(
+                        "{} ({}) is older than applied {}",
+                        m.version,
+                        m.files.first().cloned().unwrap_or_default(),
+                        newer.key()
+                    ));
                     continue;
                 }
             }

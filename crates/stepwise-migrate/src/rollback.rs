@@ -2,16 +2,16 @@
 
 use crate::apply::{row_for, Applied};
 use crate::engine::Recovery;
-use crate::history::{HistoryRow, RowStatus, Stamp};
-use stepwise_sql::Section;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
 use crate::execute::{acquire_lock, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::history::{HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind, Version};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, State};
 use crate::source::MigrationSet;
 use std::time::Instant;
+use stepwise_sql::Section;
 
 #[derive(Debug, Clone)]
 pub enum RollbackTarget {
@@ -67,10 +67,7 @@ async fn rollback_locked<E: Engine>(
             if !entries.iter().any(|e| e.state == State::Applied && e.migration.is_some_and(|m| m.version == to)) {
                 return Err(RunError::Usage(format!("--to {v}: no applied migration has this version")));
             }
-            applied
-                .into_iter()
-                .filter(|e| Version::parse(&e.key()).is_some_and(|ev| ev > to))
-                .collect()
+            applied.into_iter().filter(|e| Version::parse(&e.key()).is_some_and(|ev| ev > to)).collect()
         }
     };
     // Check every down before running any: a rollback that stops halfway for

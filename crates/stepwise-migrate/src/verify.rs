@@ -23,9 +23,13 @@ pub enum Outcome {
     Restored,
     NoDown,
     /// The schema after the down differs from the schema before the up.
-    Differs { diff: Vec<String> },
+    Differs {
+        diff: Vec<String>,
+    },
     /// After down, applying the up again gave another schema than the first time.
-    ReapplyDiffers { diff: Vec<String> },
+    ReapplyDiffers {
+        diff: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,7 +50,8 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     pub fn ok(&self) -> bool {
-        self.migrations.iter().all(|c| matches!(c.outcome, Outcome::Restored | Outcome::NoDown)) && self.full_rollback_restores_empty != Some(false)
+        self.migrations.iter().all(|c| matches!(c.outcome, Outcome::Restored | Outcome::NoDown))
+            && self.full_rollback_restores_empty != Some(false)
     }
 }
 
@@ -89,7 +94,11 @@ pub async fn verify(
         } else {
             migrate(&mut engine, vset, &upto(&m.version.text), opts, report).await?;
             let again = dump().await?;
-            if again == after { Outcome::Restored } else { Outcome::ReapplyDiffers { diff: diff_lines(&after, &again) } }
+            if again == after {
+                Outcome::Restored
+            } else {
+                Outcome::ReapplyDiffers { diff: diff_lines(&after, &again) }
+            }
         };
         let differs = !matches!(outcome, Outcome::Restored);
         checked.push(Checked { version: m.version.text.clone(), name: m.name.clone(), outcome });

@@ -6,11 +6,18 @@ use crate::Flavor;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Directive {
-    Up { no_transaction: bool },
-    Down { no_transaction: bool },
+    Up {
+        no_transaction: bool,
+    },
+    Down {
+        no_transaction: bool,
+    },
     NoTransaction,
     Phase(Phase),
-    Ignore { rules: Vec<String>, reason: String },
+    Ignore {
+        rules: Vec<String>,
+        reason: String,
+    },
     /// goose: `StatementBegin` / `StatementEnd` enclose one statement verbatim.
     StatementBegin,
     StatementEnd,
@@ -81,7 +88,10 @@ fn parse_stepwise(rest: &str, base: usize) -> Result<Directive, (usize, String)>
             let rules: Vec<String> = args[..rules_end].split(',').filter(|r| !r.is_empty()).map(str::to_string).collect();
             let reason = args[rules_end..].trim().to_string();
             if rules.is_empty() {
-                return Err((args_at, "`stepwise:ignore` needs a rule name and a reason: `-- stepwise:ignore <rule>[,<rule>] <reason>`".into()));
+                return Err((
+                    args_at,
+                    "`stepwise:ignore` needs a rule name and a reason: `-- stepwise:ignore <rule>[,<rule>] <reason>`".into(),
+                ));
             }
             if let Some(bad) = rules.iter().find(|r| !r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')) {
                 return Err((args_at, format!("`{bad}` is not a rule name (rule names are kebab-case, like `require-concurrent-index`)")));

@@ -326,7 +326,8 @@ impl Builder {
         let end_of = |start: usize, other: Option<usize>| other.filter(|&o| o > start).unwrap_or(len);
         // Tools without a no-transaction marker (Flyway, golang-migrate) run a
         // file with a CONCURRENTLY statement outside a transaction by themselves.
-        let plain_auto = |p: &PendingSection| self.flavor == Flavor::Plain && p.statements.iter().any(|s| s.info.requires_no_transaction.is_some());
+        let plain_auto =
+            |p: &PendingSection| self.flavor == Flavor::Plain && p.statements.iter().any(|s| s.info.requires_no_transaction.is_some());
         let file_no_tx = self.file_no_transaction;
         let file = self.file.clone();
         let make = move |p: Option<PendingSection>, other: Option<usize>| {
@@ -385,7 +386,8 @@ mod tests {
     fn no_transaction_at_file_or_section_level() {
         let f = parse("-- stepwise:no-transaction\n-- stepwise:up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- stepwise:down\nDROP INDEX CONCURRENTLY i;").unwrap();
         assert!(f.up.as_ref().unwrap().no_transaction && f.down.as_ref().unwrap().no_transaction);
-        let f = parse("-- stepwise:up\n-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- stepwise:down\nDROP INDEX i;").unwrap();
+        let f = parse("-- stepwise:up\n-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- stepwise:down\nDROP INDEX i;")
+            .unwrap();
         assert!(f.up.as_ref().unwrap().no_transaction && !f.down.as_ref().unwrap().no_transaction);
     }
 

@@ -46,10 +46,8 @@ pub struct Words<'a> {
 
 impl<'a> Words<'a> {
     pub fn new(src: &'a str, tokens: &'a [Token]) -> Self {
-        let toks = tokens
-            .iter()
-            .filter(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment | TokenKind::Delimiter))
-            .collect();
+        let toks =
+            tokens.iter().filter(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment | TokenKind::Delimiter)).collect();
         Words { src, toks }
     }
 
@@ -88,7 +86,11 @@ impl<'a> Words<'a> {
             let part = match t.kind {
                 TokenKind::Word => {
                     let w = &self.src[t.span.clone()];
-                    if dialect == Dialect::Postgres { w.to_lowercase() } else { w.to_string() }
+                    if dialect == Dialect::Postgres {
+                        w.to_lowercase()
+                    } else {
+                        w.to_string()
+                    }
                 }
                 TokenKind::QuotedIdent => unquote(&self.src[t.span.clone()]),
                 _ => return None,
@@ -139,7 +141,9 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
         "REINDEX" if concurrently => Some("REINDEX CONCURRENTLY"),
         "REINDEX" if matches!(second, "DATABASE" | "SYSTEM") => Some("REINDEX DATABASE/SYSTEM"),
         "VACUUM" => Some("VACUUM"),
-        "CREATE" | "DROP" if matches!(second, "DATABASE" | "TABLESPACE") => Some(if second == "DATABASE" { "CREATE/DROP DATABASE" } else { "CREATE/DROP TABLESPACE" }),
+        "CREATE" | "DROP" if matches!(second, "DATABASE" | "TABLESPACE") => {
+            Some(if second == "DATABASE" { "CREATE/DROP DATABASE" } else { "CREATE/DROP TABLESPACE" })
+        }
         "CREATE" if second == "SUBSCRIPTION" => Some("CREATE SUBSCRIPTION"),
         "ALTER" if second == "SYSTEM" => Some("ALTER SYSTEM"),
         "ALTER" if second == "TABLE" && has("DETACH") && concurrently => Some("ALTER TABLE ... DETACH PARTITION CONCURRENTLY"),
@@ -215,7 +219,11 @@ mod tests {
         assert!(i.concurrently);
         assert_eq!(
             i.index_op,
-            Some(IndexOp::CreateConcurrently { index: Some(q(None, "orders_email")), table: Some(q(Some("public"), "orders")), if_not_exists: true })
+            Some(IndexOp::CreateConcurrently {
+                index: Some(q(None, "orders_email")),
+                table: Some(q(Some("public"), "orders")),
+                if_not_exists: true
+            })
         );
     }
 

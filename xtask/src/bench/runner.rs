@@ -56,8 +56,11 @@ pub fn run() -> Result {
     let mut floor_sql = String::new();
     for i in 1..=MIGRATIONS {
         let stmt = format!("CREATE TABLE t_{i} (id bigint PRIMARY KEY)");
-        std::fs::write(migrations.join(format!("{i:05}_t_{i}.sql")), format!("-- stepwise:up\n{stmt};\n-- stepwise:down\nDROP TABLE t_{i};\n"))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(
+            migrations.join(format!("{i:05}_t_{i}.sql")),
+            format!("-- stepwise:up\n{stmt};\n-- stepwise:down\nDROP TABLE t_{i};\n"),
+        )
+        .map_err(|e| e.to_string())?;
         floor_sql.push_str(&format!("BEGIN;\n{stmt};\nCOMMIT;\n"));
     }
     let floor_file = dir.join("floor.sql");
@@ -70,7 +73,13 @@ pub fn run() -> Result {
         floor.push(secs);
         fresh_db()?;
         let (secs, kib) = timed(Command::new(&stepwise).current_dir(&dir).env("DATABASE_URL", url()).arg("migrate"))?;
-        let applied = capture(Command::new("psql").args([url().as_str(), "-X", "-qAt", "-c", "SELECT count(*) FROM stepwise.migrations WHERE status = 'applied'"]))?;
+        let applied = capture(Command::new("psql").args([
+            url().as_str(),
+            "-X",
+            "-qAt",
+            "-c",
+            "SELECT count(*) FROM stepwise.migrations WHERE status = 'applied'",
+        ]))?;
         if applied.trim() != MIGRATIONS.to_string() {
             return Err(format!("stepwise applied {} migrations, expected {MIGRATIONS}", applied.trim()));
         }

@@ -59,12 +59,7 @@ pub async fn adopt(cfg: &Config, out: &Out, from: Option<&str>) -> i32 {
             if out.format == Format::Json {
                 out.json(&serde_json::json!({"event": "result", "adopt": r}));
             } else {
-                out.line(&format!(
-                    "Adopted {} migration(s) from {} ({} already recorded).",
-                    r.imported.len(),
-                    r.tool,
-                    r.already.len()
-                ));
+                out.line(&format!("Adopted {} migration(s) from {} ({} already recorded).", r.imported.len(), r.tool, r.already.len()));
                 if !r.without_file.is_empty() {
                     out.line(&format!("  applied by {} but no file here (not imported): {}", r.tool, r.without_file.join(", ")));
                 }

@@ -54,7 +54,9 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        let _ = Command::new("psql").args([PG_ADMIN, "-X", "-q", "-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)]).output();
+        let _ = Command::new("psql")
+            .args([PG_ADMIN, "-X", "-q", "-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
     }
 }
 
@@ -78,7 +80,9 @@ impl MyDb {
 
 impl Drop for MyDb {
     fn drop(&mut self) {
-        let _ = Command::new("mariadb").args(["-h", "127.0.0.1", "-u", "root", "-e", &format!("DROP DATABASE IF EXISTS {}", self.name)]).output();
+        let _ = Command::new("mariadb")
+            .args(["-h", "127.0.0.1", "-u", "root", "-e", &format!("DROP DATABASE IF EXISTS {}", self.name)])
+            .output();
     }
 }
 

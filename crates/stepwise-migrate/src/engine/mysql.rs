@@ -7,10 +7,10 @@ use super::{Engine, Failure, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
-use tokio::time::{sleep_until, Instant};
 use stepwise_db::mysql::{quote_ident as qi, quote_literal as ql, MyConn};
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, Statement};
+use tokio::time::{sleep_until, Instant};
 
 pub struct MyEngine {
     conn: MyConn,
@@ -66,7 +66,8 @@ pub fn whole_seconds(d: Duration) -> u64 {
 
 fn settings_sql(conn: &MyConn, s: &Settings) -> Vec<String> {
     let secs = whole_seconds(s.lock_timeout);
-    let mut sql = vec![format!("SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}, @stepwise_t0 = UTC_TIMESTAMP(6)")];
+    let mut sql =
+        vec![format!("SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}, @stepwise_t0 = UTC_TIMESTAMP(6)")];
     let stmt_secs = s.statement_timeout.map(|t| t.as_secs_f64()).unwrap_or(0.0);
     if conn.is_mariadb() {
         sql.push(format!("SET SESSION max_statement_time = {stmt_secs}"));
@@ -330,10 +331,7 @@ impl Engine for MyEngine {
 
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
         let rows: Vec<mysql_async::Row> = self.conn.conn.query(sql).await?;
-        Ok(rows
-            .into_iter()
-            .map(|mut r| (0..r.len()).map(|i| r.take::<Option<String>, _>(i).flatten()).collect())
-            .collect())
+        Ok(rows.into_iter().map(|mut r| (0..r.len()).map(|i| r.take::<Option<String>, _>(i).flatten()).collect()).collect())
     }
 
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {

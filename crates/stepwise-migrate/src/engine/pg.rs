@@ -6,10 +6,10 @@ use super::{millis, Engine, Failure, Recovery, Settings, TrackingOp, PROBE_EVERY
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use futures_util::future::join_all;
 use std::future::Future;
-use tokio::time::{sleep_until, Instant};
 use stepwise_db::pg::{quote_ident as qi, quote_literal as ql, PgConn};
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, IndexOp, QualifiedName, Statement};
+use tokio::time::{sleep_until, Instant};
 
 pub struct PgEngine {
     conn: PgConn,

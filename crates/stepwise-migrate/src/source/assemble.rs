@@ -40,7 +40,10 @@ pub(super) fn assemble(files: Vec<Named>, errors: &mut Vec<InputError>) -> Vec<P
         match versioned.get_mut(version) {
             None => errors.push(no_up(&down, format!("no up file has version `{version}`"))),
             Some(plan) if plan.up.name.part == Part::Whole => {
-                let whole = format!("version `{version}` is the single-file migration `{}`, which holds its own down section", plan.up.file.display);
+                let whole = format!(
+                    "version `{version}` is the single-file migration `{}`, which holds its own down section",
+                    plan.up.file.display
+                );
                 errors.push(no_up(&down, whole));
             }
             Some(Plan { down: Some(first), .. }) => {

@@ -72,9 +72,8 @@ fn stronger(a: Flavor, b: Flavor) -> Flavor {
 }
 
 fn is_flyway_name(file_name: &str) -> bool {
-    let versioned = |prefix| {
-        file_name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()) && rest.contains("__"))
-    };
+    let versioned =
+        |prefix| file_name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()) && rest.contains("__"));
     file_name.starts_with("R__") || versioned('V') || versioned('U')
 }
 

@@ -59,8 +59,12 @@ pub(super) fn loose(file_name: &str) -> FileName {
     let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
     let (bare, _) = split_part(stem);
     let found = versioned(bare, Part::Whole, Layout::Native).or_else(|_| flyway(stem));
-    let unversioned =
-        || FileName { kind: MigrationKind::Versioned, version: Version { text: "0".into(), parts: vec![0] }, name: stem.to_string(), part: Part::Whole };
+    let unversioned = || FileName {
+        kind: MigrationKind::Versioned,
+        version: Version { text: "0".into(), parts: vec![0] },
+        name: stem.to_string(),
+        part: Part::Whole,
+    };
     found.map(|f| FileName { part: Part::Whole, ..f }).unwrap_or_else(|_| unversioned())
 }
 
@@ -80,7 +84,8 @@ fn versioned(stem: &str, part: Part, layout: Layout) -> Result<FileName, String>
     let Some((digits, name)) = stem.split_once('_').filter(|(d, _)| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) else {
         return Err(format!("file name does not start with a version: expected {}", expected(layout)));
     };
-    let version = Version::parse(digits).ok_or_else(|| format!("version `{digits}` is too large (at most 20 digits after leading zeros)"))?;
+    let version =
+        Version::parse(digits).ok_or_else(|| format!("version `{digits}` is too large (at most 20 digits after leading zeros)"))?;
     if name.is_empty() {
         return Err(format!("file name has no name after its version: expected {}", expected(layout)));
     }
@@ -102,8 +107,9 @@ fn flyway(stem: &str) -> Result<FileName, String> {
         _ => return Err(mismatch()),
     };
     let (version, desc) = rest.split_once("__").ok_or_else(mismatch)?;
-    let version = Version::parse(version)
-        .ok_or_else(|| format!("`{version}` is not a version: Flyway versions are numbers separated by `.` or `_`, as in `V1.2__add_users.sql`"))?;
+    let version = Version::parse(version).ok_or_else(|| {
+        format!("`{version}` is not a version: Flyway versions are numbers separated by `.` or `_`, as in `V1.2__add_users.sql`")
+    })?;
     Ok(FileName { kind: MigrationKind::Versioned, version, name: description(desc), part })
 }
 
@@ -136,11 +142,16 @@ mod tests {
     #[test]
     fn native_and_sqlx_names() {
         for layout in [Layout::Native, Layout::Sqlx] {
-            assert_eq!(ok(layout, "20251028120000_add_status_to_orders.sql"), ("20251028120000".into(), "add_status_to_orders".into(), Part::Whole));
+            assert_eq!(
+                ok(layout, "20251028120000_add_status_to_orders.sql"),
+                ("20251028120000".into(), "add_status_to_orders".into(), Part::Whole)
+            );
             assert_eq!(ok(layout, "001_users.up.sql"), ("001".into(), "users".into(), Part::Up));
             assert_eq!(ok(layout, "001_users.down.sql"), ("001".into(), "users".into(), Part::Down));
         }
-        assert!(err(Layout::Native, "add_users.sql").starts_with("file name does not start with a version: expected `<version>_<name>.sql`"));
+        assert!(
+            err(Layout::Native, "add_users.sql").starts_with("file name does not start with a version: expected `<version>_<name>.sql`")
+        );
         assert!(err(Layout::Native, "001.sql").contains("does not start with a version"));
         assert!(err(Layout::Native, "v1_users.sql").contains("does not start with a version"));
         assert!(err(Layout::Native, "001_.sql").contains("no name after its version"));
@@ -168,7 +179,10 @@ mod tests {
         let f = parse(Layout::Flyway, "U2__drop_x.sql").unwrap();
         assert_eq!((f.version, f.part), (v("2"), Part::Down));
         let f = parse(Layout::Flyway, "R__users_view.sql").unwrap();
-        assert_eq!((f.kind, f.version.text.as_str(), f.name.as_str(), f.version.parts.len()), (MigrationKind::Repeatable, "R__users_view", "users view", 0));
+        assert_eq!(
+            (f.kind, f.version.text.as_str(), f.name.as_str(), f.version.parts.len()),
+            (MigrationKind::Repeatable, "R__users_view", "users view", 0)
+        );
         assert!(err(Layout::Flyway, "001_users.sql").contains("does not match Flyway's naming"));
         assert!(err(Layout::Flyway, "V1_users.sql").contains("does not match Flyway's naming"));
         assert!(err(Layout::Flyway, "V1a__users.sql").contains("`1a` is not a version"));

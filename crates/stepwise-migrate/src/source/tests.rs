@@ -81,7 +81,10 @@ fn native_sample() {
     assert_eq!(down_sqls(index), vec!["DROP INDEX CONCURRENTLY users_email_key"]);
     assert!(index.down.as_ref().unwrap().no_transaction);
     let dir = sample(Layout::Native).display().to_string();
-    assert_eq!(index.files, vec![format!("{dir}/20240102090000_add_users_email_index.up.sql"), format!("{dir}/20240102090000_add_users_email_index.down.sql")]);
+    assert_eq!(
+        index.files,
+        vec![format!("{dir}/20240102090000_add_users_email_index.up.sql"), format!("{dir}/20240102090000_add_users_email_index.down.sql")]
+    );
     assert_eq!(down_sqls(column), vec!["ALTER TABLE users DROP COLUMN last_login_at"]);
     assert!(set.migrations.iter().all(|m| m.kind == MigrationKind::Versioned && m.phase == Phase::PreDeploy));
     assert_eq!(column.checksum, stepwise_sql::checksum("ALTER TABLE users ADD COLUMN last_login_at timestamptz;"));
@@ -217,7 +220,11 @@ fn a_name_without_version_is_reported() {
     let errors = input_errors(load_dir(&dir.0, Some(Layout::Native), Dialect::Postgres));
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].file, dir.file("add_users.sql"));
-    assert!(errors[0].message.starts_with("file name does not start with a version: expected `<version>_<name>.sql`"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.starts_with("file name does not start with a version: expected `<version>_<name>.sql`"),
+        "{}",
+        errors[0].message
+    );
 }
 
 #[test]
@@ -233,11 +240,18 @@ fn two_files_with_one_version_are_reported() {
 fn duplicate_repeatables_and_downs_are_reported() {
     let dir = TempDir::new(
         "flyway-duplicates",
-        &[("V1__a.sql", "SELECT 1;"), ("U1__a.sql", "SELECT 2;"), ("U01__b.sql", "SELECT 3;"), ("R__view.sql", "SELECT 4;"), ("more/R__view.sql", "SELECT 5;")],
+        &[
+            ("V1__a.sql", "SELECT 1;"),
+            ("U1__a.sql", "SELECT 2;"),
+            ("U01__b.sql", "SELECT 3;"),
+            ("R__view.sql", "SELECT 4;"),
+            ("more/R__view.sql", "SELECT 5;"),
+        ],
     );
     let errors = input_errors(load_dir(&dir.0, None, Dialect::Postgres));
     let found: Vec<(String, &str)> = errors.iter().map(|e| (e.file.clone(), e.message.as_str())).collect();
-    let repeatable = format!("two repeatable migrations are named `view`: `{}` and `{}`", dir.file("R__view.sql"), dir.file("more/R__view.sql"));
+    let repeatable =
+        format!("two repeatable migrations are named `view`: `{}` and `{}`", dir.file("R__view.sql"), dir.file("more/R__view.sql"));
     let undo = format!("two down migrations for version `1`: `{}` and `{}`", dir.file("U01__b.sql"), dir.file("U1__a.sql"));
     assert_eq!(found, vec![(dir.file("U1__a.sql"), undo.as_str()), (dir.file("more/R__view.sql"), repeatable.as_str())]);
 }
@@ -272,7 +286,8 @@ fn every_bad_file_is_reported_with_parse_errors_unchanged() {
     let files: Vec<&str> = errors.iter().map(|e| e.file.as_str()).collect();
     assert_eq!(files, vec![dir.file("002_bad.sql"), dir.file("003_bad.up.sql"), dir.file("notes.sql")]);
     let file = std::sync::Arc::new(stepwise_sql::SourceFile { name: dir.file("002_bad.sql"), text: bad_sql.into() });
-    let direct = stepwise_sql::parse_file(file, stepwise_sql::FileRole::Combined, Dialect::Postgres, stepwise_sql::Flavor::Native).unwrap_err();
+    let direct =
+        stepwise_sql::parse_file(file, stepwise_sql::FileRole::Combined, Dialect::Postgres, stepwise_sql::Flavor::Native).unwrap_err();
     assert_eq!(errors[0], direct);
     assert_eq!((errors[1].line, errors[1].col), (1, 8));
     let shown = LoadError::Input(errors.clone()).to_string();
@@ -306,7 +321,13 @@ fn missing_empty_and_ignored() {
     assert_eq!((set.layout, set.migrations.len()), (Layout::Native, 0));
     let dir = TempDir::new(
         "ignored",
-        &[("001_a.sql", "SELECT 1;"), (".002_hidden.sql", "nonsense"), ("README.md", "hi"), ("sub/003_b.sql", "SELECT 1;"), ("not_a_migration.sql.bak", "")],
+        &[
+            ("001_a.sql", "SELECT 1;"),
+            (".002_hidden.sql", "nonsense"),
+            ("README.md", "hi"),
+            ("sub/003_b.sql", "SELECT 1;"),
+            ("not_a_migration.sql.bak", ""),
+        ],
     );
     let set = load_dir(&dir.0, Some(Layout::Native), Dialect::Postgres).unwrap();
     assert_eq!(set.migrations.len(), 1);
@@ -340,7 +361,10 @@ fn a_single_file_is_read_whatever_its_name() {
         "single",
         &[
             ("fix-orders.sql", "UPDATE orders SET status = 'new' WHERE status IS NULL;"),
-            ("20240101_add_status.up.sql", "-- stepwise:up\nALTER TABLE orders ADD COLUMN status text;\n-- stepwise:down\nALTER TABLE orders DROP COLUMN status;"),
+            (
+                "20240101_add_status.up.sql",
+                "-- stepwise:up\nALTER TABLE orders ADD COLUMN status text;\n-- stepwise:down\nALTER TABLE orders DROP COLUMN status;",
+            ),
             ("00004_goose.sql", "-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;"),
         ],
     );
