@@ -5,7 +5,7 @@ use crate::apply::row_for;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::Event;
-use crate::execute::{acquire_lock, RunOptions};
+use crate::execute::{begin_locked, end_locked, RunOptions};
 use crate::history::{RowStatus, Stamp};
 use crate::migration::{MigrationKind, Version};
 use crate::resolve::runs_in_transaction;
@@ -174,10 +174,9 @@ pub async fn adopt<E: Engine>(
     opts: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<AdoptReport, RunError> {
-    engine.preflight().await?;
-    acquire_lock(engine, opts.lock_wait, report).await?;
+    begin_locked(engine, opts, report).await?;
     let result = adopt_locked(engine, set, from, opts, report).await;
-    let _ = engine.unlock().await;
+    end_locked(engine).await;
     result
 }
 

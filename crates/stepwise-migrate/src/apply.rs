@@ -5,7 +5,7 @@
 use crate::engine::{Engine, Recovery, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{acquire_lock, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::execute::{begin_locked, end_locked, single_with_retries, transaction_with_retries, RunOptions, Target};
 use crate::history::{applied_by, HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection, State};
@@ -27,15 +27,9 @@ pub async fn migrate<E: Engine>(
     opts: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<Vec<Applied>, RunError> {
-    engine.preflight().await?;
-    report(Event::Connected { server: engine.server(), store: engine.store_name() });
-    for message in crate::engine::setting_notes(engine.dialect(), opts.lock_timeout) {
-        report(Event::Note { message });
-    }
-    acquire_lock(engine, opts.lock_wait, report).await?;
+    begin_locked(engine, opts, report).await?;
     let result = migrate_locked(engine, set, sel, opts, report).await;
-    // A failed unlock is harmless: the session's end releases the lock.
-    let _ = engine.unlock().await;
+    end_locked(engine).await;
     result
 }
 

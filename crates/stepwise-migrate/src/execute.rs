@@ -58,6 +58,24 @@ pub struct Target<'a> {
     pub direction: crate::events::Direction,
 }
 
+/// Start a locked run: refuse unsafe connections, say where we are (and what
+/// the engine does differently from the settings), take the migration lock.
+/// Pair with `end_locked`.
+pub async fn begin_locked<E: Engine>(engine: &mut E, opts: &RunOptions, report: &mut dyn FnMut(Event)) -> Result<(), RunError> {
+    engine.preflight().await?;
+    report(Event::Connected { server: engine.server(), store: engine.store_name() });
+    for message in crate::engine::setting_notes(engine.dialect(), opts.lock_timeout) {
+        report(Event::Note { message });
+    }
+    acquire_lock(engine, opts.lock_wait, report).await
+}
+
+/// Release the migration lock. A failed unlock is harmless: the session's
+/// end releases the lock.
+pub async fn end_locked<E: Engine>(engine: &mut E) {
+    let _ = engine.unlock().await;
+}
+
 /// Take the migration lock with a try-and-retry loop, never a blocking wait:
 /// a session blocked on an advisory lock would hold up `CREATE INDEX
 /// CONCURRENTLY` in another runner, which waits for it.

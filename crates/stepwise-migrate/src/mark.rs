@@ -4,7 +4,7 @@ use crate::apply::row_for;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::Event;
-use crate::execute::{acquire_lock, RunOptions};
+use crate::execute::{begin_locked, end_locked, RunOptions};
 use crate::history::{RowStatus, Stamp};
 use crate::migration::Version;
 use crate::resolve::runs_in_transaction;
@@ -23,8 +23,7 @@ pub async fn mark<E: Engine>(
         .iter()
         .find(|m| m.version == v)
         .ok_or_else(|| RunError::Usage(format!("no migration file has version {version}")))?;
-    engine.preflight().await?;
-    acquire_lock(engine, opts.lock_wait, report).await?;
+    begin_locked(engine, opts, report).await?;
     let result = async {
         // Marking an applied migration again would overwrite its real history.
         let history = engine.history().await?;
@@ -44,6 +43,6 @@ pub async fn mark<E: Engine>(
         Ok(())
     }
     .await;
-    let _ = engine.unlock().await;
+    end_locked(engine).await;
     result
 }

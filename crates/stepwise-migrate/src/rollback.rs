@@ -5,7 +5,7 @@ use crate::engine::Recovery;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{acquire_lock, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::execute::{begin_locked, end_locked, single_with_retries, transaction_with_retries, RunOptions, Target};
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind, Version};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, State};
@@ -28,14 +28,9 @@ pub async fn rollback<E: Engine>(
     opts: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<Vec<Applied>, RunError> {
-    engine.preflight().await?;
-    report(Event::Connected { server: engine.server(), store: engine.store_name() });
-    for message in crate::engine::setting_notes(engine.dialect(), opts.lock_timeout) {
-        report(Event::Note { message });
-    }
-    acquire_lock(engine, opts.lock_wait, report).await?;
+    begin_locked(engine, opts, report).await?;
     let result = rollback_locked(engine, set, target, opts, report).await;
-    let _ = engine.unlock().await;
+    end_locked(engine).await;
     result
 }
 

@@ -1,6 +1,6 @@
 //! `mark` and `adopt`: record history without running migrations.
 
-use super::{connect, dialect_of, load_set, target};
+use super::Session;
 use crate::cli::Format;
 use crate::config::Config;
 use crate::render::Out;
@@ -8,18 +8,11 @@ use stepwise_migrate::adopt::Tool;
 use stepwise_migrate::RunError;
 
 pub async fn mark(cfg: &Config, out: &Out, version: &str) -> i32 {
-    let t = match target(cfg, out, false).await {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let set = match load_set(cfg, out, dialect_of(&t.url)) {
+    let Session { target, set, mut engine } = match Session::open(cfg, out, false).await {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut engine = match connect(cfg, out, &t.url).await {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
+    drop(target);
     match stepwise_migrate::mark::mark(&mut engine, &set, version, &cfg.run, &mut |e| out.event(&e)).await {
         Ok(()) => {
             if out.format == Format::Json {
@@ -42,18 +35,11 @@ pub async fn adopt(cfg: &Config, out: &Out, from: Option<&str>) -> i32 {
             }
         },
     };
-    let t = match target(cfg, out, false).await {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let set = match load_set(cfg, out, dialect_of(&t.url)) {
+    let Session { target, set, mut engine } = match Session::open(cfg, out, false).await {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut engine = match connect(cfg, out, &t.url).await {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
+    drop(target);
     match stepwise_migrate::adopt::adopt(&mut engine, &set, tool, &cfg.run, &mut |e| out.event(&e)).await {
         Ok(r) => {
             if out.format == Format::Json {

@@ -1,6 +1,6 @@
 //! `migrate`, `rollback` and `plan`.
 
-use super::{connect, dialect_of, load_set, phase_filter, target};
+use super::{connect, load_set, phase_filter, target, Session};
 use crate::cli::{Format, MigrateArgs, PhaseArg};
 use crate::config::Config;
 use crate::render::{plural, Out};
@@ -23,14 +23,12 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
     if args.dry_run {
         return show_plan(cfg, out, &sel, true).await;
     }
-    let t = match target(cfg, out, args.scratch).await {
-        Ok(t) => t,
+    let mut s = match Session::open(cfg, out, args.scratch).await {
+        Ok(s) => s,
         Err(code) => return code,
     };
     let code = async {
-        let set = load_set(cfg, out, dialect_of(&t.url))?;
-        let mut engine = connect(cfg, out, &t.url).await?;
-        let applied = stepwise_migrate::apply::migrate(&mut engine, &set, &sel, &cfg.run, &mut |e| out.event(&e))
+        let applied = stepwise_migrate::apply::migrate(&mut s.engine, &s.set, &sel, &cfg.run, &mut |e| out.event(&e))
             .await
             .map_err(|e| out.run_error(&e))?;
         if out.format == Format::Json {
@@ -45,7 +43,7 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
     }
     .await
     .unwrap_or_else(|c| c);
-    t.close().await;
+    s.close().await;
     code
 }
 
@@ -54,14 +52,12 @@ pub async fn rollback(cfg: &Config, out: &Out, step: Option<usize>, to: Option<S
         Some(v) => RollbackTarget::To(v),
         None => RollbackTarget::Steps(step.unwrap_or(1)),
     };
-    let t = match target(cfg, out, false).await {
-        Ok(t) => t,
+    let mut s = match Session::open(cfg, out, false).await {
+        Ok(s) => s,
         Err(code) => return code,
     };
     let code = async {
-        let set = load_set(cfg, out, dialect_of(&t.url))?;
-        let mut engine = connect(cfg, out, &t.url).await?;
-        let done = stepwise_migrate::rollback::rollback(&mut engine, &set, &goal, &cfg.run, &mut |e| out.event(&e))
+        let done = stepwise_migrate::rollback::rollback(&mut s.engine, &s.set, &goal, &cfg.run, &mut |e| out.event(&e))
             .await
             .map_err(|e| out.run_error(&e))?;
         if out.format == Format::Json {
@@ -75,7 +71,7 @@ pub async fn rollback(cfg: &Config, out: &Out, step: Option<usize>, to: Option<S
     }
     .await
     .unwrap_or_else(|c| c);
-    t.close().await;
+    s.close().await;
     code
 }
 

@@ -120,3 +120,35 @@ pub fn load_set(cfg: &Config, out: &Out, dialect: Dialect) -> Result<MigrationSe
 pub async fn connect(cfg: &Config, out: &Out, url: &DbUrl) -> Result<AnyEngine, i32> {
     AnyEngine::connect(url, &cfg.schema, cfg.run.rails).await.map_err(|e| out.run_error(&RunError::Db(e)))
 }
+
+/// What most commands work with: the database, its engine, and the
+/// migrations read in its dialect.
+pub struct Session {
+    pub target: Target,
+    pub set: MigrationSet,
+    pub engine: AnyEngine,
+}
+
+impl Session {
+    pub async fn open(cfg: &Config, out: &Out, scratch: bool) -> Result<Session, i32> {
+        let target = target(cfg, out, scratch).await?;
+        let opened = async {
+            let set = load_set(cfg, out, dialect_of(&target.url))?;
+            let engine = connect(cfg, out, &target.url).await?;
+            Ok::<_, i32>((set, engine))
+        }
+        .await;
+        match opened {
+            Ok((set, engine)) => Ok(Session { target, set, engine }),
+            Err(code) => {
+                target.close().await;
+                Err(code)
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        drop(self.engine);
+        self.target.close().await;
+    }
+}
