@@ -232,9 +232,12 @@ impl Engine for MyEngine {
             return Ok(vec![]);
         }
         let ts = |c: &str| format!("DATE_FORMAT({c}, '%Y-%m-%dT%H:%i:%s.%fZ')");
+        // A store made before `direction` existed reads as all `up` until
+        // `ensure_store` adds the column.
+        let direction = if self.column_exists(&format!("{}_migrations", self.prefix), "direction").await? { "direction" } else { "'up'" };
         let sql = format!(
             "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
-                    statements_total, statements_applied, in_flight, error, applied_by, direction FROM {} ORDER BY version",
+                    statements_total, statements_applied, in_flight, error, applied_by, {direction} FROM {} ORDER BY version",
             ts("started_at"),
             ts("finished_at"),
             self.table()

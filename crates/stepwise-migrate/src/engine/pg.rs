@@ -286,9 +286,12 @@ impl Engine for PgEngine {
             .conn
             .rows(
                 &format!(
+                    // A store made before `direction` existed reads as all `up`
+                    // until `ensure_store` adds the column.
                     "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
-                            statements_total, statements_applied, in_flight, error, applied_by, direction
-                       FROM {} ORDER BY version",
+                            statements_total, statements_applied, in_flight, error, applied_by,
+                            coalesce(to_jsonb(m) ->> 'direction', 'up')
+                       FROM {} m ORDER BY version",
                     ts("started_at"),
                     ts("finished_at"),
                     self.table()
