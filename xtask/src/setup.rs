@@ -6,7 +6,9 @@ use crate::util::{capture, run, succeeds, which, Result};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const PACKAGES: &[&str] = &["postgresql", "postgresql-contrib", "mariadb-server", "mariadb-client", "time", "procps"];
+// libclang-dev: pg_query (the PostgreSQL parser the linter uses) generates its bindings with bindgen.
+const PACKAGES: &[&str] =
+    &["postgresql", "postgresql-contrib", "mariadb-server", "mariadb-client", "time", "procps", "libclang-dev", "build-essential"];
 
 pub fn setup() -> Result {
     install_packages()?;
@@ -20,7 +22,8 @@ fn install_packages() -> Result {
     let have_pg = !pg_versions().is_empty() && which("psql");
     let have_my = std::path::Path::new("/usr/sbin/mariadbd").exists() && which("mariadb");
     let have_time = std::path::Path::new("/usr/bin/time").exists();
-    if have_pg && have_my && have_time {
+    let have_clang = succeeds(Command::new("dpkg").args(["-s", "libclang-dev"]));
+    if have_pg && have_my && have_time && have_clang {
         return Ok(());
     }
     if !which("apt-get") {

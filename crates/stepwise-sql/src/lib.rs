@@ -6,6 +6,7 @@ pub mod directive;
 pub mod error;
 pub mod file;
 pub mod lexer;
+pub mod lint;
 pub mod position;
 pub mod statement;
 

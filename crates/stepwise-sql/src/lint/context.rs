@@ -1,0 +1,43 @@
+//! What a rule sees of one statement: its parse tree and text, the schema as
+//! it stands before the statement, and how the statement will run.
+
+use super::schema::{range_key, Schema, Table};
+use crate::Statement;
+use pg_query::protobuf::RangeVar;
+use pg_query::NodeEnum;
+
+pub struct Cx<'a> {
+    pub node: &'a NodeEnum,
+    pub stmt: &'a Statement,
+    /// The schema before this statement.
+    pub schema: &'a Schema,
+    /// The migration runs in one transaction (no `no-transaction` marker).
+    pub in_transaction: bool,
+    /// PostgreSQL major version the verdicts are for.
+    pub pg_version: u32,
+    /// Earlier statements of the same migration (and so of the same
+    /// transaction when `in_transaction`), in order.
+    pub earlier: &'a [&'a NodeEnum],
+}
+
+impl Cx<'_> {
+    /// The statement's text.
+    pub fn sql(&self) -> &str {
+        &self.stmt.sql
+    }
+
+    /// True when the table exists before this migration (or is unknown, which
+    /// means it lives in the database): the rules that protect live tables apply.
+    pub fn existing(&self, r: &RangeVar) -> bool {
+        !self.schema.is_new(r)
+    }
+
+    pub fn table(&self, r: &RangeVar) -> Option<&Table> {
+        self.schema.table(r)
+    }
+
+    /// Name for messages: `orders` or `app.orders`.
+    pub fn name(r: &RangeVar) -> String {
+        range_key(r)
+    }
+}

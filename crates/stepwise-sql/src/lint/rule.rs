@@ -1,0 +1,66 @@
+//! The rule interface. Each rule lives in its own file under `rules/`, with
+//! its explanation and its bad and good examples tested beside it.
+
+use super::context::Cx;
+use super::finding::Severity;
+
+/// What a rule's danger costs, which decides how table size changes its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// An exclusive lock that waits in the lock queue: a small busy table
+    /// stalls just as hard, so size never lowers the severity.
+    LockQueue,
+    /// A scan or a rewrite under a lock: an error above `large_table_rows`,
+    /// a warning below (when sizes are known).
+    ScanOrRewrite,
+    /// Breaks code that is running (renames, drops): size does not matter.
+    BreaksCode,
+    /// Advice about style or types.
+    Advice,
+}
+
+pub struct RuleMeta {
+    /// kebab-case id, used in `-- stepwise:ignore` and configuration.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// Opt-in rules are off unless enabled in `[lint]`.
+    pub default_on: bool,
+    pub cost: Cost,
+    /// One line for `stepwise lint --explain` and the docs.
+    pub summary: &'static str,
+}
+
+/// One thing a rule found in the statement it was given.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub message: String,
+    pub why: String,
+    pub safe: String,
+    /// Byte offset in the statement text where the problem is (0: its start).
+    pub offset: usize,
+    /// The table the cost falls on, for size-aware severity and messages.
+    pub table: Option<String>,
+}
+
+impl Hit {
+    pub fn new(message: impl Into<String>, why: impl Into<String>, safe: impl Into<String>) -> Hit {
+        Hit { message: message.into(), why: why.into(), safe: safe.into(), offset: 0, table: None }
+    }
+
+    pub fn at(mut self, offset: i32) -> Hit {
+        self.offset = offset.max(0) as usize;
+        self
+    }
+
+    pub fn on_table(mut self, table: impl Into<String>) -> Hit {
+        self.table = Some(table.into());
+        self
+    }
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Look at one statement (with the schema as it stands before it) and
+    /// push what is wrong.
+    fn check(&self, cx: &Cx, hits: &mut Vec<Hit>);
+}

@@ -1,0 +1,7 @@
+//! columns rules.
+
+use crate::lint::rule::Rule;
+
+pub fn all() -> Vec<&'static dyn Rule> {
+    vec![]
+}

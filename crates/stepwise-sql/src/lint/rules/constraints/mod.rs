@@ -1,0 +1,7 @@
+//! constraints rules.
+
+use crate::lint::rule::Rule;
+
+pub fn all() -> Vec<&'static dyn Rule> {
+    vec![]
+}

@@ -1,0 +1,18 @@
+//! Index rules: builds and drops that lock writes or reads, and index builds
+//! that cannot run where they are.
+
+mod concurrently_in_transaction;
+mod require_concurrent_drop_index;
+mod require_concurrent_index;
+mod require_index_name;
+
+use crate::lint::rule::Rule;
+
+pub fn all() -> Vec<&'static dyn Rule> {
+    vec![
+        &require_concurrent_index::RULE,
+        &require_concurrent_drop_index::RULE,
+        &concurrently_in_transaction::RULE,
+        &require_index_name::RULE,
+    ]
+}

@@ -1,0 +1,82 @@
+//! `require-concurrent-index`: `CREATE INDEX` on an existing table without
+//! `CONCURRENTLY`.
+//!
+//! A plain `CREATE INDEX` takes a SHARE lock on the table for the whole build:
+//! reads go on, but every INSERT, UPDATE and DELETE waits until the index is
+//! built — minutes on a large table. `CREATE INDEX CONCURRENTLY` builds it
+//! without blocking writes (it must run outside a transaction).
+
+use crate::lint::context::Cx;
+use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
+use crate::lint::rules::helpers::ident;
+use crate::lint::Severity;
+use pg_query::NodeEnum;
+
+pub struct RequireConcurrentIndex;
+pub static RULE: RequireConcurrentIndex = RequireConcurrentIndex;
+
+static META: RuleMeta = RuleMeta {
+    id: "require-concurrent-index",
+    severity: Severity::Error,
+    default_on: true,
+    cost: Cost::ScanOrRewrite,
+    summary: "CREATE INDEX on an existing table must use CONCURRENTLY",
+};
+
+impl Rule for RequireConcurrentIndex {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
+        let NodeEnum::IndexStmt(i) = cx.node else { return };
+        let Some(r) = &i.relation else { return };
+        if i.concurrent || !cx.existing(r) {
+            return;
+        }
+        let table = Cx::name(r);
+        let name = if i.idxname.is_empty() { format!("{}_idx", r.relname) } else { i.idxname.clone() };
+        let unique = if i.unique { "UNIQUE " } else { "" };
+        hits.push(
+            Hit::new(
+                format!("CREATE INDEX without CONCURRENTLY blocks writes to `{table}` while the index builds"),
+                format!("CREATE INDEX takes a SHARE lock on `{table}` for the whole build: reads continue, but every INSERT, UPDATE and DELETE waits until the build ends, which takes minutes on a large table."),
+                format!(
+                    "-- stepwise:no-transaction\nCREATE {unique}INDEX CONCURRENTLY {} ON {} ...;\n-- If it fails, drop the INVALID leftover before retrying:\n-- DROP INDEX CONCURRENTLY IF EXISTS {};",
+                    ident(&name),
+                    table,
+                    ident(&name)
+                ),
+            )
+            .on_table(table),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::check;
+
+    const SETUP: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, status text);";
+
+    #[test]
+    fn flags_a_plain_index_on_an_existing_table() {
+        let f = check("require-concurrent-index", SETUP, "CREATE INDEX orders_status_idx ON orders (status);");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("orders"));
+        assert!(f[0].safe.contains("CREATE INDEX CONCURRENTLY orders_status_idx ON orders"));
+        assert_eq!((f[0].line, f[0].col), (1, 1));
+    }
+
+    #[test]
+    fn the_safe_recipe_passes() {
+        let safe = "-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);";
+        assert!(check("require-concurrent-index", SETUP, safe).is_empty());
+    }
+
+    #[test]
+    fn a_table_created_in_the_same_migration_is_new() {
+        let m = "CREATE TABLE items (id bigint PRIMARY KEY, sku text);\nCREATE INDEX items_sku_idx ON items (sku);";
+        assert!(check("require-concurrent-index", SETUP, m).is_empty());
+    }
+}

@@ -1,0 +1,60 @@
+//! Every lint rule, one file each, grouped by what they protect. A group's
+//! `mod.rs` lists its rules; `all()` gathers the groups.
+
+pub mod columns;
+pub mod constraints;
+pub mod elsewhere;
+pub mod helpers;
+pub mod indexes;
+pub mod types;
+
+use super::rule::Rule;
+
+pub fn all() -> Vec<&'static dyn Rule> {
+    let mut all = Vec::new();
+    all.extend(indexes::all());
+    all.extend(constraints::all());
+    all.extend(columns::all());
+    all.extend(types::all());
+    all.extend(elsewhere::all());
+    all
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Lint SQL the way `stepwise lint DIR` would: `setup` is an earlier,
+    //! applied migration (its tables exist), `migration` is the one linted.
+
+    use crate::lint::{lint, Finding, LintFile, LintOptions, Schema};
+    use crate::{parse_file, Dialect, FileRole, Flavor, SourceFile};
+    use std::sync::Arc;
+
+    fn file(name: &str, text: &str, new: bool) -> LintFile {
+        let file = Arc::new(SourceFile { name: name.into(), text: text.into() });
+        let parsed = parse_file(file.clone(), FileRole::Combined, Dialect::Postgres, Flavor::Native).expect("test migration parses");
+        LintFile { file, parsed, new }
+    }
+
+    /// Findings of `rule` in `migration`, after `setup` was applied.
+    pub fn check(rule: &str, setup: &str, migration: &str) -> Vec<Finding> {
+        check_with(rule, setup, migration, &LintOptions::default())
+    }
+
+    pub fn check_with(rule: &str, setup: &str, migration: &str, opts: &LintOptions) -> Vec<Finding> {
+        let mut opts = opts.clone();
+        opts.config.enable.push("all".into());
+        let files = vec![file("1_setup.sql", setup, false), file("2_change.sql", migration, true)];
+        let report = lint(&files, Schema::default(), &opts);
+        assert!(report.errors.is_empty(), "parse errors: {:?}", report.errors);
+        report.findings.into_iter().filter(|f| f.rule == rule && f.file == "2_change.sql").collect()
+    }
+
+    /// Every finding of every rule for `migration` after `setup` (all rules on).
+    #[allow(dead_code)] // for rules that check interplay with others
+    pub fn all_findings(setup: &str, migration: &str) -> Vec<Finding> {
+        let mut opts = LintOptions::default();
+        opts.config.enable.push("all".into());
+        let files = vec![file("1_setup.sql", setup, false), file("2_change.sql", migration, true)];
+        lint(&files, Schema::default(), &opts).findings.into_iter().filter(|f| f.file == "2_change.sql").collect()
+    }
+}

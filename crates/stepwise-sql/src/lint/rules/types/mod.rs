@@ -1,0 +1,7 @@
+//! types rules.
+
+use crate::lint::rule::Rule;
+
+pub fn all() -> Vec<&'static dyn Rule> {
+    vec![]
+}

@@ -1,0 +1,266 @@
+//! The schema model: which tables exist, their columns and types, whether a
+//! table is new (created by a migration that has not run yet, so nothing can
+//! be waiting on it), and how big it is when the catalog says so. Built by
+//! replaying migrations in order, or seeded from the live catalog.
+
+use pg_query::protobuf::{AlterTableType, ObjectType, RangeVar, TypeName};
+use pg_query::NodeEnum;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColType {
+    /// Canonical base name: `int4`, `int8`, `varchar`, `numeric`, `timestamptz`, `text`, ...
+    pub base: String,
+    /// Type modifiers: `varchar(20)` -> [20], `numeric(10,2)` -> [10, 2].
+    pub mods: Vec<i64>,
+    pub array: bool,
+}
+
+impl ColType {
+    pub fn display(&self) -> String {
+        let mut s = self.base.clone();
+        if !self.mods.is_empty() {
+            s.push_str(&format!("({})", self.mods.iter().map(i64::to_string).collect::<Vec<_>>().join(",")));
+        }
+        if self.array {
+            s.push_str("[]");
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: Option<ColType>,
+    pub not_null: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    /// Created by a migration that has not been applied (or earlier in the same file).
+    pub new: bool,
+    pub partitioned: bool,
+    /// Rows, from the catalog's estimate (`--database`).
+    pub rows: Option<i64>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub tables: HashMap<String, Table>,
+    /// index name -> table key
+    pub indexes: HashMap<String, String>,
+}
+
+/// The model's key for a table: `name`, or `schema.name` outside `public`.
+pub fn key(schema: &str, name: &str) -> String {
+    if schema.is_empty() || schema == "public" {
+        name.to_string()
+    } else {
+        format!("{schema}.{name}")
+    }
+}
+
+pub fn range_key(r: &RangeVar) -> String {
+    key(&r.schemaname, &r.relname)
+}
+
+fn names_of(nodes: &[pg_query::protobuf::Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter_map(|n| match &n.node {
+            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Canonical form of a type name as written (`integer` -> `int4`, `character varying(20)` -> `varchar(20)`).
+pub fn col_type(t: &TypeName) -> ColType {
+    let names = names_of(&t.names);
+    let raw = names.iter().rev().find(|n| n.as_str() != "pg_catalog").cloned().unwrap_or_default().to_lowercase();
+    let base = match raw.as_str() {
+        "int" | "integer" | "int4" | "serial" | "serial4" => "int4",
+        "bigint" | "int8" | "bigserial" | "serial8" => "int8",
+        "smallint" | "int2" | "smallserial" | "serial2" => "int2",
+        "character varying" | "varchar" => "varchar",
+        "character" | "char" | "bpchar" => "bpchar",
+        "timestamp without time zone" | "timestamp" => "timestamp",
+        "timestamp with time zone" | "timestamptz" => "timestamptz",
+        "time with time zone" | "timetz" => "timetz",
+        "time without time zone" | "time" => "time",
+        "double precision" | "float8" => "float8",
+        "real" | "float4" => "float4",
+        "decimal" | "numeric" => "numeric",
+        "boolean" | "bool" => "bool",
+        other => other,
+    }
+    .to_string();
+    let mods = t
+        .typmods
+        .iter()
+        .filter_map(|m| match &m.node {
+            Some(NodeEnum::AConst(c)) => match &c.val {
+                Some(pg_query::protobuf::a_const::Val::Ival(i)) => Some(i.ival as i64),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    ColType { base, mods, array: !t.array_bounds.is_empty() }
+}
+
+/// Whether a type name is `serial`-like (it creates a sequence and a default).
+pub fn is_serial(t: &TypeName) -> bool {
+    names_of(&t.names)
+        .last()
+        .is_some_and(|n| matches!(n.as_str(), "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"))
+}
+
+fn column_from_def(def: &pg_query::protobuf::ColumnDef) -> Column {
+    let not_null = def.is_not_null
+        || def.constraints.iter().any(|c| {
+            matches!(&c.node, Some(NodeEnum::Constraint(k)) if k.contype == pg_query::protobuf::ConstrType::ConstrNotnull as i32
+                || k.contype == pg_query::protobuf::ConstrType::ConstrPrimary as i32)
+        });
+    Column { name: def.colname.clone(), ty: def.type_name.as_ref().map(col_type), not_null }
+}
+
+impl Schema {
+    pub fn table(&self, r: &RangeVar) -> Option<&Table> {
+        self.tables.get(&range_key(r))
+    }
+
+    /// Whether the table is new (safe to lock: nothing uses it yet).
+    pub fn is_new(&self, r: &RangeVar) -> bool {
+        self.table(r).is_some_and(|t| t.new)
+    }
+
+    /// The table an index belongs to.
+    pub fn index_table(&self, name: &str) -> Option<&Table> {
+        self.indexes.get(name).and_then(|k| self.tables.get(k))
+    }
+
+    /// After a migration that has been applied (or is treated so), its new
+    /// tables are existing tables for the migrations after it.
+    pub fn settle(&mut self) {
+        for t in self.tables.values_mut() {
+            t.new = false;
+        }
+    }
+
+    /// Apply one statement's effect on the model. `new` marks created tables.
+    pub fn apply(&mut self, node: &NodeEnum, new: bool) {
+        match node {
+            NodeEnum::CreateStmt(c) => {
+                let Some(r) = &c.relation else { return };
+                let columns = c
+                    .table_elts
+                    .iter()
+                    .filter_map(|e| match &e.node {
+                        Some(NodeEnum::ColumnDef(d)) => Some(column_from_def(d)),
+                        _ => None,
+                    })
+                    .collect();
+                let k = range_key(r);
+                if c.if_not_exists && self.tables.contains_key(&k) {
+                    return;
+                }
+                self.tables.insert(k, Table { name: r.relname.clone(), columns, new, partitioned: c.partspec.is_some(), rows: None });
+            }
+            NodeEnum::CreateTableAsStmt(c) => {
+                if let Some(r) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                    self.tables.insert(range_key(r), Table { name: r.relname.clone(), new, ..Default::default() });
+                }
+            }
+            NodeEnum::AlterTableStmt(a) => {
+                let Some(r) = &a.relation else { return };
+                let Some(t) = self.tables.get_mut(&range_key(r)) else { return };
+                for cmd in &a.cmds {
+                    let Some(NodeEnum::AlterTableCmd(cmd)) = &cmd.node else { continue };
+                    let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
+                    match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
+                        AlterTableType::AtAddColumn => {
+                            if let Some(NodeEnum::ColumnDef(d)) = def {
+                                t.columns.retain(|c| c.name != d.colname);
+                                t.columns.push(column_from_def(d));
+                            }
+                        }
+                        AlterTableType::AtDropColumn => t.columns.retain(|c| c.name != cmd.name),
+                        AlterTableType::AtAlterColumnType => {
+                            if let (Some(NodeEnum::ColumnDef(d)), Some(c)) = (def, t.columns.iter_mut().find(|c| c.name == cmd.name)) {
+                                c.ty = d.type_name.as_ref().map(col_type);
+                            }
+                        }
+                        AlterTableType::AtSetNotNull => {
+                            if let Some(c) = t.columns.iter_mut().find(|c| c.name == cmd.name) {
+                                c.not_null = true;
+                            }
+                        }
+                        AlterTableType::AtDropNotNull => {
+                            if let Some(c) = t.columns.iter_mut().find(|c| c.name == cmd.name) {
+                                c.not_null = false;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            NodeEnum::RenameStmt(rn) => {
+                let Some(r) = &rn.relation else { return };
+                let k = range_key(r);
+                match ObjectType::try_from(rn.rename_type).unwrap_or(ObjectType::Undefined) {
+                    ObjectType::ObjectTable => {
+                        if let Some(mut t) = self.tables.remove(&k) {
+                            t.name = rn.newname.clone();
+                            self.tables.insert(key(&r.schemaname, &rn.newname), t);
+                        }
+                    }
+                    ObjectType::ObjectColumn => {
+                        if let Some(c) = self.tables.get_mut(&k).and_then(|t| t.columns.iter_mut().find(|c| c.name == rn.subname)) {
+                            c.name = rn.newname.clone();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            NodeEnum::DropStmt(d) => {
+                let kind = ObjectType::try_from(d.remove_type).unwrap_or(ObjectType::Undefined);
+                for o in &d.objects {
+                    let Some(NodeEnum::List(l)) = &o.node else { continue };
+                    let parts = names_of(&l.items);
+                    let k = match parts.as_slice() {
+                        [name] => key("", name),
+                        [schema, name] => key(schema, name),
+                        _ => continue,
+                    };
+                    match kind {
+                        ObjectType::ObjectTable => {
+                            self.tables.remove(&k);
+                        }
+                        ObjectType::ObjectIndex => {
+                            self.indexes.remove(parts.last().map(String::as_str).unwrap_or(""));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            NodeEnum::IndexStmt(i) => {
+                if let Some(r) = &i.relation {
+                    if !i.idxname.is_empty() {
+                        self.indexes.insert(i.idxname.clone(), range_key(r));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
