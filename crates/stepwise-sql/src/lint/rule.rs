@@ -28,6 +28,14 @@ pub struct RuleMeta {
     pub cost: Cost,
     /// One line for `stepwise lint --explain` and the docs.
     pub summary: &'static str,
+    /// Examples, checked by the tests of every rule and run against a real
+    /// PostgreSQL by the runner's tests: `setup` is an applied migration that
+    /// builds what the others need, `bad` is flagged by this rule, and each
+    /// element of `safe` is one migration of the recommended recipe (in
+    /// order) that no rule flags.
+    pub setup: &'static str,
+    pub bad: &'static str,
+    pub safe: &'static [&'static str],
 }
 
 /// One thing a rule found in the statement it was given.

@@ -20,6 +20,9 @@ static META: RuleMeta = RuleMeta {
     default_on: true,
     cost: Cost::Advice,
     summary: "CONCURRENTLY cannot run inside a transaction: mark the migration no-transaction",
+    setup: "CREATE TABLE orders (id bigint PRIMARY KEY, status text);",
+    bad: "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);",
+    safe: &["-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status_idx ON orders (status);"],
 };
 
 fn is_concurrent(node: &NodeEnum) -> bool {

@@ -21,6 +21,9 @@ static META: RuleMeta = RuleMeta {
     default_on: true,
     cost: Cost::LockQueue,
     summary: "DROP INDEX must use CONCURRENTLY",
+    setup: "CREATE TABLE orders (id bigint PRIMARY KEY, status text);\nCREATE INDEX orders_status_idx ON orders (status);",
+    bad: "DROP INDEX orders_status_idx;",
+    safe: &["-- stepwise:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;"],
 };
 
 impl Rule for RequireConcurrentDropIndex {

@@ -21,6 +21,9 @@ static META: RuleMeta = RuleMeta {
     default_on: true,
     cost: Cost::ScanOrRewrite,
     summary: "CREATE INDEX on an existing table must use CONCURRENTLY",
+    setup: "CREATE TABLE orders (id bigint PRIMARY KEY, status text);",
+    bad: "CREATE INDEX orders_status_idx ON orders (status);",
+    safe: &["-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status_idx ON orders (status);"],
 };
 
 impl Rule for RequireConcurrentIndex {

@@ -20,6 +20,9 @@ static META: RuleMeta = RuleMeta {
     default_on: true,
     cost: Cost::Advice,
     summary: "Name every index explicitly",
+    setup: "CREATE TABLE orders (id bigint PRIMARY KEY, status text);",
+    bad: "-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY ON orders (status);",
+    safe: &["-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status_idx ON orders (status);"],
 };
 
 impl Rule for RequireIndexName {
