@@ -63,6 +63,10 @@ pub struct Global {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0 (lint only), for code scanning.
+    Sarif,
+    /// GitHub workflow annotations (lint only).
+    Github,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +115,8 @@ pub enum Command {
         #[arg(long)]
         from: Option<String>,
     },
+    /// Check migrations for dangerous PostgreSQL operations and say what to write instead.
+    Lint(LintArgs),
     /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
     Scratch,
     /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
@@ -118,6 +124,30 @@ pub enum Command {
         /// Migrations directory [default: the configured one].
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or directories (any layout the runner reads); `-` reads standard input [default: the migrations directory].
+    pub paths: Vec<String>,
+    /// Read sizes, the schema, the server version and which migrations are applied from this PostgreSQL.
+    #[arg(long = "database")]
+    pub database: Option<String>,
+    /// Judge for this PostgreSQL major version [default: 15, or the server's with --database].
+    #[arg(long)]
+    pub pg_version: Option<u32>,
+    /// Treat migrations added since this git ref as new (their tables are not in use yet).
+    #[arg(long)]
+    pub base: Option<String>,
+    /// Fail when there are more warnings than this.
+    #[arg(long)]
+    pub max_warnings: Option<usize>,
+    /// Rows above which a scan or rewrite is an error [default: 500000].
+    #[arg(long)]
+    pub large_table_rows: Option<i64>,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
 }
 
 #[derive(Args, Debug)]

@@ -25,13 +25,31 @@ pub struct FileConfig {
     pub lock_wait: Option<String>,
     pub role: Option<String>,
     pub rails_compat: Option<bool>,
-    /// Reserved for `stepwise lint` settings.
-    #[allow(dead_code)]
-    pub lint: Option<toml::Table>,
+    pub lint: Option<LintSection>,
+}
+
+/// `[lint]` in stepwise.toml.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    /// Opt-in rules to turn on (`all` for every rule).
+    #[serde(default)]
+    pub enable: Vec<String>,
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Severity per rule: "error" or "warning".
+    #[serde(default)]
+    pub severity: std::collections::BTreeMap<String, String>,
+    /// Path patterns not to lint.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub large_table_rows: Option<i64>,
+    pub pg_version: Option<u32>,
 }
 
 #[derive(Debug)]
 pub struct Config {
+    pub lint: LintSection,
     pub database_url: Option<String>,
     pub migrations_dir: PathBuf,
     pub layout: Option<Layout>,
@@ -100,6 +118,7 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         rails: global.rails || file.rails_compat.unwrap_or(false),
     };
     Ok(Config {
+        lint: file.lint.clone().unwrap_or_default(),
         database_url: global.database_url.clone().or(file.database_url.clone()).filter(|u| !u.is_empty()),
         migrations_dir: global.migrations_dir.clone().or(file.migrations_dir.clone()).unwrap_or_else(|| PathBuf::from("migrations")),
         layout,

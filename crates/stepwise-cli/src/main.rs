@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod duration;
+mod lint_output;
 mod render;
 
 use clap::Parser;

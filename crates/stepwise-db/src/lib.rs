@@ -2,6 +2,7 @@
 //! module per engine. No migration logic lives here.
 
 pub mod blocker;
+pub mod catalog;
 pub mod error;
 pub mod mysql;
 pub mod pg;

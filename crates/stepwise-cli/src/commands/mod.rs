@@ -2,11 +2,12 @@
 
 mod adopt;
 mod files;
+mod lint;
 mod migrate;
 mod scratch;
 mod status;
 
-use crate::cli::{Cli, Command, PhaseArg};
+use crate::cli::{Cli, Command, Format, PhaseArg};
 use crate::config::{self, Config, ConfigError};
 use crate::render::Out;
 use stepwise_db::scratch::{Scratch, ScratchOptions};
@@ -43,6 +44,10 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
             cfg.run.role.as_deref().unwrap_or("(session user)"),
         ));
     }
+    if matches!(out.format, Format::Sarif | Format::Github) && !matches!(cli.command, Command::Lint(_)) {
+        out.error("--format sarif and --format github are for `stepwise lint`; use text or json");
+        return 2;
+    }
     match cli.command {
         Command::Init => files::init(&cfg, &out).await,
         Command::New { name } => files::new(&cfg, &out, &name),
@@ -54,6 +59,7 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Adopt { from } => adopt::adopt(&cfg, &out, from.as_deref()).await,
         Command::Scratch => scratch::scratch(&out).await,
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
+        Command::Lint(args) => lint::lint(&cfg, &out, &args).await,
     }
 }
 

@@ -83,11 +83,9 @@ fn names_of(nodes: &[pg_query::protobuf::Node]) -> Vec<String> {
         .collect()
 }
 
-/// Canonical form of a type name as written (`integer` -> `int4`, `character varying(20)` -> `varchar(20)`).
-pub fn col_type(t: &TypeName) -> ColType {
-    let names = names_of(&t.names);
-    let raw = names.iter().rev().find(|n| n.as_str() != "pg_catalog").cloned().unwrap_or_default().to_lowercase();
-    let base = match raw.as_str() {
+/// The canonical name of a type spelled `raw` (lower case): `integer` -> `int4`.
+pub fn canonical_type(raw: &str) -> String {
+    match raw {
         "int" | "integer" | "int4" | "serial" | "serial4" => "int4",
         "bigint" | "int8" | "bigserial" | "serial8" => "int8",
         "smallint" | "int2" | "smallserial" | "serial2" => "int2",
@@ -103,7 +101,34 @@ pub fn col_type(t: &TypeName) -> ColType {
         "boolean" | "bool" => "bool",
         other => other,
     }
-    .to_string();
+    .to_string()
+}
+
+/// A type as the catalog prints it (`format_type`): `character varying(20)`,
+/// `numeric(10,2)`, `timestamp without time zone`, `integer[]`.
+pub fn col_type_from_text(text: &str) -> ColType {
+    let t = text.trim().to_lowercase();
+    let (t, array) = match t.strip_suffix("[]") {
+        Some(rest) => (rest.to_string(), true),
+        None => (t, false),
+    };
+    // "timestamp(3) without time zone": the modifier sits inside the name.
+    let (name, mods) = match (t.find('('), t.find(')')) {
+        (Some(open), Some(close)) if close > open => {
+            let mods = t[open + 1..close].split(',').filter_map(|m| m.trim().parse::<i64>().ok()).collect();
+            (format!("{}{}", &t[..open], &t[close + 1..]).split_whitespace().collect::<Vec<_>>().join(" "), mods)
+        }
+        _ => (t.clone(), vec![]),
+    };
+    let name = name.rsplit('.').next().unwrap_or(&name).trim_matches('"').to_string();
+    ColType { base: canonical_type(&name), mods, array }
+}
+
+/// Canonical form of a type name as written (`integer` -> `int4`, `character varying(20)` -> `varchar(20)`).
+pub fn col_type(t: &TypeName) -> ColType {
+    let names = names_of(&t.names);
+    let raw = names.iter().rev().find(|n| n.as_str() != "pg_catalog").cloned().unwrap_or_default().to_lowercase();
+    let base = canonical_type(&raw);
     let mods = t
         .typmods
         .iter()

@@ -1,0 +1,231 @@
+//! `lint`: gather migrations from paths (or stdin), decide which are new,
+//! seed the schema from the catalog when asked, run the rules, render.
+
+use crate::cli::LintArgs;
+use crate::config::{Config, LintSection};
+use crate::lint_output;
+use crate::render::Out;
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use stepwise_db::DbUrl;
+use stepwise_migrate::engine::any::AnyEngine;
+use stepwise_migrate::engine::Engine;
+use stepwise_migrate::source::{load_dir, load_file, LoadError};
+use stepwise_migrate::Migration;
+use stepwise_sql::lint::schema::{col_type_from_text, key, Column, Table};
+use stepwise_sql::lint::{lint as run_lint, LintConfig, LintFile, LintOptions, Schema, Severity};
+use stepwise_sql::{parse_file, Dialect, FileRole, Flavor, InputError, ParsedFile, SourceFile};
+
+/// The lint options `[lint]` and the flags ask for; errors are bad configuration.
+pub fn options(section: &LintSection, pg_version: Option<u32>, large_table_rows: Option<i64>) -> Result<LintOptions, String> {
+    let known: HashSet<&str> = stepwise_sql::lint::rules::all().iter().map(|r| r.meta().id).collect();
+    for id in section.enable.iter().chain(&section.disable).chain(section.severity.keys()) {
+        if id != "all" && !known.contains(id.as_str()) {
+            return Err(format!("[lint]: no rule named `{id}` (see `stepwise lint --list-rules`)"));
+        }
+    }
+    let mut severity = std::collections::HashMap::new();
+    for (id, s) in &section.severity {
+        let s = Severity::parse(s).ok_or_else(|| format!("[lint] severity of `{id}`: expected \"error\" or \"warning\", found \"{s}\""))?;
+        severity.insert(id.clone(), s);
+    }
+    Ok(LintOptions {
+        pg_version: pg_version.or(section.pg_version).unwrap_or(15),
+        large_table_rows: large_table_rows.or(section.large_table_rows).unwrap_or(500_000),
+        config: LintConfig { enable: section.enable.clone(), disable: section.disable.clone(), severity, exclude: section.exclude.clone() },
+    })
+}
+
+/// A migration to lint, and where it came from (to decide whether it is new).
+pub struct Input {
+    pub path: Option<PathBuf>,
+    pub version_key: Option<String>,
+    pub file: LintFile,
+}
+
+fn from_migration(m: Migration, path: Option<PathBuf>) -> Input {
+    let parsed = ParsedFile { up: Some(m.up.clone()), down: m.down.clone(), phase: Some(m.phase) };
+    Input { path, version_key: Some(m.key()), file: LintFile { file: m.up.file.clone(), parsed, new: false } }
+}
+
+/// Read the paths the way the runner reads them. Files that cannot be read as
+/// migrations become errors; the others are still linted.
+pub fn gather(paths: &[String], cfg: &Config, errors: &mut Vec<InputError>) -> Result<Vec<Input>, String> {
+    let paths: Vec<String> = if paths.is_empty() { vec![cfg.migrations_dir.display().to_string()] } else { paths.to_vec() };
+    let mut out = Vec::new();
+    for p in &paths {
+        if p == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
+            let file = Arc::new(SourceFile { name: "<stdin>".into(), text });
+            match parse_file(file.clone(), FileRole::Combined, Dialect::Postgres, Flavor::Native) {
+                Ok(parsed) => out.push(Input { path: None, version_key: None, file: LintFile { file, parsed, new: false } }),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
+        let path = Path::new(p);
+        if path.is_dir() {
+            match load_dir(path, cfg.layout, Dialect::Postgres) {
+                Ok(set) => out.extend(set.migrations.into_iter().map(|m| {
+                    let file = m.files.first().map(PathBuf::from);
+                    from_migration(m, file)
+                })),
+                Err(LoadError::Input(errs)) => {
+                    // Lint what can be read, one file at a time, in name order.
+                    errors.extend(errs);
+                    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                        .map_err(|e| format!("cannot read {p}: {e}"))?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|f| f.extension().is_some_and(|x| x == "sql"))
+                        .collect();
+                    files.sort();
+                    for f in files {
+                        if let Ok(m) = load_file(&f, Dialect::Postgres) {
+                            out.push(from_migration(m, Some(f)));
+                        }
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        } else if path.is_file() {
+            match load_file(path, Dialect::Postgres) {
+                Ok(m) => out.push(from_migration(m, Some(path.to_path_buf()))),
+                Err(LoadError::Input(errs)) => errors.extend(errs),
+                Err(e) => return Err(e.to_string()),
+            }
+        } else {
+            return Err(format!("{p}: no such file or directory"));
+        }
+    }
+    Ok(out)
+}
+
+/// Files added since `base` (git), as absolute paths.
+fn added_since(base: &str) -> Result<HashSet<PathBuf>, String> {
+    let top =
+        std::process::Command::new("git").args(["rev-parse", "--show-toplevel"]).output().map_err(|e| format!("cannot run git: {e}"))?;
+    if !top.status.success() {
+        return Err("--base needs a git repository".into());
+    }
+    let root = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+    let diff = std::process::Command::new("git")
+        .args(["diff", "--name-only", "--diff-filter=A", base, "--"])
+        .current_dir(&root)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !diff.status.success() {
+        return Err(format!("--base {base}: {}", String::from_utf8_lossy(&diff.stderr).trim()));
+    }
+    // Files not committed yet are new too.
+    let untracked = std::process::Command::new("git").args(["ls-files", "--others", "--exclude-standard"]).current_dir(&root).output();
+    let mut names: Vec<String> = String::from_utf8_lossy(&diff.stdout).lines().map(str::to_string).collect();
+    if let Ok(u) = untracked {
+        names.extend(String::from_utf8_lossy(&u.stdout).lines().map(str::to_string));
+    }
+    Ok(names.into_iter().filter_map(|n| root.join(n).canonicalize().ok()).collect())
+}
+
+/// The schema, versions applied and server version from a live PostgreSQL.
+async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, u32), String> {
+    let url = DbUrl::parse(raw).map_err(|e| e.to_string())?;
+    if url.engine != stepwise_db::Engine::Postgres {
+        return Err("lint --database reads PostgreSQL only (MySQL rules come later)".into());
+    }
+    let mut engine = AnyEngine::connect(&url, &cfg.schema, false).await.map_err(|e| e.to_string())?;
+    let applied: HashSet<String> = engine
+        .history()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|r| r.status == stepwise_migrate::history::RowStatus::Applied)
+        .map(|r| r.version)
+        .collect();
+    let AnyEngine::Pg(pg) = &engine else { return Err("not PostgreSQL".into()) };
+    let conn = pg.session();
+    let version = (conn.version_num / 10000) as u32;
+    let tables = stepwise_db::catalog::tables(conn, &cfg.schema).await.map_err(|e| e.to_string())?;
+    let mut schema = Schema::default();
+    for t in tables {
+        let columns = t
+            .columns
+            .iter()
+            .map(|c| Column { name: c.name.clone(), ty: Some(col_type_from_text(&c.type_text)), not_null: c.not_null })
+            .collect();
+        schema
+            .tables
+            .insert(key(&t.schema, &t.name), Table { name: t.name, columns, new: false, partitioned: t.partitioned, rows: t.rows });
+    }
+    Ok((schema, applied, version))
+}
+
+pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
+    if args.list_rules {
+        lint_output::list_rules(out);
+        return 0;
+    }
+    let mut opts = match options(&cfg.lint, args.pg_version, args.large_table_rows) {
+        Ok(o) => o,
+        Err(e) => {
+            out.error(&e);
+            return 2;
+        }
+    };
+    let mut errors = Vec::new();
+    let mut inputs = match gather(&args.paths, cfg, &mut errors) {
+        Ok(i) => i,
+        Err(e) => {
+            out.error(&e);
+            return 2;
+        }
+    };
+    let mut schema = Schema::default();
+    if let Some(raw) = &args.database {
+        match from_database(raw, cfg).await {
+            Ok((s, applied, version)) => {
+                schema = s;
+                if args.pg_version.is_none() && cfg.lint.pg_version.is_none() {
+                    opts.pg_version = version;
+                }
+                // With the live schema, applied migrations are already in it:
+                // lint only what is not applied, each new.
+                inputs.retain(|i| i.version_key.as_ref().is_none_or(|k| !applied.contains(k)));
+                for i in &mut inputs {
+                    i.file.new = true;
+                }
+            }
+            Err(e) => {
+                out.error(&format!("--database: {e}"));
+                return 2;
+            }
+        }
+    }
+    if let Some(base) = &args.base {
+        match added_since(base) {
+            Ok(added) => {
+                for i in &mut inputs {
+                    if i.path.as_ref().and_then(|p| p.canonicalize().ok()).is_some_and(|p| added.contains(&p)) {
+                        i.file.new = true;
+                    }
+                }
+            }
+            Err(e) => {
+                out.error(&e);
+                return 2;
+            }
+        }
+    }
+    let files: Vec<LintFile> = inputs.into_iter().map(|i| i.file).collect();
+    let mut report = run_lint(&files, schema, &opts);
+    report.errors.splice(0..0, errors);
+    lint_output::render(out, &report);
+    if !report.errors.is_empty() {
+        2
+    } else if report.count(Severity::Error) > 0 || args.max_warnings.is_some_and(|m| report.count(Severity::Warning) > m) {
+        1
+    } else {
+        0
+    }
+}

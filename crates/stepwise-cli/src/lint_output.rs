@@ -1,0 +1,146 @@
+//! Lint findings as text (like rustc), JSON, SARIF 2.1.0 or GitHub
+//! workflow annotations.
+
+use crate::cli::Format;
+use crate::render::Out;
+use stepwise_sql::lint::{Finding, LintReport, Severity};
+
+pub fn render(out: &Out, report: &LintReport) {
+    match out.format {
+        Format::Text => text(out, report),
+        Format::Json => out.json(&serde_json::json!({
+            "findings": report.findings,
+            "errors": report.errors,
+            "summary": summary(report),
+        })),
+        Format::Sarif => out.json(&sarif(report)),
+        Format::Github => github(report),
+    }
+}
+
+fn summary(r: &LintReport) -> serde_json::Value {
+    serde_json::json!({
+        "files": r.files,
+        "statements": r.statements,
+        "errors": r.count(Severity::Error),
+        "warnings": r.count(Severity::Warning),
+        "unparseable": r.errors.len(),
+    })
+}
+
+fn text(out: &Out, r: &LintReport) {
+    for e in &r.errors {
+        out.input_error(e);
+    }
+    for f in &r.findings {
+        finding_text(out, f);
+    }
+    let (e, w) = (r.count(Severity::Error), r.count(Severity::Warning));
+    let mut line = format!("{} file(s), {} statement(s): {e} error(s), {w} warning(s)", r.files, r.statements);
+    if !r.errors.is_empty() {
+        line.push_str(&format!(", {} statement(s) PostgreSQL cannot parse", r.errors.len()));
+    }
+    out.line(&line);
+}
+
+fn finding_text(out: &Out, f: &Finding) {
+    let head = format!("{}[{}]", f.severity.as_str(), f.rule);
+    let gutter = f.line.to_string().len();
+    let mut s = format!("{}: {}\n", out.paint(if f.severity == Severity::Error { "1;31" } else { "1;33" }, &head), f.message);
+    s.push_str(&format!("{:gutter$}--> {}:{}:{}\n", "", f.file, f.line, f.col));
+    s.push_str(&format!("{:gutter$} |\n{} | {}\n{:gutter$} | {}^\n", "", f.line, f.line_text, "", " ".repeat(f.col.saturating_sub(1))));
+    s.push_str(&format!("{:gutter$} = why: {}\n", "", f.why));
+    s.push_str(&format!("{:gutter$} = instead:\n", ""));
+    for l in f.safe.lines() {
+        s.push_str(&format!("{:gutter$}       {l}\n", ""));
+    }
+    out.line(&s);
+}
+
+fn sarif(r: &LintReport) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = stepwise_sql::lint::rules::all()
+        .iter()
+        .map(|rule| {
+            let m = rule.meta();
+            serde_json::json!({
+                "id": m.id,
+                "shortDescription": {"text": m.summary},
+                "defaultConfiguration": {"level": m.severity.as_str(), "enabled": m.default_on},
+            })
+        })
+        .collect();
+    let mut results: Vec<serde_json::Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "ruleId": f.rule,
+                "level": f.severity.as_str(),
+                "message": {"text": format!("{}\n\nWhy: {}\n\nInstead:\n{}", f.message, f.why, f.safe)},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": f.file},
+                    "region": {"startLine": f.line, "startColumn": f.col.max(1)}
+                }}]
+            })
+        })
+        .collect();
+    results.extend(r.errors.iter().map(|e| {
+        serde_json::json!({
+            "ruleId": "parse-error",
+            "level": "error",
+            "message": {"text": e.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": e.file},
+                "region": {"startLine": e.line.max(1), "startColumn": e.col.max(1)}
+            }}]
+        })
+    }));
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "stepwise", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://github.com/stepwise", "rules": rules}},
+            "results": results
+        }]
+    })
+}
+
+/// GitHub's workflow-command escaping for data and for property values.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_prop(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn github(r: &LintReport) {
+    for e in &r.errors {
+        println!(
+            "::error file={},line={},col={},title=parse-error::{}",
+            escape_prop(&e.file),
+            e.line.max(1),
+            e.col.max(1),
+            escape_data(&e.message)
+        );
+    }
+    for f in &r.findings {
+        let level = if f.severity == Severity::Error { "error" } else { "warning" };
+        println!(
+            "::{level} file={},line={},col={},title={}::{}",
+            escape_prop(&f.file),
+            f.line,
+            f.col.max(1),
+            escape_prop(&f.rule),
+            escape_data(&format!("{}\nWhy: {}\nInstead:\n{}", f.message, f.why, f.safe))
+        );
+    }
+}
+
+pub fn list_rules(out: &Out) {
+    for rule in stepwise_sql::lint::rules::all() {
+        let m = rule.meta();
+        let on = if m.default_on { "" } else { " (opt-in)" };
+        out.line(&format!("{:40} {:7} {}{on}", m.id, m.severity.as_str(), m.summary));
+    }
+}
