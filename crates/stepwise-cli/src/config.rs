@@ -116,6 +116,7 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         lock_wait: duration("lock_wait", &global.lock_wait, &file.lock_wait, defaults.lock_wait)?,
         role: global.role.clone().or(file.role.clone()).filter(|r| !r.is_empty()),
         rails: global.rails || file.rails_compat.unwrap_or(false),
+        lint: None,
     };
     Ok(Config {
         lint: file.lint.clone().unwrap_or_default(),

@@ -43,7 +43,7 @@ fn text(out: &Out, r: &LintReport) {
     out.line(&line);
 }
 
-fn finding_text(out: &Out, f: &Finding) {
+pub fn finding_text(out: &Out, f: &Finding) {
     let head = format!("{}[{}]", f.severity.as_str(), f.rule);
     let gutter = f.line.to_string().len();
     let mut s = format!("{}: {}\n", out.paint(if f.severity == Severity::Error { "1;31" } else { "1;33" }, &head), f.message);

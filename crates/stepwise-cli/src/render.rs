@@ -110,6 +110,7 @@ impl Out {
                 RunError::Load(stepwise_migrate::source::LoadError::Input(list)) => {
                     serde_json::json!({"event": "error", "kind": "invalid_input", "exit_code": code, "errors": list})
                 }
+                RunError::Lint(list) => serde_json::json!({"event": "error", "kind": "lint", "exit_code": code, "findings": list}),
                 other => serde_json::json!({"event": "error", "kind": "error", "exit_code": code, "message": other.to_string()}),
             };
             self.json(&value);
@@ -119,6 +120,10 @@ impl Out {
             RunError::Failed(f) => self.statement_failure(f),
             RunError::Invalid(list) => list.iter().for_each(|i| self.input_error(i)),
             RunError::Load(stepwise_migrate::source::LoadError::Input(list)) => list.iter().for_each(|i| self.input_error(i)),
+            RunError::Lint(findings) => {
+                findings.iter().for_each(|f| crate::lint_output::finding_text(self, f));
+                self.error(&e.to_string());
+            }
             other => self.error(&other.to_string()),
         }
         code

@@ -50,6 +50,18 @@ async fn migrate_locked<E: Engine>(
     if !invalid.is_empty() {
         return Err(RunError::Invalid(invalid));
     }
+    if let (Some(lint_opts), Some(major)) = (&opts.lint, engine.pg_major()) {
+        // PostgreSQL rules only: MySQL rules come later.
+        let lint_opts = stepwise_sql::lint::LintOptions { pg_version: major, ..lint_opts.clone() };
+        let findings = crate::lint_gate::lint_pending(set, &pending, &lint_opts);
+        for f in findings.iter().filter(|f| f.severity == stepwise_sql::lint::Severity::Warning) {
+            report(Event::Note { message: format!("lint warning [{}] {}:{}:{}: {}", f.rule, f.file, f.line, f.col, f.message) });
+        }
+        let blocking: Vec<_> = crate::lint_gate::blocking(&findings).into_iter().cloned().collect();
+        if !blocking.is_empty() {
+            return Err(RunError::Lint(blocking));
+        }
+    }
     // Only now, with nothing refused, create the state tables: a refused run
     // leaves the database as it found it.
     engine.ensure_store().await?;

@@ -45,6 +45,9 @@ pub enum RunError {
     Usage(String),
     #[error("migration {} ({}) failed at {}:{}:{}: {}", .0.version, .0.name, .0.file, .0.line, .0.col, .0.message)]
     Failed(Box<StatementFailure>),
+    /// Lint errors in pending migrations that are not ignored.
+    #[error("{} lint error(s) in pending migrations; fix them or add a reviewed `-- stepwise:ignore <rule> <reason>`", .0.len())]
+    Lint(Vec<stepwise_sql::lint::Finding>),
     /// A tracking write failed after the migration's own work: the row may not say what happened.
     #[error("{0}")]
     Tracking(String),

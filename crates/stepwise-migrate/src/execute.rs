@@ -21,6 +21,8 @@ pub struct RunOptions {
     pub lock_wait: Duration,
     pub role: Option<String>,
     pub rails: bool,
+    /// Lint pending PostgreSQL migrations first and refuse errors (None: no lint).
+    pub lint: Option<stepwise_sql::lint::LintOptions>,
 }
 
 impl Default for RunOptions {
@@ -33,6 +35,7 @@ impl Default for RunOptions {
             lock_wait: Duration::from_secs(60),
             role: None,
             rails: false,
+            lint: None,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod execute;
 pub mod history;
+pub mod lint_gate;
 pub mod mark;
 pub mod migration;
 pub mod resolve;

@@ -150,8 +150,12 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
     };
     let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, dialect)).collect();
     let plan: Vec<Planned> = pending.iter().map(|m| planned(m, dialect)).collect();
+    let findings = match (&cfg.run.lint, dialect) {
+        (Some(o), Dialect::Postgres) => stepwise_migrate::lint_gate::lint_pending(&set, &pending, o),
+        _ => vec![],
+    };
     if out.format == Format::Json {
-        out.json(&serde_json::json!({"pending": plan, "dry_run": dry_run}));
+        out.json(&serde_json::json!({"pending": plan, "dry_run": dry_run, "lint": findings}));
     } else if plan.is_empty() {
         out.line("Nothing pending.");
     } else {
@@ -171,6 +175,16 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
     }
     if !invalid.is_empty() {
         return out.run_error(&RunError::Invalid(invalid));
+    }
+    if out.format == Format::Text {
+        findings.iter().for_each(|f| crate::lint_output::finding_text(out, f));
+    }
+    let blocking: Vec<_> = stepwise_migrate::lint_gate::blocking(&findings).into_iter().cloned().collect();
+    if !blocking.is_empty() {
+        if out.format == Format::Text {
+            out.error(&RunError::Lint(blocking).to_string());
+        }
+        return 1;
     }
     0
 }

@@ -44,6 +44,14 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
             cfg.run.role.as_deref().unwrap_or("(session user)"),
         ));
     }
+    let mut cfg = cfg;
+    match lint::options(&cfg.lint, None, None) {
+        Ok(o) => cfg.run.lint = Some(o),
+        Err(e) => {
+            out.error(&e);
+            return 2;
+        }
+    }
     if matches!(out.format, Format::Sarif | Format::Github) && !matches!(cli.command, Command::Lint(_)) {
         out.error("--format sarif and --format github are for `stepwise lint`; use text or json");
         return 2;

@@ -42,6 +42,9 @@ impl Engine for AnyEngine {
     fn server(&self) -> String {
         each!(self, e => e.server())
     }
+    fn pg_major(&self) -> Option<u32> {
+        each!(self, e => e.pg_major())
+    }
     fn store_name(&self) -> String {
         each!(self, e => e.store_name())
     }

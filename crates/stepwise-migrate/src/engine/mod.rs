@@ -68,6 +68,10 @@ pub trait Engine {
     fn dialect(&self) -> Dialect;
     /// e.g. "PostgreSQL 15.20".
     fn server(&self) -> String;
+    /// PostgreSQL major version (for lint verdicts); None on other engines.
+    fn pg_major(&self) -> Option<u32> {
+        None
+    }
     /// Where stepwise keeps its state, e.g. `stepwise.migrations`.
     fn store_name(&self) -> String;
     /// Refuse setups where the runner's guarantees do not hold (a transaction pooler).

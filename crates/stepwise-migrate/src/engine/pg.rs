@@ -182,6 +182,10 @@ impl Engine for PgEngine {
         self.conn.version_text()
     }
 
+    fn pg_major(&self) -> Option<u32> {
+        Some((self.conn.version_num / 10000) as u32)
+    }
+
     fn store_name(&self) -> String {
         format!("{}.migrations", self.schema)
     }

@@ -18,9 +18,22 @@ pub struct Cx<'a> {
     /// Earlier statements of the same migration (and so of the same
     /// transaction when `in_transaction`), in order.
     pub earlier: &'a [&'a NodeEnum],
+    /// Byte offset in the file that the parse tree's `location` fields count from.
+    pub base: usize,
+    /// The migration's phase: post-deploy migrations run after the code that
+    /// stopped using what they remove is deployed.
+    pub phase: crate::Phase,
 }
 
 impl Cx<'_> {
+    /// Offset in the statement's text of a parse-tree `location` (for `Hit::at`).
+    pub fn offset(&self, location: i32) -> i32 {
+        if location < 0 {
+            return 0;
+        }
+        (self.base + location as usize).saturating_sub(self.stmt.span.start).min(self.stmt.sql.len()) as i32
+    }
+
     /// The statement's text.
     pub fn sql(&self) -> &str {
         &self.stmt.sql

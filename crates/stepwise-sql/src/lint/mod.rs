@@ -74,20 +74,32 @@ pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintR
         report.errors.extend(errors);
         let excluded = opts.config.excluded(&lf.file.name);
         let in_transaction = lf.parsed.up.as_ref().is_some_and(|u| !u.no_transaction);
+        let phase = lf.parsed.phase.unwrap_or_default();
         let mut earlier: Vec<&NodeEnum> = Vec::new();
+        // One line index per file: findings of every statement use it.
+        let idx = LineIndex::new(&lf.file.text);
         for ps in &stmts {
             report.statements += 1;
             let mut suppressed = Vec::new();
             for node in &ps.nodes {
                 if !excluded {
-                    let cx = Cx { node, stmt: ps.stmt, schema: &schema, in_transaction, pg_version: opts.pg_version, earlier: &earlier };
-                    check_statement(&cx, &rules, &lf.file, opts, &mut report.findings, &mut suppressed);
+                    let cx = Cx {
+                        node,
+                        stmt: ps.stmt,
+                        schema: &schema,
+                        in_transaction,
+                        pg_version: opts.pg_version,
+                        earlier: &earlier,
+                        base: ps.base,
+                        phase,
+                    };
+                    check_statement(&cx, &rules, &lf.file, &idx, opts, &mut report.findings, &mut suppressed);
                 }
                 schema.apply(node, true);
                 earlier.push(node);
             }
             if !excluded {
-                report.findings.extend(unused_ignores(&lf.file, ps, &suppressed));
+                report.findings.extend(unused_ignores(&lf.file, &idx, ps, &suppressed, &opts.config));
             }
         }
         if !lf.new {
@@ -120,11 +132,11 @@ fn check_statement(
     cx: &Cx,
     rules: &[&'static dyn Rule],
     file: &SourceFile,
+    idx: &LineIndex,
     opts: &LintOptions,
     out: &mut Vec<Finding>,
     suppressed: &mut Vec<&'static str>,
 ) {
-    let idx = LineIndex::new(&file.text);
     for rule in rules {
         let meta = rule.meta();
         let mut hits = Vec::new();
@@ -164,11 +176,14 @@ fn check_statement(
 
 /// `-- stepwise:ignore` rules that excused nothing are findings themselves:
 /// an exception that excuses nothing hides the next real problem.
-fn unused_ignores(file: &SourceFile, ps: &ParsedStatement, suppressed: &[&str]) -> Vec<Finding> {
-    let idx = LineIndex::new(&file.text);
+///
+/// An ignore naming a rule that is known but not enabled here (an opt-in rule
+/// another team turns on) excuses nothing, harmlessly: it is not reported.
+fn unused_ignores(file: &SourceFile, idx: &LineIndex, ps: &ParsedStatement, suppressed: &[&str], config: &LintConfig) -> Vec<Finding> {
+    let known_off = |id: &str| rules::all().iter().any(|r| r.meta().id == id && !config.is_on(id, r.meta().default_on));
     let mut out = Vec::new();
     for ig in &ps.stmt.ignores {
-        for rule in ig.rules.iter().filter(|r| !suppressed.contains(&r.as_str())) {
+        for rule in ig.rules.iter().filter(|r| !suppressed.contains(&r.as_str()) && !known_off(r)) {
             out.push(Finding {
                 rule: "unused-ignore".into(),
                 severity: Severity::Warning,

@@ -10,6 +10,8 @@ use pg_query::NodeEnum;
 pub struct ParsedStatement<'f> {
     pub stmt: &'f Statement,
     pub nodes: Vec<NodeEnum>,
+    /// Byte offset in the file that the nodes' `location` fields count from.
+    pub base: usize,
 }
 
 /// Parse trees for the up section; statements that do not parse become
@@ -25,7 +27,7 @@ pub fn parse_up<'f>(file: &'f SourceFile, parsed: &'f ParsedFile) -> (Vec<Parsed
     let end = stmts[stmts.len() - 1].span.end;
     let text = &file.text[start..end];
     if let Ok(result) = pg_query::parse(text, pg_query::ParserOptions::DEFAULT) {
-        let mut out: Vec<ParsedStatement> = stmts.iter().map(|s| ParsedStatement { stmt: s, nodes: vec![] }).collect();
+        let mut out: Vec<ParsedStatement> = stmts.iter().map(|s| ParsedStatement { stmt: s, nodes: vec![], base: start }).collect();
         for raw in result.protobuf.stmts {
             let loc = start + raw.stmt_location.max(0) as usize;
             let len = if raw.stmt_len > 0 { raw.stmt_len as usize } else { end - loc };
@@ -48,6 +50,7 @@ pub fn parse_up<'f>(file: &'f SourceFile, parsed: &'f ParsedFile) -> (Vec<Parsed
             Ok(r) => out.push(ParsedStatement {
                 stmt: s,
                 nodes: r.protobuf.stmts.into_iter().filter_map(|raw| raw.stmt.and_then(|n| n.node)).collect(),
+                base: s.span.start,
             }),
             Err(e) => {
                 let message = match e {

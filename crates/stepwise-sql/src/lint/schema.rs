@@ -58,6 +58,8 @@ pub struct Schema {
     pub tables: HashMap<String, Table>,
     /// index name -> table key
     pub indexes: HashMap<String, String>,
+    /// `CHECK (col IS NOT NULL)` constraints (see `NotNullCheck`).
+    pub not_null_checks: Vec<NotNullCheck>,
 }
 
 /// The model's key for a table: `name`, or `schema.name` outside `public`.
@@ -184,6 +186,7 @@ impl Schema {
 
     /// Apply one statement's effect on the model. `new` marks created tables.
     pub fn apply(&mut self, node: &NodeEnum, new: bool) {
+        self.track_not_null_checks(node);
         match node {
             NodeEnum::CreateStmt(c) => {
                 let Some(r) = &c.relation else { return };
@@ -283,6 +286,155 @@ impl Schema {
                     if !i.idxname.is_empty() {
                         self.indexes.insert(i.idxname.clone(), range_key(r));
                     }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A `CHECK (col IS NOT NULL)` constraint. Once it is valid, PostgreSQL 12+
+/// proves `ALTER COLUMN ... SET NOT NULL` from it instead of scanning the
+/// table, which is how a NOT NULL is added to a large table safely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotNullCheck {
+    /// The model's key of the table.
+    pub table: String,
+    pub name: String,
+    pub column: String,
+    /// Validated (added without NOT VALID, or by VALIDATE CONSTRAINT).
+    pub valid: bool,
+}
+
+/// The column `expr` proves not null: `col IS NOT NULL`.
+fn not_null_column(expr: Option<&pg_query::protobuf::Node>) -> Option<String> {
+    let Some(NodeEnum::NullTest(t)) = expr.and_then(|e| e.node.as_ref()) else { return None };
+    if t.nulltesttype != pg_query::protobuf::NullTestType::IsNotNull as i32 {
+        return None;
+    }
+    let Some(NodeEnum::ColumnRef(c)) = t.arg.as_ref().and_then(|a| a.node.as_ref()) else { return None };
+    match names_of(&c.fields).as_slice() {
+        [col] => Some(col.clone()),
+        _ => None,
+    }
+}
+
+impl Schema {
+    /// The `CHECK (column IS NOT NULL)` constraint on a table, valid ones first.
+    pub fn not_null_check(&self, table: &str, column: &str) -> Option<&NotNullCheck> {
+        let mut found = self.not_null_checks.iter().filter(|c| c.table == table && c.column == column);
+        let first = found.next()?;
+        Some(if first.valid { first } else { found.find(|c| c.valid).unwrap_or(first) })
+    }
+
+    fn add_not_null_check(&mut self, table: &str, c: &pg_query::protobuf::Constraint, column_of_def: Option<&str>) {
+        if c.contype != pg_query::protobuf::ConstrType::ConstrCheck as i32 {
+            return;
+        }
+        let Some(column) = not_null_column(c.raw_expr.as_deref()) else { return };
+        if column_of_def.is_some_and(|d| d != column) {
+            return;
+        }
+        let relname = table.rsplit('.').next().unwrap_or(table);
+        // PostgreSQL's name for an unnamed one-column check.
+        let name = if c.conname.is_empty() { format!("{relname}_{column}_check") } else { c.conname.clone() };
+        self.not_null_checks.retain(|k| !(k.table == table && k.name == name));
+        self.not_null_checks.push(NotNullCheck { table: table.to_string(), name, column, valid: !c.skip_validation });
+    }
+
+    /// Keep `not_null_checks` in step with a statement.
+    fn track_not_null_checks(&mut self, node: &NodeEnum) {
+        let constraint = |n: &pg_query::protobuf::Node| match &n.node {
+            Some(NodeEnum::Constraint(c)) => Some(c.as_ref().clone()),
+            _ => None,
+        };
+        match node {
+            NodeEnum::CreateStmt(c) => {
+                let Some(r) = &c.relation else { return };
+                let k = range_key(r);
+                if c.if_not_exists && self.tables.contains_key(&k) {
+                    return;
+                }
+                self.not_null_checks.retain(|n| n.table != k);
+                for e in &c.table_elts {
+                    match &e.node {
+                        // CREATE TABLE validates its checks (on no rows), NOT VALID or not.
+                        Some(NodeEnum::Constraint(ch)) => {
+                            let ch = pg_query::protobuf::Constraint { skip_validation: false, ..ch.as_ref().clone() };
+                            self.add_not_null_check(&k, &ch, None);
+                        }
+                        Some(NodeEnum::ColumnDef(d)) => {
+                            for ch in d.constraints.iter().filter_map(constraint) {
+                                let ch = pg_query::protobuf::Constraint { skip_validation: false, ..ch };
+                                self.add_not_null_check(&k, &ch, Some(&d.colname));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            NodeEnum::AlterTableStmt(a) => {
+                let Some(r) = &a.relation else { return };
+                let k = range_key(r);
+                for cmd in &a.cmds {
+                    let Some(NodeEnum::AlterTableCmd(cmd)) = &cmd.node else { continue };
+                    let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
+                    match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
+                        AlterTableType::AtAddConstraint => {
+                            if let Some(NodeEnum::Constraint(ch)) = def {
+                                self.add_not_null_check(&k, ch, None);
+                            }
+                        }
+                        AlterTableType::AtAddColumn => {
+                            if let Some(NodeEnum::ColumnDef(d)) = def {
+                                for ch in d.constraints.iter().filter_map(constraint) {
+                                    self.add_not_null_check(&k, &ch, Some(&d.colname));
+                                }
+                            }
+                        }
+                        AlterTableType::AtValidateConstraint => {
+                            for n in self.not_null_checks.iter_mut().filter(|n| n.table == k && n.name == cmd.name) {
+                                n.valid = true;
+                            }
+                        }
+                        AlterTableType::AtDropConstraint => self.not_null_checks.retain(|n| !(n.table == k && n.name == cmd.name)),
+                        AlterTableType::AtDropColumn => self.not_null_checks.retain(|n| !(n.table == k && n.column == cmd.name)),
+                        _ => {}
+                    }
+                }
+            }
+            NodeEnum::RenameStmt(rn) => {
+                let Some(r) = &rn.relation else { return };
+                let k = range_key(r);
+                match ObjectType::try_from(rn.rename_type).unwrap_or(ObjectType::Undefined) {
+                    ObjectType::ObjectTable => {
+                        let to = key(&r.schemaname, &rn.newname);
+                        for n in self.not_null_checks.iter_mut().filter(|n| n.table == k) {
+                            n.table = to.clone();
+                        }
+                    }
+                    ObjectType::ObjectColumn => {
+                        for n in self.not_null_checks.iter_mut().filter(|n| n.table == k && n.column == rn.subname) {
+                            n.column = rn.newname.clone();
+                        }
+                    }
+                    ObjectType::ObjectTabconstraint => {
+                        for n in self.not_null_checks.iter_mut().filter(|n| n.table == k && n.name == rn.subname) {
+                            n.name = rn.newname.clone();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            NodeEnum::DropStmt(d) if d.remove_type == ObjectType::ObjectTable as i32 => {
+                for o in &d.objects {
+                    let Some(NodeEnum::List(l)) = &o.node else { continue };
+                    let k = match names_of(&l.items).as_slice() {
+                        [name] => key("", name),
+                        [schema, name] => key(schema, name),
+                        _ => continue,
+                    };
+                    self.not_null_checks.retain(|n| n.table != k);
                 }
             }
             _ => {}

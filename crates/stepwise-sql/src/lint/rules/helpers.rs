@@ -53,3 +53,78 @@ pub fn ident(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     }
 }
+
+/// Byte offset in `sql` of the `nth` (from 0) occurrence of `words` as
+/// consecutive keywords (case-insensitive; comments and strings are skipped),
+/// or 0 (the statement's start) when there is none. Parse-tree locations
+/// cannot serve here: they count from the start of the parsed text, which
+/// is the whole section, not the statement.
+pub fn word_offset(sql: &str, words: &[&str], nth: usize) -> usize {
+    use crate::lexer::{tokenize, TokenKind};
+    let Ok(tokens) = tokenize(sql, crate::Dialect::Postgres) else { return 0 };
+    let toks: Vec<_> = tokens.iter().filter(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment)).collect();
+    let mut seen = 0;
+    for i in 0..toks.len() {
+        let hit = words
+            .iter()
+            .enumerate()
+            .all(|(k, w)| toks.get(i + k).is_some_and(|t| t.kind == TokenKind::Word && sql[t.span.clone()].eq_ignore_ascii_case(w)));
+        if hit && !words.is_empty() {
+            if seen == nth {
+                return toks[i].span.start;
+            }
+            seen += 1;
+        }
+    }
+    0
+}
+
+/// SQL text for a statement node built for a recipe (pg_query's deparser).
+pub fn deparse(node: NodeEnum) -> Option<String> {
+    node.deparse(pg_query::DeparseOptions::default()).ok()
+}
+
+/// Whether a generic option list (`REINDEX (CONCURRENTLY) ...`, or the
+/// `CONCURRENTLY` keyword, which the parser stores the same way) turns `name` on.
+pub fn option_on(params: &[Node], name: &str) -> bool {
+    params.iter().any(|p| match &p.node {
+        Some(NodeEnum::DefElem(d)) if d.defname == name => match d.arg.as_ref().and_then(|a| a.node.as_ref()) {
+            None => true,
+            Some(NodeEnum::String(s)) => !matches!(s.sval.to_ascii_lowercase().as_str(), "false" | "off" | "no" | "0"),
+            Some(NodeEnum::Integer(i)) => i.ival != 0,
+            Some(NodeEnum::Boolean(b)) => b.boolval,
+            Some(_) => true,
+        },
+        _ => false,
+    })
+}
+
+/// The name PostgreSQL gives an object it names itself (`makeObjectName`):
+/// `orders_customer_id_fkey`, with the parts shortened to fit in 63 bytes.
+pub fn object_name(name1: &str, name2: &str, label: &str) -> String {
+    const MAX: usize = 63;
+    let overhead = label.len() + 1 + if name2.is_empty() { 0 } else { 1 };
+    let avail = MAX.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    let mut out = clip(name1, n1);
+    if !name2.is_empty() {
+        out.push('_');
+        out.push_str(&clip(name2, n2));
+    }
+    out.push('_');
+    out.push_str(label);
+    out
+}

@@ -8,6 +8,7 @@
 
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
+use crate::lint::rules::helpers::option_on;
 use crate::lint::Severity;
 use pg_query::NodeEnum;
 
@@ -29,7 +30,7 @@ fn is_concurrent(node: &NodeEnum) -> bool {
     match node {
         NodeEnum::IndexStmt(i) => i.concurrent,
         NodeEnum::DropStmt(d) => d.concurrent,
-        NodeEnum::ReindexStmt(r) => r.params.iter().any(|p| matches!(&p.node, Some(NodeEnum::DefElem(d)) if d.defname == "concurrently")),
+        NodeEnum::ReindexStmt(r) => option_on(&r.params, "concurrently"),
         _ => false,
     }
 }
@@ -60,6 +61,11 @@ mod tests {
     fn flags_concurrently_in_a_transactional_migration() {
         assert_eq!(check("concurrently-in-transaction", SETUP, "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);").len(), 1);
         assert_eq!(check("concurrently-in-transaction", SETUP, "REINDEX INDEX CONCURRENTLY t_a_idx;").len(), 1);
+    }
+
+    #[test]
+    fn concurrently_false_is_not_concurrent() {
+        assert!(check("concurrently-in-transaction", SETUP, "REINDEX (CONCURRENTLY false) INDEX t_a_idx;").is_empty());
     }
 
     #[test]

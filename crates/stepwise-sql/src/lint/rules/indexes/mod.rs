@@ -1,9 +1,11 @@
 //! Index rules: builds and drops that lock writes or reads, and index builds
 //! that cannot run where they are.
 
+mod concurrent_index_on_partitioned_table;
 mod concurrently_in_transaction;
 mod require_concurrent_drop_index;
 mod require_concurrent_index;
+mod require_concurrent_reindex;
 mod require_index_name;
 
 use crate::lint::rule::Rule;
@@ -14,5 +16,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &require_concurrent_drop_index::RULE,
         &concurrently_in_transaction::RULE,
         &require_index_name::RULE,
+        &require_concurrent_reindex::RULE,
+        &concurrent_index_on_partitioned_table::RULE,
     ]
 }

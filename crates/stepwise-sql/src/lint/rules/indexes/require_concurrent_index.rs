@@ -5,6 +5,12 @@
 //! reads go on, but every INSERT, UPDATE and DELETE waits until the index is
 //! built — minutes on a large table. `CREATE INDEX CONCURRENTLY` builds it
 //! without blocking writes (it must run outside a transaction).
+//!
+//! On a partitioned table the build locks every partition, and CONCURRENTLY
+//! is refused there: the recipe indexes each partition, then attaches.
+//! `CREATE INDEX ... ON ONLY` a partitioned table builds nothing (the index
+//! is created INVALID, to be completed by attaching the partitions' indexes)
+//! and passes.
 
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
@@ -37,7 +43,22 @@ impl Rule for RequireConcurrentIndex {
         if i.concurrent || !cx.existing(r) {
             return;
         }
+        let partitioned = cx.table(r).is_some_and(|t| t.partitioned);
+        if partitioned && !r.inh {
+            return;
+        }
         let table = Cx::name(r);
+        if partitioned {
+            hits.push(
+                Hit::new(
+                    format!("CREATE INDEX without CONCURRENTLY blocks writes to every partition of `{table}` while the index builds"),
+                    format!("CREATE INDEX on the partitioned table `{table}` takes a SHARE lock on each of its partitions and keeps them until the last partition is indexed: reads continue, but every INSERT, UPDATE and DELETE waits, which takes minutes on large partitions. CONCURRENTLY is refused on a partitioned table."),
+                    super::concurrent_index_on_partitioned_table::partition_recipe(i),
+                )
+                .on_table(table),
+            );
+            return;
+        }
         let name = if i.idxname.is_empty() { format!("{}_idx", r.relname) } else { i.idxname.clone() };
         let unique = if i.unique { "UNIQUE " } else { "" };
         hits.push(
@@ -75,6 +96,16 @@ mod tests {
     fn the_safe_recipe_passes() {
         let safe = "-- stepwise:no-transaction\nCREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);";
         assert!(check("require-concurrent-index", SETUP, safe).is_empty());
+    }
+
+    #[test]
+    fn a_partitioned_table_gets_the_per_partition_recipe_and_on_only_passes() {
+        let setup = "CREATE TABLE events (id bigint, at timestamptz) PARTITION BY RANGE (at);";
+        let f = check("require-concurrent-index", setup, "CREATE INDEX events_at_idx ON events (at);");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("every partition of `events`"), "{}", f[0].message);
+        assert!(f[0].safe.contains("CREATE INDEX IF NOT EXISTS events_at_idx ON ONLY events USING btree (at);"), "{}", f[0].safe);
+        assert!(check("require-concurrent-index", setup, "CREATE INDEX events_at_idx ON ONLY events (at);").is_empty());
     }
 
     #[test]
