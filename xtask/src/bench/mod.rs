@@ -1,6 +1,7 @@
 //! Benchmarks: each prints its figure next to a baseline measured in the same
 //! run, as a ratio, and appends the figures to `bench/results/`.
 
+mod lint;
 mod runner;
 
 use crate::util::{root, Result};
@@ -8,7 +9,8 @@ use crate::util::{root, Result};
 pub fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("runner") => runner::run(),
-        _ => Err("usage: cargo xtask bench runner".into()),
+        Some("lint") => lint::run(),
+        _ => Err("usage: cargo xtask bench runner|lint".into()),
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Cx<'a> {
     /// Earlier statements of the same migration (and so of the same
     /// transaction when `in_transaction`), in order.
     pub earlier: &'a [&'a NodeEnum],
+    /// Later statements of the same migration, in order (a rename followed by
+    /// a view with the old name is the safe recipe, not a break).
+    pub later: &'a [&'a NodeEnum],
     /// Byte offset in the file that the parse tree's `location` fields count from.
     pub base: usize,
     /// The migration's phase: post-deploy migrations run after the code that

@@ -75,13 +75,16 @@ pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintR
         let excluded = opts.config.excluded(&lf.file.name);
         let in_transaction = lf.parsed.up.as_ref().is_some_and(|u| !u.no_transaction);
         let phase = lf.parsed.phase.unwrap_or_default();
-        let mut earlier: Vec<&NodeEnum> = Vec::new();
+        let all: Vec<&NodeEnum> = stmts.iter().flat_map(|ps| ps.nodes.iter()).collect();
+        let mut at = 0;
         // One line index per file: findings of every statement use it.
         let idx = LineIndex::new(&lf.file.text);
         for ps in &stmts {
             report.statements += 1;
             let mut suppressed = Vec::new();
             for node in &ps.nodes {
+                let (earlier, later) = (&all[..at], &all[at + 1..]);
+                at += 1;
                 if !excluded {
                     let cx = Cx {
                         node,
@@ -89,14 +92,14 @@ pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintR
                         schema: &schema,
                         in_transaction,
                         pg_version: opts.pg_version,
-                        earlier: &earlier,
+                        earlier,
+                        later,
                         base: ps.base,
                         phase,
                     };
                     check_statement(&cx, &rules, &lf.file, &idx, opts, &mut report.findings, &mut suppressed);
                 }
                 schema.apply(node, true);
-                earlier.push(node);
             }
             if !excluded {
                 report.findings.extend(unused_ignores(&lf.file, &idx, ps, &suppressed, &opts.config));

@@ -36,7 +36,6 @@ static META: RuleMeta = RuleMeta {
     bad: "ALTER TABLE orders RENAME TO purchases;",
     safe: &[
         "SET LOCAL lock_timeout = '2s';\n\
-         -- stepwise:ignore rename-table the view below keeps the old name working for running code\n\
          ALTER TABLE orders RENAME TO purchases;\n\
          CREATE OR REPLACE VIEW orders AS SELECT * FROM purchases;",
         "-- stepwise:phase post-deploy\n\
@@ -65,7 +64,10 @@ impl Rule for RenameTable {
             && cx.earlier.iter().any(
                 |n| matches!(n, NodeEnum::RenameStmt(e) if renames_table(e) && e.relation.as_ref().map(range_key) == Some(new_key.clone())),
             );
-        if swap {
+        // The recipe itself: a view with the old name, later in the same transaction.
+        let old_name_view = cx.in_transaction
+            && cx.later.iter().any(|n| matches!(n, NodeEnum::ViewStmt(v) if v.view.as_ref().map(range_key) == Some(range_key(r))));
+        if swap || old_name_view {
             return;
         }
         let table = Cx::name(r);
@@ -82,7 +84,6 @@ impl Rule for RenameTable {
                 ),
                 format!(
                     "-- In one transaction: rename, and keep the old name as a view (old code reads and writes through it):\n\
-                     -- stepwise:ignore rename-table the view {t} keeps the old name working\n\
                      ALTER TABLE {t} RENAME TO {new};\n\
                      CREATE OR REPLACE VIEW {t} AS SELECT * FROM {new_qualified};\n\
                      -- (grant on the view what was granted on the table)\n\

@@ -1,0 +1,5 @@
+-- stepwise:up
+ALTER TABLE products ADD COLUMN taxable boolean;
+
+-- stepwise:down
+ALTER TABLE products DROP COLUMN taxable;

@@ -1,0 +1,5 @@
+-- stepwise:up
+ALTER TABLE payments ADD COLUMN failure_code text;
+
+-- stepwise:down
+ALTER TABLE payments DROP COLUMN failure_code;

@@ -1,0 +1,5 @@
+-- stepwise:up
+ALTER TABLE addresses ADD COLUMN company text;
+
+-- stepwise:down
+ALTER TABLE addresses DROP COLUMN company;

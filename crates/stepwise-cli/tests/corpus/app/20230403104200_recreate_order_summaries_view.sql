@@ -1,0 +1,19 @@
+-- stepwise:up
+CREATE OR REPLACE VIEW order_summaries AS
+SELECT o.id,
+       o.account_id,
+       o.number,
+       o.status,
+       o.total_cents,
+       o.currency,
+       o.placed_at,
+       c.email AS customer_email,
+       count(i.id) AS item_count,
+       o.public_id
+FROM orders o
+LEFT JOIN customers c ON c.id = o.customer_id
+LEFT JOIN line_items i ON i.order_id = o.id
+GROUP BY o.id, c.email;
+
+-- stepwise:down
+-- previous definition in create_order_summaries_view

@@ -1,0 +1,6 @@
+-- stepwise:no-transaction
+-- stepwise:up
+VACUUM FULL audit_logs;
+
+-- stepwise:down
+-- nothing to undo

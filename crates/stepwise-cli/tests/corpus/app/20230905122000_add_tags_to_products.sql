@@ -1,0 +1,5 @@
+-- stepwise:up
+ALTER TABLE products ADD COLUMN tags text[] NOT NULL DEFAULT '{}';
+
+-- stepwise:down
+ALTER TABLE products DROP COLUMN tags;

@@ -1,0 +1,5 @@
+-- stepwise:up
+ALTER TABLE customers ADD COLUMN notes text;
+
+-- stepwise:down
+ALTER TABLE customers DROP COLUMN notes;

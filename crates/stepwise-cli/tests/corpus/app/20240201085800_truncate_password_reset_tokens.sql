@@ -1,0 +1,5 @@
+-- stepwise:up
+TRUNCATE password_reset_tokens;
+
+-- stepwise:down
+-- data removed

@@ -1,0 +1,5 @@
+-- stepwise:up
+ALTER TABLE carriers ADD COLUMN position serial;
+
+-- stepwise:down
+ALTER TABLE carriers DROP COLUMN position;
