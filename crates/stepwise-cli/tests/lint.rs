@@ -191,3 +191,16 @@ fn migrate_does_not_run_postgres_rules_on_mariadb() {
     p.run(&db.url, &["migrate"]).ok();
     assert_eq!(db.sql("SELECT COUNT(*) FROM stepwise_migrations"), "2");
 }
+
+#[test]
+fn the_postgres_version_changes_verdicts() {
+    let p = Project::new();
+    p.write("1_orders.sql", TABLE);
+    p.write("2_flag.sql", "ALTER TABLE orders ADD COLUMN priority bigint DEFAULT 0;\n");
+    // PostgreSQL 11 stores a constant default without rewriting the table.
+    p.run("", &["lint"]).ok();
+    p.run("", &["lint", "--pg-version", "10"]).code(1).contains("error[add-column-volatile-default]");
+    std::fs::write(p.root.join("stepwise.toml"), "[lint]\npg_version = 10\n").unwrap();
+    p.run("", &["lint"]).code(1).contains("add-column-volatile-default");
+    p.run("", &["lint", "--pg-version", "16"]).ok();
+}
