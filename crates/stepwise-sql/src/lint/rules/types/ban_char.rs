@@ -6,10 +6,9 @@
 //! better written as `text` with a CHECK constraint; changing a `char(n)`
 //! column later rewrites the table under an ACCESS EXCLUSIVE lock.
 
-use super::{length_limit, new_columns, recipe};
+use super::{flag_columns, length_limit};
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
-use crate::lint::rules::helpers::word_offset;
 use crate::lint::Severity;
 
 pub struct BanChar;
@@ -32,25 +31,16 @@ impl Rule for BanChar {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        let mut safe = None;
-        for col in new_columns(cx.node) {
-            if col.ty.base != "bpchar" {
-                continue;
-            }
-            let Some(n) = length_limit(&col) else { continue };
-            let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
-            hits.push(
-                Hit::new(
-                    format!("`{}` is char({n}): use text", col.label()),
-                    format!(
-                        "char({n}) pads every value with spaces to {n} characters (the padding is stored), ignores them in comparisons but not in LIKE or regular expressions, and is no faster than text. Changing `{}` later rewrites the table under an ACCESS EXCLUSIVE lock.",
-                        col.label()
-                    ),
-                    safe,
-                )
-                .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
-            );
-        }
+        flag_columns(cx, hits, |col| {
+            let n = length_limit(col).filter(|_| col.ty.base == "bpchar")?;
+            Some((
+                format!("`{}` is char({n}): use text", col.label()),
+                format!(
+                    "char({n}) pads every value with spaces to {n} characters (the padding is stored), ignores them in comparisons but not in LIKE or regular expressions, and is no faster than text. Changing `{}` later rewrites the table under an ACCESS EXCLUSIVE lock.",
+                    col.label()
+                ),
+            ))
+        });
     }
 }
 

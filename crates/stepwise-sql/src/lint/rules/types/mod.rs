@@ -11,8 +11,8 @@ mod prefer_timestamptz;
 mod require_boolean_not_null;
 
 use crate::lint::context::Cx;
-use crate::lint::rule::Rule;
-use crate::lint::rules::helpers::{alter_cmds, constr_type, constraint, ident, strings};
+use crate::lint::rule::{Hit, Rule};
+use crate::lint::rules::helpers::{alter_cmds, constr_type, constraint, ident, strings, word_offset};
 use crate::lint::schema::{col_type, ColType};
 use pg_query::protobuf::{AlterTableType, ColumnDef, ConstrType, Node, RangeVar, TypeName};
 use pg_query::NodeEnum;
@@ -138,6 +138,18 @@ fn column_mut(node: &mut NodeEnum, index: usize) -> Option<&mut ColumnDef> {
     match def {
         Some(NodeEnum::ColumnDef(d)) => Some(d),
         _ => None,
+    }
+}
+
+/// The walk every type rule shares: for each column the statement creates
+/// that `judge` objects to (returning its message and why), a finding at the
+/// column's name whose safe way is the statement with all type advice applied.
+pub(super) fn flag_columns(cx: &Cx, hits: &mut Vec<Hit>, judge: impl Fn(&NewColumn) -> Option<(String, String)>) {
+    let mut safe = None;
+    for col in new_columns(cx.node) {
+        let Some((message, why)) = judge(&col) else { continue };
+        let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
+        hits.push(Hit::new(message, why, safe).at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32));
     }
 }
 

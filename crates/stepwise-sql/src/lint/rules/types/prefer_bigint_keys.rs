@@ -10,10 +10,9 @@
 //! bytes per row (often none, with alignment): choose it when the table is
 //! created.
 
-use super::{bigint_instead, new_columns, raw_type_name, recipe};
+use super::{bigint_instead, flag_columns, raw_type_name};
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
-use crate::lint::rules::helpers::word_offset;
 use crate::lint::Severity;
 
 pub struct PreferBigintKeys;
@@ -36,9 +35,8 @@ impl Rule for PreferBigintKeys {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        let mut safe = None;
-        for col in new_columns(cx.node) {
-            let Some(better) = bigint_instead(&col) else { continue };
+        flag_columns(cx, hits, |col| {
+            let better = bigint_instead(col)?;
             let better = if better == ["bigserial"] { "bigserial" } else { "bigint" };
             let written = col.def.type_name.as_ref().map(raw_type_name).unwrap_or_default();
             let shown = match (better, col.ty.base.as_str()) {
@@ -47,19 +45,14 @@ impl Rule for PreferBigintKeys {
                 _ => "integer".to_string(),
             };
             let (limit, kind) = if col.ty.base == "int2" { ("32,767", "A smallint") } else { ("2,147,483,647", "An integer") };
-            let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
-            hits.push(
-                Hit::new(
-                    format!("key column `{}` is {shown}: use {better}", col.label()),
-                    format!(
-                        "{kind} key ends at {limit}; when the sequence gets there every INSERT fails. Converting it later rewrites `{}` and all its indexes under an ACCESS EXCLUSIVE lock (no reads or writes for the whole rewrite), and every column that references it must be converted too. bigint costs at most 4 more bytes per row.",
-                        Cx::name(col.table)
-                    ),
-                    safe,
-                )
-                .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
-            );
-        }
+            Some((
+                format!("key column `{}` is {shown}: use {better}", col.label()),
+                format!(
+                    "{kind} key ends at {limit}; when the sequence gets there every INSERT fails. Converting it later rewrites `{}` and all its indexes under an ACCESS EXCLUSIVE lock (no reads or writes for the whole rewrite), and every column that references it must be converted too. bigint costs at most 4 more bytes per row.",
+                    Cx::name(col.table)
+                ),
+            ))
+        });
     }
 }
 

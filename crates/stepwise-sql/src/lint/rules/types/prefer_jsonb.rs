@@ -7,10 +7,9 @@
 //! lock. Keep `json` only when the exact input text (key order, duplicate
 //! keys, whitespace) must be returned as written.
 
-use super::{new_columns, recipe};
+use super::flag_columns;
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
-use crate::lint::rules::helpers::word_offset;
 use crate::lint::Severity;
 
 pub struct PreferJsonb;
@@ -33,24 +32,17 @@ impl Rule for PreferJsonb {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        let mut safe = None;
-        for col in new_columns(cx.node) {
-            if col.ty.base != "json" {
-                continue;
-            }
-            let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
-            hits.push(
-                Hit::new(
+        flag_columns(cx, hits, |col| {
+            (col.ty.base == "json").then(|| {
+                (
                     format!("`{}` is json: use jsonb", col.label()),
                     format!(
                         "json is stored as text and parsed again on every access; it has no equality operator (no DISTINCT, GROUP BY or unique index) and no GIN indexing. Converting `{}` later rewrites the table under an ACCESS EXCLUSIVE lock. Keep json only if the exact input text must come back.",
                         Cx::name(col.table)
                     ),
-                    safe,
                 )
-                .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
-            );
-        }
+            })
+        });
     }
 }
 

@@ -8,10 +8,9 @@
 //! limit can be changed without blocking anyone: add the new check NOT VALID,
 //! VALIDATE it (SHARE UPDATE EXCLUSIVE: reads and writes go on), drop the old.
 
-use super::{length_limit, new_columns, recipe};
+use super::{flag_columns, length_limit};
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
-use crate::lint::rules::helpers::word_offset;
 use crate::lint::Severity;
 
 pub struct PreferText;
@@ -34,25 +33,16 @@ impl Rule for PreferText {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        let mut safe = None;
-        for col in new_columns(cx.node) {
-            if col.ty.base != "varchar" {
-                continue;
-            }
-            let Some(limit) = length_limit(&col) else { continue };
-            let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
-            hits.push(
-                Hit::new(
-                    format!("`{}` is varchar({limit}): use text with a CHECK on its length", col.label()),
-                    format!(
-                        "varchar({limit}) is text with the limit built into the type, no faster and no smaller. Changing that limit later takes an ACCESS EXCLUSIVE lock on `{}` (reads and writes wait), and lowering it rewrites the table and its indexes under that lock; a CHECK constraint can be replaced NOT VALID, then validated without blocking reads or writes.",
-                        Cx::name(col.table)
-                    ),
-                    safe,
-                )
-                .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
-            );
-        }
+        flag_columns(cx, hits, |col| {
+            let limit = length_limit(col).filter(|_| col.ty.base == "varchar")?;
+            Some((
+                format!("`{}` is varchar({limit}): use text with a CHECK on its length", col.label()),
+                format!(
+                    "varchar({limit}) is text with the limit built into the type, no faster and no smaller. Changing that limit later takes an ACCESS EXCLUSIVE lock on `{}` (reads and writes wait), and lowering it rewrites the table and its indexes under that lock; a CHECK constraint can be replaced NOT VALID, then validated without blocking reads or writes.",
+                    Cx::name(col.table)
+                ),
+            ))
+        });
     }
 }
 

@@ -8,10 +8,9 @@
 //! later rewrites the table under an ACCESS EXCLUSIVE lock (since PostgreSQL
 //! 12 it does not only when the session `TimeZone` is UTC).
 
-use super::{new_columns, recipe};
+use super::flag_columns;
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
-use crate::lint::rules::helpers::word_offset;
 use crate::lint::Severity;
 
 pub struct PreferTimestamptz;
@@ -34,24 +33,17 @@ impl Rule for PreferTimestamptz {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        let mut safe = None;
-        for col in new_columns(cx.node) {
-            if col.ty.base != "timestamp" {
-                continue;
-            }
-            let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
-            hits.push(
-                Hit::new(
+        flag_columns(cx, hits, |col| {
+            (col.ty.base == "timestamp").then(|| {
+                (
                     format!("`{}` is timestamp without time zone: use timestamptz", col.label()),
                     format!(
                         "timestamp stores a wall-clock reading without its zone: writers in different time zones, sessions with another TimeZone, or a daylight-saving change produce values that cannot be compared or ordered. timestamptz stores the instant in the same 8 bytes. Converting `{}` later rewrites the table under an ACCESS EXCLUSIVE lock unless the session TimeZone is UTC.",
                         Cx::name(col.table)
                     ),
-                    safe,
                 )
-                .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
-            );
-        }
+            })
+        });
     }
 }
 
