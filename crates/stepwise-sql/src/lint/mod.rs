@@ -65,51 +65,69 @@ impl LintReport {
     }
 }
 
+/// Files parsed per window. Parse trees are many times the size of their
+/// source: holding every file's at once costs gigabytes on a large history,
+/// so files are parsed a window ahead of the linting and dropped after it.
+const WINDOW: usize = 256;
+
 /// Lint `files` in order, starting from `schema` (empty, or the live catalog).
 pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintReport {
     let rules: Vec<&'static dyn Rule> = rules::all().into_iter().filter(|r| opts.config.is_on(r.meta().id, r.meta().default_on)).collect();
-    let parsed = parse_all(files);
     let mut report = LintReport { files: files.len(), ..Default::default() };
-    for (lf, (stmts, errors)) in files.iter().zip(parsed) {
-        report.errors.extend(errors);
-        let excluded = opts.config.excluded(&lf.file.name);
-        let in_transaction = lf.parsed.up.as_ref().is_some_and(|u| !u.no_transaction);
-        let phase = lf.parsed.phase.unwrap_or_default();
-        let all: Vec<&NodeEnum> = stmts.iter().flat_map(|ps| ps.nodes.iter()).collect();
-        let mut at = 0;
-        // One line index per file: findings of every statement use it.
-        let idx = LineIndex::new(&lf.file.text);
-        for ps in &stmts {
-            report.statements += 1;
-            let mut suppressed = Vec::new();
-            for node in &ps.nodes {
-                let (earlier, later) = (&all[..at], &all[at + 1..]);
-                at += 1;
-                if !excluded {
-                    let cx = Cx {
-                        node,
-                        stmt: ps.stmt,
-                        schema: &schema,
-                        in_transaction,
-                        pg_version: opts.pg_version,
-                        earlier,
-                        later,
-                        base: ps.base,
-                        phase,
-                    };
-                    check_statement(&cx, &rules, &lf.file, &idx, opts, &mut report.findings, &mut suppressed);
-                }
-                schema.apply(node, true);
-            }
-            if !excluded {
-                report.findings.extend(unused_ignores(&lf.file, &idx, ps, &suppressed, &opts.config));
+    std::thread::scope(|scope| {
+        let mut to_parse = files.chunks(WINDOW);
+        let mut ahead = to_parse.next().map(|w| scope.spawn(move || parse_all(w)));
+        for window in files.chunks(WINDOW) {
+            let Some(handle) = ahead.take() else { break };
+            // A parser thread only panics on a bug in pg_query; surface it as such.
+            let parsed = handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            ahead = to_parse.next().map(|w| scope.spawn(move || parse_all(w)));
+            for (lf, (stmts, errors)) in window.iter().zip(parsed) {
+                lint_file(lf, stmts, errors, &mut schema, &rules, opts, &mut report);
             }
         }
-        if !lf.new {
-            schema.settle();
+    });
+    report
+}
+
+/// Check one file's statements in order, applying each to the schema.
+fn lint_file(
+    lf: &LintFile,
+    stmts: Vec<ParsedStatement>,
+    errors: Vec<InputError>,
+    schema: &mut Schema,
+    rules: &[&'static dyn Rule],
+    opts: &LintOptions,
+    report: &mut LintReport,
+) {
+    report.errors.extend(errors);
+    let excluded = opts.config.excluded(&lf.file.name);
+    let in_transaction = lf.parsed.up.as_ref().is_some_and(|u| !u.no_transaction);
+    let phase = lf.parsed.phase.unwrap_or_default();
+    let all: Vec<&NodeEnum> = stmts.iter().flat_map(|ps| ps.nodes.iter()).collect();
+    let mut at = 0;
+    // One line index per file: findings of every statement use it.
+    let idx = LineIndex::new(&lf.file.text);
+    for ps in &stmts {
+        report.statements += 1;
+        let mut suppressed = Vec::new();
+        for node in &ps.nodes {
+            let (earlier, later) = (&all[..at], &all[at + 1..]);
+            at += 1;
+            if !excluded {
+                let cx =
+                    Cx { node, stmt: ps.stmt, schema, in_transaction, pg_version: opts.pg_version, earlier, later, base: ps.base, phase };
+                check_statement(&cx, rules, &lf.file, &idx, opts, &mut report.findings, &mut suppressed);
+            }
+            schema.apply(node, true);
+        }
+        if !excluded {
+            report.findings.extend(unused_ignores(&lf.file, &idx, ps, &suppressed, &opts.config));
         }
     }
-    report
+    if !lf.new {
+        schema.settle();
+    }
 }
 
 /// Parse every file, spreading the work over the cores (order is kept).

@@ -60,6 +60,9 @@ pub struct Schema {
     pub indexes: HashMap<String, String>,
     /// `CHECK (col IS NOT NULL)` constraints (see `NotNullCheck`).
     pub not_null_checks: Vec<NotNullCheck>,
+    /// Keys of tables marked new since the last `settle`: settling touches
+    /// only these, not every table of a long history.
+    fresh: Vec<String>,
 }
 
 /// The model's key for a table: `name`, or `schema.name` outside `public`.
@@ -179,9 +182,19 @@ impl Schema {
     /// After a migration that has been applied (or is treated so), its new
     /// tables are existing tables for the migrations after it.
     pub fn settle(&mut self) {
-        for t in self.tables.values_mut() {
-            t.new = false;
+        for k in self.fresh.drain(..) {
+            if let Some(t) = self.tables.get_mut(&k) {
+                t.new = false;
+            }
         }
+    }
+
+    /// Insert a table, remembering it for `settle` when it is new.
+    fn insert(&mut self, key: String, table: Table) {
+        if table.new {
+            self.fresh.push(key.clone());
+        }
+        self.tables.insert(key, table);
     }
 
     /// Apply one statement's effect on the model. `new` marks created tables.
@@ -202,11 +215,11 @@ impl Schema {
                 if c.if_not_exists && self.tables.contains_key(&k) {
                     return;
                 }
-                self.tables.insert(k, Table { name: r.relname.clone(), columns, new, partitioned: c.partspec.is_some(), rows: None });
+                self.insert(k, Table { name: r.relname.clone(), columns, new, partitioned: c.partspec.is_some(), rows: None });
             }
             NodeEnum::CreateTableAsStmt(c) => {
                 if let Some(r) = c.into.as_ref().and_then(|i| i.rel.as_ref()) {
-                    self.tables.insert(range_key(r), Table { name: r.relname.clone(), new, ..Default::default() });
+                    self.insert(range_key(r), Table { name: r.relname.clone(), new, ..Default::default() });
                 }
             }
             NodeEnum::AlterTableStmt(a) => {
@@ -249,7 +262,7 @@ impl Schema {
                     ObjectType::ObjectTable => {
                         if let Some(mut t) = self.tables.remove(&k) {
                             t.name = rn.newname.clone();
-                            self.tables.insert(key(&r.schemaname, &rn.newname), t);
+                            self.insert(key(&r.schemaname, &rn.newname), t);
                         }
                     }
                     ObjectType::ObjectColumn => {
