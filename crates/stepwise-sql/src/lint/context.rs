@@ -1,6 +1,7 @@
 //! What a rule sees of one statement: its parse tree and text, the schema as
 //! it stands before the statement, and how the statement will run.
 
+use super::new_columns::{new_columns, NewColumn};
 use super::schema::{range_key, Schema, Table};
 use crate::Statement;
 use pg_query::protobuf::RangeVar;
@@ -18,6 +19,8 @@ pub struct Cx<'a> {
     /// Earlier statements of the same migration (and so of the same
     /// transaction when `in_transaction`), in order.
     pub earlier: &'a [&'a NodeEnum],
+    /// The text of each statement in `earlier`, as written (for recipes).
+    pub earlier_sql: &'a [&'a str],
     /// Later statements of the same migration, in order (a rename followed by
     /// a view with the old name is the safe recipe, not a break).
     pub later: &'a [&'a NodeEnum],
@@ -26,9 +29,16 @@ pub struct Cx<'a> {
     /// The migration's phase: post-deploy migrations run after the code that
     /// stopped using what they remove is deployed.
     pub phase: crate::Phase,
+    /// The columns the statement creates, worked out on first use.
+    pub created: std::cell::OnceCell<Vec<NewColumn<'a>>>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// The columns the statement creates (computed once for all rules).
+    pub fn new_columns(&self) -> &[NewColumn<'a>] {
+        self.created.get_or_init(|| new_columns(self.node))
+    }
+
     /// Offset in the statement's text of a parse-tree `location` (for `Hit::at`).
     pub fn offset(&self, location: i32) -> i32 {
         if location < 0 {

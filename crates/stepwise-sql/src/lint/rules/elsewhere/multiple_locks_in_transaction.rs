@@ -10,10 +10,10 @@
 //! tables a migration locks, the likelier a deadlock with the application.
 //! An earlier lock that blocks nothing (SHARE UPDATE EXCLUSIVE, for
 //! VALIDATE CONSTRAINT or CREATE INDEX CONCURRENTLY) is not counted.
-//! Recipe: one lock-taking statement per migration.
+//! Each further table is reported once, at the first statement that locks
+//! it. Recipe: one lock-taking statement per migration.
 
 use super::locks::{blocking_locks_on_existing, renamed, table_locks, Lock};
-use super::sql_of;
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
 use crate::lint::Severity;
@@ -49,6 +49,14 @@ impl Rule for MultipleLocksInTransaction {
             .filter(|l| l.resolved && l.lock > Lock::RowExclusive && l.existing(cx.schema))
             .collect();
         now.sort_by_key(|l| std::cmp::Reverse(l.lock));
+        // A table an earlier statement already locked as strongly was
+        // reported there (or is the first table): no new wait here.
+        let held_before = |table: &str, lock: Lock| {
+            cx.earlier.iter().enumerate().any(|(i, e)| {
+                table_locks(e, cx.schema, cx.pg_version).iter().any(|l| renamed(&l.table, &cx.earlier[i..]) == table && l.lock >= lock)
+            })
+        };
+        now.retain(|l| !held_before(&l.table, l.lock));
         // A lock this statement takes on one table while an earlier statement
         // holds a traffic-blocking lock on another.
         let found = now.iter().find_map(|cur| {
@@ -56,7 +64,7 @@ impl Rule for MultipleLocksInTransaction {
                 blocking_locks_on_existing(e, cx.schema, cx.pg_version)
                     .into_iter()
                     .find(|l| l.resolved && renamed(&l.table, &cx.earlier[i..]) != cur.table)
-                    .map(|l| (cur, e, l))
+                    .map(|l| (cur, i, l))
             })
         });
         let Some((current, earlier, held)) = found else { return };
@@ -71,8 +79,8 @@ impl Rule for MultipleLocksInTransaction {
                 ),
                 format!(
                     "SET LOCAL lock_timeout = '2s';\n{};\n-- next migration (one lock-taking statement per migration):\nSET LOCAL lock_timeout = '2s';\n{};",
-                    sql_of(earlier),
-                    sql_of(cx.node)
+                    cx.earlier_sql[earlier].trim_end(),
+                    cx.sql().trim_end()
                 ),
             )
             .on_table(b.clone()),
@@ -130,6 +138,14 @@ mod tests {
         ] {
             assert!(check(ID, SETUP, m).is_empty(), "{m}");
         }
+    }
+
+    #[test]
+    fn each_further_table_is_reported_once() {
+        let m = "ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN memo text;\nALTER TABLE orders ADD COLUMN memo text;";
+        let f = check(ID, SETUP, m);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].line, 2);
     }
 
     #[test]

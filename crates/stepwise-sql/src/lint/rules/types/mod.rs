@@ -11,11 +11,11 @@ mod prefer_timestamptz;
 mod require_boolean_not_null;
 
 use crate::lint::context::Cx;
+use crate::lint::edit::{type_span, Edits};
+use crate::lint::new_columns::NewColumn;
 use crate::lint::rule::{Hit, Rule};
-use crate::lint::rules::helpers::{alter_cmds, constr_type, constraint, ident, strings, word_offset};
-use crate::lint::schema::{col_type, ColType};
-use pg_query::protobuf::{AlterTableType, ColumnDef, ConstrType, Node, RangeVar, TypeName};
-use pg_query::NodeEnum;
+use crate::lint::rules::helpers::{constr_type, constraint, ident, strings};
+use pg_query::protobuf::{ConstrType, TypeName};
 
 pub fn all() -> Vec<&'static dyn Rule> {
     vec![
@@ -28,128 +28,15 @@ pub fn all() -> Vec<&'static dyn Rule> {
     ]
 }
 
-/// A column that a statement creates.
-pub(super) struct NewColumn<'a> {
-    pub table: &'a RangeVar,
-    pub def: &'a ColumnDef,
-    pub ty: ColType,
-    /// Where the column definition sits: its index in `CREATE TABLE`'s
-    /// elements, or in `ALTER TABLE`'s commands (for [`recipe`]).
-    index: usize,
-    /// In CREATE TABLE (not ADD COLUMN).
-    pub in_create: bool,
-    /// Part of the primary key, inline or in a table-level PRIMARY KEY.
-    pub primary_key: bool,
-    /// Part of a foreign key, inline (REFERENCES) or table-level.
-    pub foreign_key: bool,
-}
-
-impl NewColumn<'_> {
-    pub fn not_null(&self) -> bool {
-        self.def.is_not_null || self.primary_key || inline(self.def, ConstrType::ConstrNotnull)
-    }
-
-    pub fn has_default(&self) -> bool {
-        self.def.raw_default.is_some() || inline(self.def, ConstrType::ConstrDefault)
-    }
-
-    /// `orders.status` for messages.
-    pub fn label(&self) -> String {
-        format!("{}.{}", Cx::name(self.table), self.def.colname)
-    }
-}
-
-/// Whether the column definition carries a constraint of `kind`.
-fn inline(def: &ColumnDef, kind: ConstrType) -> bool {
-    def.constraints.iter().filter_map(constraint).any(|k| constr_type(k) == kind)
-}
-
-/// The columns that CREATE TABLE or ALTER TABLE ... ADD COLUMN creates.
-pub(super) fn new_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
-    let mut out = Vec::new();
-    match node {
-        NodeEnum::CreateStmt(c) => {
-            let Some(table) = &c.relation else { return out };
-            // Columns named in a table-level PRIMARY KEY (...) or FOREIGN KEY (...).
-            let table_level = |kind: ConstrType| -> Vec<String> {
-                c.table_elts
-                    .iter()
-                    .chain(&c.constraints)
-                    .filter_map(constraint)
-                    .filter(|k| constr_type(k) == kind)
-                    .flat_map(|k| strings(if kind == ConstrType::ConstrForeign { &k.fk_attrs } else { &k.keys }))
-                    .collect()
-            };
-            let (pk, fk) = (table_level(ConstrType::ConstrPrimary), table_level(ConstrType::ConstrForeign));
-            for (index, e) in c.table_elts.iter().enumerate() {
-                let Some(NodeEnum::ColumnDef(def)) = &e.node else { continue };
-                let Some(t) = &def.type_name else { continue };
-                out.push(NewColumn {
-                    table,
-                    def,
-                    ty: col_type(t),
-                    index,
-                    in_create: true,
-                    primary_key: inline(def, ConstrType::ConstrPrimary) || pk.contains(&def.colname),
-                    foreign_key: inline(def, ConstrType::ConstrForeign) || fk.contains(&def.colname),
-                });
-            }
-        }
-        NodeEnum::AlterTableStmt(a) => {
-            let Some(table) = &a.relation else { return out };
-            for (index, (kind, cmd)) in alter_cmds(a).enumerate() {
-                if kind != AlterTableType::AtAddColumn {
-                    continue;
-                }
-                let Some(NodeEnum::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { continue };
-                let Some(t) = &def.type_name else { continue };
-                out.push(NewColumn {
-                    table,
-                    def,
-                    ty: col_type(t),
-                    index,
-                    in_create: false,
-                    primary_key: inline(def, ConstrType::ConstrPrimary),
-                    foreign_key: inline(def, ConstrType::ConstrForeign),
-                });
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// The column definition at `index` (see [`NewColumn`]) in a copy of the statement.
-fn column_mut(node: &mut NodeEnum, index: usize) -> Option<&mut ColumnDef> {
-    let def = match node {
-        NodeEnum::CreateStmt(c) => c.table_elts.get_mut(index).and_then(|e| e.node.as_mut()),
-        NodeEnum::AlterTableStmt(a) => a
-            .cmds
-            .iter_mut()
-            .filter_map(|n| match n.node.as_mut() {
-                Some(NodeEnum::AlterTableCmd(c)) => Some(c),
-                _ => None,
-            })
-            .nth(index)
-            .and_then(|c| c.def.as_mut())
-            .and_then(|d| d.node.as_mut()),
-        _ => None,
-    };
-    match def {
-        Some(NodeEnum::ColumnDef(d)) => Some(d),
-        _ => None,
-    }
-}
-
 /// The walk every type rule shares: for each column the statement creates
 /// that `judge` objects to (returning its message and why), a finding at the
 /// column's name whose safe way is the statement with all type advice applied.
 pub(super) fn flag_columns(cx: &Cx, hits: &mut Vec<Hit>, judge: impl Fn(&NewColumn) -> Option<(String, String)>) {
     let mut safe = None;
-    for col in new_columns(cx.node) {
-        let Some((message, why)) = judge(&col) else { continue };
+    for col in cx.new_columns() {
+        let Some((message, why)) = judge(col) else { continue };
         let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
-        hits.push(Hit::new(message, why, safe).at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32));
+        hits.push(Hit::new(message, why, safe).at(cx.offset(col.def.location)));
     }
 }
 
@@ -159,14 +46,15 @@ pub(super) fn key_like(col: &NewColumn) -> bool {
     col.primary_key || col.foreign_key || name == "id" || name.ends_with("_id")
 }
 
-/// `integer`/`smallint` key columns: the bigint type to use instead.
-pub(super) fn bigint_instead(col: &NewColumn) -> Option<&'static [&'static str]> {
+/// `integer`/`smallint` key columns: the bigint type to use instead
+/// (`bigint`, or `bigserial` for a serial).
+pub(super) fn bigint_instead(col: &NewColumn) -> Option<&'static str> {
     if col.ty.array || !key_like(col) || !matches!(col.ty.base.as_str(), "int4" | "int2") {
         return None;
     }
     let serial =
         col.def.type_name.as_ref().is_some_and(|t| matches!(raw_type_name(t).as_str(), "serial" | "serial4" | "smallserial" | "serial2"));
-    Some(if serial { &["bigserial"] } else { &["pg_catalog", "int8"] })
+    Some(if serial { "bigserial" } else { "bigint" })
 }
 
 /// `varchar(n)` and `char(n)` columns: the length limit their `text`
@@ -189,21 +77,6 @@ pub(super) fn nullable_boolean(col: &NewColumn) -> bool {
     col.ty.base == "bool" && !col.ty.array && !col.not_null() && col.def.generated.is_empty()
 }
 
-/// `NOT NULL` and `DEFAULT false` column constraints, parsed by PostgreSQL
-/// itself so that every field is valid for the deparser.
-fn not_null_default_false() -> Vec<Node> {
-    let Ok(parsed) = pg_query::parse("CREATE TABLE t (c boolean NOT NULL DEFAULT false)", pg_query::ParserOptions::DEFAULT) else {
-        return vec![];
-    };
-    let Some(NodeEnum::CreateStmt(c)) = parsed.protobuf.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|n| n.node) else {
-        return vec![];
-    };
-    match c.table_elts.into_iter().next().and_then(|e| e.node) {
-        Some(NodeEnum::ColumnDef(d)) => d.constraints,
-        _ => vec![],
-    }
-}
-
 /// The recipe of every type finding: the statement with the advice of all
 /// the default type rules applied to every column it creates (and, for
 /// `require-boolean-not-null`, NOT NULL DEFAULT false on nullable booleans),
@@ -211,83 +84,55 @@ fn not_null_default_false() -> Vec<Node> {
 /// inline on a new table; on an existing one they are added NOT VALID and
 /// validated in the next migration (a scan under SHARE UPDATE EXCLUSIVE).
 pub(super) fn recipe(cx: &Cx, boolean_not_null: bool) -> String {
-    let cols = new_columns(cx.node);
-    let mut node = cx.node.clone();
+    let sql = cx.sql();
+    let mut edits = Edits::default();
     let mut later: Vec<(String, String, String)> = Vec::new();
-    for col in &cols {
-        let inline_checks = col.in_create || !cx.existing(col.table);
-        let Some(def) = column_mut(&mut node, col.index) else { continue };
-        if let Some(names) = bigint_instead(col) {
-            set_type(def, names, false);
+    for col in cx.new_columns() {
+        let Some(t) = col.def.type_name.as_ref().filter(|t| t.location >= 0) else { continue };
+        let span = type_span(sql, cx.offset(t.location) as usize);
+        if let Some(better) = bigint_instead(col) {
+            edits.replace(span, better);
         } else if let Some(limit) = length_limit(col) {
-            set_type(def, &["text"], false);
             let name = constraint_name(&col.table.relname, &col.def.colname, "length");
             let expr = format!("length({}) <= {limit}", ident(&col.def.colname));
-            if inline_checks {
-                def.constraints.extend(check_constraint(&name, &expr));
+            edits.replace(span.clone(), "text");
+            if col.in_create || !cx.existing(col.table) {
+                edits.insert(span.end, format!(" CONSTRAINT {name} CHECK ({expr})"));
             } else {
                 later.push((Cx::name(col.table), name, expr));
             }
         } else if col.ty.base == "timestamp" {
-            set_type(def, &["timestamptz"], true);
+            let mods: Vec<String> = col.ty.mods.iter().map(i64::to_string).collect();
+            let precision = if mods.is_empty() { String::new() } else { format!("({})", mods.join(", ")) };
+            edits.replace(span, format!("timestamptz{precision}"));
         } else if col.ty.base == "json" {
-            set_type(def, &["jsonb"], false);
+            edits.replace(span, "jsonb");
         } else if boolean_not_null && nullable_boolean(col) {
-            let has_default = col.has_default();
-            for c in not_null_default_false() {
-                let is_default = matches!(&c.node, Some(NodeEnum::Constraint(k)) if k.contype == ConstrType::ConstrDefault as i32);
-                if !(is_default && has_default) {
-                    def.constraints.push(c);
-                }
+            // An explicit `NULL` would contradict the NOT NULL added here.
+            for k in col.def.constraints.iter().filter_map(constraint).filter(|k| constr_type(k) == ConstrType::ConstrNull) {
+                let at = cx.offset(k.location) as usize;
+                edits.replace(at..at + "NULL".len(), "");
             }
+            edits.insert(span.end, if col.has_default() { " NOT NULL" } else { " NOT NULL DEFAULT false" });
         }
     }
-    let mut sql = node
-        .deparse(pg_query::DeparseOptions { pretty_print: true, ..Default::default() })
-        .map(|s| s + ";")
-        .unwrap_or_else(|_| cx.sql().trim().to_string() + ";");
+    let mut out = edits.apply(sql).trim_end().to_string();
+    out.push(';');
     for (table, name, expr) in &later {
-        sql.push_str(&format!("\nALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expr}) NOT VALID;"));
+        out.push_str(&format!("\nALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expr}) NOT VALID;"));
     }
     if !later.is_empty() {
-        sql.push_str("\n-- next migration (the validating scan holds only a SHARE UPDATE EXCLUSIVE lock):");
+        out.push_str("\n-- next migration (the validating scan holds only a SHARE UPDATE EXCLUSIVE lock):");
         for (table, name, _) in &later {
-            sql.push_str(&format!("\nALTER TABLE {table} VALIDATE CONSTRAINT {name};"));
+            out.push_str(&format!("\nALTER TABLE {table} VALIDATE CONSTRAINT {name};"));
         }
     }
-    sql
-}
-
-/// Give a column definition the type `names` (`["pg_catalog", "int8"]`),
-/// keeping or dropping its modifiers.
-pub(super) fn set_type(def: &mut ColumnDef, names: &[&str], keep_mods: bool) {
-    if let Some(t) = &mut def.type_name {
-        t.names = names.iter().map(|n| string_node(n)).collect();
-        if !keep_mods {
-            t.typmods.clear();
-        }
-    }
-}
-
-pub(super) fn string_node(s: &str) -> Node {
-    Node { node: Some(NodeEnum::String(pg_query::protobuf::String { sval: s.to_string() })) }
+    out
 }
 
 /// The type's own name as written, without `pg_catalog.` (`bpchar`, `serial`, `char`).
 pub(super) fn raw_type_name(t: &TypeName) -> String {
     strings(&t.names).pop().unwrap_or_default()
-}
-
-/// A CHECK constraint node `CONSTRAINT <name> CHECK (<expr>)`, parsed by
-/// PostgreSQL itself so that it deparses exactly.
-pub(super) fn check_constraint(name: &str, expr: &str) -> Option<Node> {
-    let sql = format!("ALTER TABLE t ADD CONSTRAINT {name} CHECK ({expr})");
-    let parsed = pg_query::parse(&sql, pg_query::ParserOptions::DEFAULT).ok()?;
-    let stmt = parsed.protobuf.stmts.into_iter().next()?.stmt?.node?;
-    let NodeEnum::AlterTableStmt(a) = stmt else { return None };
-    let NodeEnum::AlterTableCmd(cmd) = a.cmds.into_iter().next()?.node? else { return None };
-    let c = cmd.def?;
-    matches!(c.node, Some(NodeEnum::Constraint(_))).then_some(*c)
 }
 
 /// A constraint name PostgreSQL accepts (at most 63 bytes).

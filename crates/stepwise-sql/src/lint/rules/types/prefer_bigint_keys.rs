@@ -37,7 +37,6 @@ impl Rule for PreferBigintKeys {
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
         flag_columns(cx, hits, |col| {
             let better = bigint_instead(col)?;
-            let better = if better == ["bigserial"] { "bigserial" } else { "bigint" };
             let written = col.def.type_name.as_ref().map(raw_type_name).unwrap_or_default();
             let shown = match (better, col.ty.base.as_str()) {
                 ("bigserial", _) => written,

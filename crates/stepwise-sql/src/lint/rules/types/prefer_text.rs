@@ -57,7 +57,7 @@ mod tests {
         let f = check("prefer-text", SETUP, "CREATE TABLE customers (id bigint PRIMARY KEY, email varchar(255) NOT NULL);");
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].message.contains("`customers.email` is varchar(255)"));
-        assert!(f[0].safe.contains("email text NOT NULL CONSTRAINT customers_email_length CHECK (length(email) <= 255)"), "{}", f[0].safe);
+        assert!(f[0].safe.contains("email text CONSTRAINT customers_email_length CHECK (length(email) <= 255) NOT NULL"), "{}", f[0].safe);
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! column with a constant default to an existing table changes only the
 //! catalog.
 
-use super::{new_columns, nullable_boolean, recipe, NewColumn};
+use super::{nullable_boolean, recipe};
 use crate::lint::context::Cx;
+use crate::lint::new_columns::NewColumn;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
 use crate::lint::rules::helpers::word_offset;
 use crate::lint::Severity;
@@ -45,15 +46,15 @@ impl Rule for RequireBooleanNotNull {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        for col in new_columns(cx.node) {
-            if !nullable_boolean(&col) {
+        for col in cx.new_columns() {
+            if !nullable_boolean(col) {
                 continue;
             }
             hits.push(
                 Hit::new(
                     format!("boolean column `{}` allows NULL: make it NOT NULL with a default", col.label()),
                     "A nullable boolean has three values: `WHERE NOT flag` skips the NULL rows, and code reads NULL as false in one place and as unknown in another. NOT NULL with a constant default costs nothing (on PostgreSQL 11 and later, adding it to an existing table changes only the catalog).",
-                    safe_way(cx, &col),
+                    safe_way(cx, col),
                 )
                 .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
             );
@@ -73,9 +74,16 @@ mod tests {
         let f = check("require-boolean-not-null", SETUP, m);
         assert_eq!(f.len(), 3, "{f:#?}");
         assert!(f[0].safe.contains("active boolean NOT NULL DEFAULT false"), "{}", f[0].safe);
-        assert!(f[1].safe.contains("trial bool DEFAULT true NOT NULL"), "{}", f[1].safe);
+        assert!(f[1].safe.contains("trial bool NOT NULL DEFAULT true"), "{}", f[1].safe);
         assert!(f[2].message.contains("`customers.vip`"));
         assert!(f[2].safe.contains("ADD COLUMN vip boolean NOT NULL DEFAULT false"), "{}", f[2].safe);
+    }
+
+    #[test]
+    fn an_explicit_null_gives_way_to_not_null() {
+        let f = check("require-boolean-not-null", SETUP, "ALTER TABLE customers ADD COLUMN vip boolean NULL;");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].safe, "ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false;");
     }
 
     #[test]
