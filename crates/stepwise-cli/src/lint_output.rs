@@ -8,14 +8,19 @@ use stepwise_sql::lint::{Finding, LintReport, Severity};
 pub fn render(out: &Out, report: &LintReport) {
     match out.format {
         Format::Text => text(out, report),
-        Format::Json => out.json(&serde_json::json!({
-            "findings": report.findings,
-            "errors": report.errors,
-            "summary": summary(report),
-        })),
+        // Borrowed, not copied into a `serde_json::Value`: a large history
+        // has tens of thousands of findings.
+        Format::Json => out.json(&JsonReport { findings: &report.findings, errors: &report.errors, summary: summary(report) }),
         Format::Sarif => out.json(&sarif(report)),
         Format::Github => github(report),
     }
+}
+
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    findings: &'a [Finding],
+    errors: &'a [stepwise_sql::InputError],
+    summary: serde_json::Value,
 }
 
 fn summary(r: &LintReport) -> serde_json::Value {

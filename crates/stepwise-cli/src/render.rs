@@ -30,9 +30,11 @@ impl Out {
     }
 
     pub fn json<T: Serialize>(&self, value: &T) {
-        let mut stdout = std::io::stdout().lock();
+        // Buffered: stdout on its own writes at every line break or 1 KiB.
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let _ = serde_json::to_writer(&mut stdout, value);
         let _ = writeln!(stdout);
+        let _ = stdout.flush();
     }
 
     /// A line of the result, for people (stdout).

@@ -6,6 +6,8 @@
 //! cargo run --release -p stepwise-sql --example parse_only -- DIR [--threads N] [--up-only]
 //! ```
 //!
+//! `parse_only_mimalloc` is the same with the allocator `stepwise` uses.
+//!
 //! `--threads` defaults to 2; `--up-only` parses only the text between
 //! `-- stepwise:up` and `-- stepwise:down` (what lint parses), instead of the
 //! whole file. Prints the files, statements and parse errors it counted.
@@ -52,7 +54,7 @@ fn parse_files(files: &[PathBuf], up_only: bool) -> (usize, usize) {
     (statements, errors)
 }
 
-fn main() {
+pub fn main() {
     let mut dir = None;
     let mut threads = 2usize;
     let mut up_only = false;

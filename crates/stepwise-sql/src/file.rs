@@ -105,6 +105,8 @@ struct Builder {
     verbatim: bool,
     paren_depth: i32,
     atomic_depth: i32,
+    /// Built once: every statement's line and column come from it.
+    lines: LineIndex,
 }
 
 impl Builder {
@@ -117,6 +119,7 @@ impl Builder {
         let mut sections = [None, None, None];
         sections[which as usize] = Some(PendingSection { statements: vec![], no_transaction: false, body_start: 0, marker_at: 0 });
         Builder {
+            lines: LineIndex::new(&file.text),
             file,
             role,
             dialect,
@@ -250,7 +253,7 @@ impl Builder {
             }
             Directive::Ignore { rules, reason } => {
                 self.ensure_between_statements(at, "ignore")?;
-                let (line, _) = LineIndex::new(self.text()).line_col(self.text(), at);
+                let (line, _) = self.lines.line_col(self.text(), at);
                 self.pending_ignores.push((Ignore { rules, reason, line }, at));
             }
             Directive::StatementBegin => {
@@ -284,7 +287,7 @@ impl Builder {
         let span = tokens[start].span.start..last.span.end;
         let file = self.file.clone();
         let text = file.text.as_str();
-        let (line, col) = LineIndex::new(text).line_col(text, span.start);
+        let (line, col) = self.lines.line_col(text, span.start);
         let info = classify(text, stmt_tokens, self.dialect);
         let ignores = std::mem::take(&mut self.pending_ignores).into_iter().map(|(i, _)| i).collect();
         let stmt = Statement { sql: text[span.clone()].to_string(), span, line, col, ignores, info };

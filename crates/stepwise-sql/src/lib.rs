@@ -7,6 +7,7 @@ pub mod error;
 pub mod file;
 pub mod lexer;
 pub mod lint;
+pub mod par;
 pub mod position;
 pub mod statement;
 

@@ -6,13 +6,16 @@ use super::filename::{FileName, Part};
 use super::list::SqlFile;
 use crate::migration::{MigrationKind, Version};
 use std::collections::btree_map::{BTreeMap, Entry};
-use stepwise_sql::InputError;
+use std::sync::Arc;
+use stepwise_sql::{InputError, SourceFile};
 
 /// A migration file with what its name says.
 #[derive(Debug, Clone)]
 pub(super) struct Named {
     pub file: SqlFile,
     pub name: FileName,
+    /// The file's text, read once (or why it could not be used).
+    pub source: Result<Arc<SourceFile>, Vec<InputError>>,
 }
 
 /// The files of one migration: its up (or whole) file and maybe a separate down file.

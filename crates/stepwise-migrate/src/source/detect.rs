@@ -13,7 +13,8 @@
 //!
 //! Markers are matched like the parser reads them: after `--`, spaces are optional.
 
-use super::{list, LoadError};
+use super::list::{self, SqlFile};
+use super::LoadError;
 use crate::migration::Layout;
 use std::fs;
 use std::path::Path;
@@ -21,20 +22,31 @@ use stepwise_sql::Flavor;
 
 /// The layout of the migrations in `dir` (see the module documentation for the rules).
 pub fn detect_layout(dir: &Path) -> Result<Layout, LoadError> {
-    if list::sql_files(dir, true)?.iter().any(|f| is_flyway_name(&f.file_name)) {
+    let files = list::sql_files(dir, true)?;
+    if is_flyway(&files) {
         return Ok(Layout::Flyway);
     }
-    let mut strongest = Flavor::Native;
-    for file in list::sql_files(dir, false)? {
+    let mut texts = Vec::new();
+    for file in files.iter().filter(|f| f.path.parent() == Some(dir)) {
         let bytes = fs::read(&file.path).map_err(|source| LoadError::Io { path: file.display.clone(), source })?;
-        strongest = stronger(strongest, flavor_of(&String::from_utf8_lossy(&bytes)));
+        texts.push(String::from_utf8_lossy(&bytes).into_owned());
     }
-    Ok(match strongest {
+    Ok(layout_of(texts.iter().map(String::as_str)))
+}
+
+/// Rule 1: some file (at any depth) is named like Flyway's.
+pub(super) fn is_flyway(files: &[SqlFile]) -> bool {
+    files.iter().any(|f| is_flyway_name(&f.file_name))
+}
+
+/// Rules 2 to 5, from the texts of the top-level files.
+pub(super) fn layout_of<'a>(texts: impl Iterator<Item = &'a str>) -> Layout {
+    match texts.map(flavor_of).fold(Flavor::Native, stronger) {
         Flavor::Goose => Layout::Goose,
         Flavor::Dbmate => Layout::Dbmate,
         Flavor::Sqlx => Layout::Sqlx,
         Flavor::Native | Flavor::Plain => Layout::Native,
-    })
+    }
 }
 
 /// The markers one file's text uses, by the rules above: the flavor to parse it with.

@@ -2,7 +2,8 @@
 
 use super::assemble::{assemble, Named, Plan};
 use super::filename::{self, FileName};
-use super::{detect, list, LoadError, MigrationSet};
+use super::list::{self, SqlFile};
+use super::{detect, LoadError, MigrationSet};
 use crate::migration::{Layout, Migration};
 use std::fs;
 use std::path::Path;
@@ -12,21 +13,36 @@ use stepwise_sql::{Dialect, FileRole, Flavor, InputError, ParsedFile, SourceFile
 /// Read the migrations of `dir` in `layout` (`None`: detect it). Every bad file
 /// is reported, not just the first.
 pub fn load_dir(dir: &Path, layout: Option<Layout>, dialect: Dialect) -> Result<MigrationSet, LoadError> {
+    // One listing and one read of each file serve detection and parsing; the
+    // reading and parsing are spread over the cores.
+    let all = list::sql_files(dir, true)?;
+    let flyway = layout.map_or_else(|| detect::is_flyway(&all), |l| l == Layout::Flyway);
+    let files: Vec<SqlFile> = if flyway { all } else { all.into_iter().filter(|f| f.path.parent() == Some(dir)).collect() };
+    let mut sources = Vec::with_capacity(files.len());
+    for read in stepwise_sql::par::map(&files, |f| read_source(&f.path, &f.display)) {
+        match read {
+            Ok(source) => sources.push(Ok(source)),
+            Err(LoadError::Input(bad)) => sources.push(Err(bad)),
+            Err(io) => return Err(io),
+        }
+    }
     let layout = match layout {
         Some(layout) => layout,
-        None => detect::detect_layout(dir)?,
+        None if flyway => Layout::Flyway,
+        None => detect::layout_of(sources.iter().filter_map(|s| s.as_ref().ok()).map(|s| s.text.as_str())),
     };
     let mut errors = Vec::new();
     let mut named = Vec::new();
-    for file in list::sql_files(dir, layout == Layout::Flyway)? {
+    for (file, source) in files.into_iter().zip(sources) {
         match filename::parse(layout, &file.file_name) {
-            Ok(name) => named.push(Named { file, name }),
+            Ok(name) => named.push(Named { file, name, source }),
             Err(msg) => errors.push(InputError::whole_file(&file.display, msg)),
         }
     }
     let mut migrations = Vec::new();
-    for plan in assemble(named, &mut errors) {
-        match read_plan(plan, flavor(layout), dialect) {
+    let plans = assemble(named, &mut errors);
+    for read in stepwise_sql::par::map(&plans, |plan| read_plan(plan, flavor(layout), dialect)) {
+        match read {
             Ok(migration) => migrations.push(migration),
             Err(LoadError::Input(bad)) => errors.extend(bad),
             Err(io) => return Err(io),
@@ -62,17 +78,17 @@ fn flavor(layout: Layout) -> Flavor {
     }
 }
 
-fn read_plan(plan: Plan, flavor: Flavor, dialect: Dialect) -> Result<Migration, LoadError> {
+fn read_plan(plan: &Plan, flavor: Flavor, dialect: Dialect) -> Result<Migration, LoadError> {
     let up = parse(&plan.up, flavor, dialect);
     let down = plan.down.as_ref().map(|down| parse(down, flavor, dialect)).transpose();
     let (up, down) = both(up, down)?;
-    let mut files = vec![plan.up.file.display];
-    files.extend(plan.down.map(|d| d.file.display));
-    build(plan.up.name, up, down, files)
+    let mut files = vec![plan.up.file.display.clone()];
+    files.extend(plan.down.as_ref().map(|d| d.file.display.clone()));
+    build(plan.up.name.clone(), up, down, files)
 }
 
 fn parse(named: &Named, flavor: Flavor, dialect: Dialect) -> Result<ParsedFile, LoadError> {
-    let source = read_source(&named.file.path, &named.file.display)?;
+    let source = named.source.clone().map_err(LoadError::Input)?;
     stepwise_sql::parse_file(source, named.name.part.role(), dialect, flavor).map_err(|e| LoadError::Input(vec![e]))
 }
 

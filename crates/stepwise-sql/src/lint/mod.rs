@@ -8,7 +8,9 @@
 
 pub mod config;
 pub mod context;
+pub mod edit;
 pub mod finding;
+pub mod new_columns;
 pub mod parse;
 pub mod rule;
 pub mod rules;
@@ -65,27 +67,64 @@ impl LintReport {
     }
 }
 
-/// Files parsed per window. Parse trees are many times the size of their
-/// source: holding every file's at once costs gigabytes on a large history,
-/// so files are parsed a window ahead of the linting and dropped after it.
-const WINDOW: usize = 256;
+/// Files per window. Parse trees are many times the size of their source:
+/// holding every file's at once costs gigabytes on a large history, so the
+/// parsers run at most [`AHEAD`] windows ahead of the linting, and each
+/// window's trees are dropped after it.
+const WINDOW: usize = 64;
+const AHEAD: usize = 3;
 
 /// Lint `files` in order, starting from `schema` (empty, or the live catalog).
+///
+/// One parser thread per core parses windows of files continuously (thread
+/// `k` takes windows `k`, `k + n`, ...); this thread lints them in order as
+/// they arrive, since each file is judged against the schema the earlier
+/// ones built.
 pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintReport {
     let rules: Vec<&'static dyn Rule> = rules::all().into_iter().filter(|r| opts.config.is_on(r.meta().id, r.meta().default_on)).collect();
     let mut report = LintReport { files: files.len(), ..Default::default() };
+    let windows = files.len().div_ceil(WINDOW);
+    let parsers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, windows.max(1));
     std::thread::scope(|scope| {
-        let mut to_parse = files.chunks(WINDOW);
-        let mut ahead = to_parse.next().map(|w| scope.spawn(move || parse_all(w)));
-        for window in files.chunks(WINDOW) {
-            let Some(handle) = ahead.take() else { break };
-            // A parser thread only panics on a bug in pg_query; surface it as such.
-            let parsed = handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            ahead = to_parse.next().map(|w| scope.spawn(move || parse_all(w)));
+        // Each parser also frees the trees the linter is done with: freeing
+        // costs about a third of what linting does, and the parsers have
+        // the time.
+        let pipes: Vec<_> = (0..parsers)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(AHEAD);
+                let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<Vec<ParsedStatement>>>();
+                scope.spawn(move || {
+                    for window in files.chunks(WINDOW).skip(k).step_by(parsers) {
+                        let parsed: Vec<_> = window.iter().map(|f| parse_up(&f.file, &f.parsed)).collect();
+                        if tx.send(parsed).is_err() {
+                            return;
+                        }
+                        while let Ok(trees) = done_rx.try_recv() {
+                            drop(trees);
+                        }
+                    }
+                    // The last windows' trees: until the linter hangs up.
+                    for trees in done_rx {
+                        drop(trees);
+                    }
+                });
+                (rx, done_tx)
+            })
+            .collect();
+        for (i, window) in files.chunks(WINDOW).enumerate() {
+            // A parser only stops early by panicking (a bug in pg_query):
+            // the scope re-raises that panic when it ends.
+            let (inbox, done) = &pipes[i % parsers];
+            let Ok(parsed) = inbox.recv() else { break };
+            let mut trees = Vec::with_capacity(window.len());
             for (lf, (stmts, errors)) in window.iter().zip(parsed) {
-                lint_file(lf, stmts, errors, &mut schema, &rules, opts, &mut report);
+                lint_file(lf, &stmts, errors, &mut schema, &rules, opts, &mut report);
+                trees.push(stmts);
             }
+            // A parser that has gone (it panicked) cannot take them: drop here.
+            let _ = done.send(trees);
         }
+        drop(pipes);
     });
     report
 }
@@ -93,7 +132,7 @@ pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintR
 /// Check one file's statements in order, applying each to the schema.
 fn lint_file(
     lf: &LintFile,
-    stmts: Vec<ParsedStatement>,
+    stmts: &[ParsedStatement],
     errors: Vec<InputError>,
     schema: &mut Schema,
     rules: &[&'static dyn Rule],
@@ -105,18 +144,30 @@ fn lint_file(
     let in_transaction = lf.parsed.up.as_ref().is_some_and(|u| !u.no_transaction);
     let phase = lf.parsed.phase.unwrap_or_default();
     let all: Vec<&NodeEnum> = stmts.iter().flat_map(|ps| ps.nodes.iter()).collect();
+    let all_sql: Vec<&str> = stmts.iter().flat_map(|ps| ps.nodes.iter().map(|_| ps.stmt.sql.as_str())).collect();
     let mut at = 0;
     // One line index per file: findings of every statement use it.
     let idx = LineIndex::new(&lf.file.text);
-    for ps in &stmts {
+    for ps in stmts {
         report.statements += 1;
         let mut suppressed = Vec::new();
         for node in &ps.nodes {
-            let (earlier, later) = (&all[..at], &all[at + 1..]);
+            let (earlier, earlier_sql, later) = (&all[..at], &all_sql[..at], &all[at + 1..]);
             at += 1;
             if !excluded {
-                let cx =
-                    Cx { node, stmt: ps.stmt, schema, in_transaction, pg_version: opts.pg_version, earlier, later, base: ps.base, phase };
+                let cx = Cx {
+                    node,
+                    stmt: ps.stmt,
+                    schema,
+                    in_transaction,
+                    pg_version: opts.pg_version,
+                    earlier,
+                    earlier_sql,
+                    later,
+                    base: ps.base,
+                    phase,
+                    created: Default::default(),
+                };
                 check_statement(&cx, rules, &lf.file, &idx, opts, &mut report.findings, &mut suppressed);
             }
             schema.apply(node, true);
@@ -128,23 +179,6 @@ fn lint_file(
     if !lf.new {
         schema.settle();
     }
-}
-
-/// Parse every file, spreading the work over the cores (order is kept).
-fn parse_all(files: &[LintFile]) -> Vec<(Vec<ParsedStatement<'_>>, Vec<InputError>)> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
-    if threads <= 1 || files.len() < 8 {
-        return files.iter().map(|f| parse_up(&f.file, &f.parsed)).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|f| parse_up(&f.file, &f.parsed)).collect::<Vec<_>>()))
-            .collect();
-        // A parser thread only panics on a bug in pg_query; surface it as such.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
 }
 
 /// Run the rules on one statement. Findings a `-- stepwise:ignore` excuses
