@@ -233,9 +233,12 @@ pub fn run() -> Result {
         "stepwise-sql",
         "--example",
         "parse_only",
+        "--example",
+        "parse_only_mimalloc",
     ]))?;
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
-    let parse_only = target.join("release").join("examples").join("parse_only");
+    let examples = target.join("release").join("examples");
+    let parse_only = [examples.join("parse_only"), examples.join("parse_only_mimalloc")];
 
     let corpus = read_corpus()?;
     let work = std::env::temp_dir().join(format!("stepwise-bench-lint-{}", std::process::id()));
@@ -257,7 +260,8 @@ pub fn run() -> Result {
     }
 }
 
-fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Path, parse_only: &Path) -> Result<String> {
+/// `parse_only`: the parser alone with the system allocator, then with mimalloc (which `stepwise` uses).
+fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Path, parse_only: &[PathBuf; 2]) -> Result<String> {
     let bytes = generate(dir, count, corpus)?;
     let mb = bytes as f64 / 1e6;
     eprintln!("generated {count} files ({mb:.1} MB) from {} corpus migrations in {}", corpus.len(), dir.display());
@@ -270,7 +274,7 @@ fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Pa
         return Err(format!("lint did not read {count} files without parse errors: {tail}"));
     }
     let summary = compact.rsplit_once("\"summary\":").and_then(|(_, s)| s.find('}').map(|end| s[..=end].to_string())).unwrap_or_default();
-    let parsed = capture(Command::new(parse_only).arg(dir))?;
+    let parsed = capture(Command::new(&parse_only[0]).arg(dir))?;
     if !parsed.contains(" 0 parse errors") {
         return Err(format!("the parser alone failed on some files: {}", parsed.trim()));
     }
@@ -281,9 +285,10 @@ fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Pa
         c.current_dir(work).args(["lint", "migrations", "--format", "json"]);
         c
     };
-    let parse = |threads: &'static str, up_only: bool| {
+    let parse = |bin: &'static str, threads: &'static str, up_only: bool| {
+        let bin = if bin == "mimalloc" { &parse_only[1] } else { &parse_only[0] };
         move || {
-            let mut c = Command::new(parse_only);
+            let mut c = Command::new(bin);
             c.arg(dir).args(["--threads", threads]);
             if up_only {
                 c.arg("--up-only");
@@ -292,9 +297,10 @@ fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Pa
         }
     };
     let (l, l_mem) = measure("stepwise lint --format json", &[0, 1], lint)?;
-    let (floor, _) = measure("pg_query::parse, whole files, 2 threads", &[0], parse("2", false))?;
-    let (floor_up, _) = measure("pg_query::parse, up sections, 2 threads", &[0], parse("2", true))?;
-    let (one_core, _) = measure("pg_query::parse, whole files, 1 thread", &[0], parse("1", false))?;
+    let (floor, _) = measure("pg_query::parse, whole files, 2 threads", &[0], parse("system", "2", false))?;
+    let (floor_mi, _) = measure("pg_query::parse, whole files, 2 threads, mimalloc", &[0], parse("mimalloc", "2", false))?;
+    let (floor_up, _) = measure("pg_query::parse, up sections, 2 threads, mimalloc", &[0], parse("mimalloc", "2", true))?;
+    let (one_core, _) = measure("pg_query::parse, whole files, 1 thread", &[0], parse("system", "1", false))?;
 
     let squawk_row = match squawk() {
         Ok(bin) => {
@@ -329,7 +335,9 @@ fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Pa
          | peak memory (RSS) | {:.1} MiB |\n\
          | parser alone: pg_query::parse, whole files, 2 threads (floor) | {floor:.3} s |\n\
          | lint / floor | {:.2} (goal <= 1.3) |\n\
-         | parser alone, up sections only (what lint parses), 2 threads | {floor_up:.3} s |\n\
+         | parser alone, whole files, 2 threads, with mimalloc like stepwise | {floor_mi:.3} s |\n\
+         | lint / mimalloc floor | {:.2} |\n\
+         | parser alone, up sections only (what lint parses), 2 threads, mimalloc | {floor_up:.3} s |\n\
          | lint / up-sections floor | {:.2} |\n\
          | parser alone, whole files, 1 thread (reference) | {one_core:.3} s |\n\
          {squawk_row}",
@@ -339,6 +347,7 @@ fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Pa
         mb / l,
         l_mem / 1024.0,
         l / floor,
+        l / floor_mi,
         l / floor_up,
     ))
 }
