@@ -20,6 +20,30 @@ pub struct NewColumn<'a> {
     pub primary_key: bool,
     /// Part of a foreign key, inline (REFERENCES) or table-level.
     pub foreign_key: bool,
+    /// What the foreign key points at, when it is one.
+    pub references: Option<Reference<'a>>,
+}
+
+/// The target of a foreign-key column.
+pub struct Reference<'a> {
+    pub table: &'a RangeVar,
+    /// The referenced column; `None` when the key names only the table (its
+    /// primary key).
+    pub column: Option<String>,
+}
+
+/// What `column` of a table references, by the constraints `list` holds
+/// (column-level ones have no `fk_attrs`: they are the column's own).
+fn reference_in<'a>(list: impl Iterator<Item = &'a pg_query::protobuf::Node>, column: &str, own: bool) -> Option<Reference<'a>> {
+    list.filter_map(constraint).filter(|k| constr_type(k) == ConstrType::ConstrForeign).find_map(|k| {
+        let table = k.pktable.as_ref()?;
+        let referenced = strings(&k.pk_attrs);
+        if own {
+            return Some(Reference { table, column: referenced.into_iter().next() });
+        }
+        let at = strings(&k.fk_attrs).iter().position(|a| a == column)?;
+        Some(Reference { table, column: referenced.get(at).cloned() })
+    })
 }
 
 impl NewColumn<'_> {
@@ -69,6 +93,8 @@ pub fn new_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
                     in_create: true,
                     primary_key: inline(def, ConstrType::ConstrPrimary) || pk.contains(&def.colname),
                     foreign_key: inline(def, ConstrType::ConstrForeign) || fk.contains(&def.colname),
+                    references: reference_in(def.constraints.iter(), &def.colname, true)
+                        .or_else(|| reference_in(c.table_elts.iter().chain(&c.constraints), &def.colname, false)),
                 });
             }
         }
@@ -87,6 +113,7 @@ pub fn new_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
                     in_create: false,
                     primary_key: inline(def, ConstrType::ConstrPrimary),
                     foreign_key: inline(def, ConstrType::ConstrForeign),
+                    references: reference_in(def.constraints.iter(), &def.colname, true),
                 });
             }
         }

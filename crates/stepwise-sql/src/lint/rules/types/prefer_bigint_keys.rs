@@ -11,6 +11,7 @@
 //! created.
 
 use super::{bigint_instead, flag_columns, raw_type_name};
+use crate::lint::new_columns::NewColumn;
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
 use crate::lint::Severity;
@@ -37,6 +38,9 @@ impl Rule for PreferBigintKeys {
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
         flag_columns(cx, hits, |col| {
             let better = bigint_instead(col)?;
+            if references_a_small_key(cx, col) {
+                return None;
+            }
             let written = col.def.type_name.as_ref().map(raw_type_name).unwrap_or_default();
             let shown = match (better, col.ty.base.as_str()) {
                 ("bigserial", _) => written,
@@ -53,6 +57,16 @@ impl Rule for PreferBigintKeys {
             ))
         });
     }
+}
+
+/// A foreign key to an integer key must match it: widening only this side
+/// buys nothing, and the referenced key was flagged where it was created.
+/// Without a named column the referenced table's `id` is taken as its key.
+fn references_a_small_key(cx: &Cx, col: &NewColumn) -> bool {
+    let Some(r) = &col.references else { return false };
+    let Some(table) = cx.schema.table(r.table) else { return false };
+    let name = r.column.as_deref().unwrap_or("id");
+    table.columns.iter().find(|c| c.name == name).and_then(|c| c.ty.as_ref()).is_some_and(|t| matches!(t.base.as_str(), "int4" | "int2"))
 }
 
 #[cfg(test)]
@@ -88,6 +102,16 @@ mod tests {
         assert!(msgs[4].contains("`customers.region_id` is integer"));
         // The position is the column's, on the second statement too.
         assert_eq!((f[4].line, f[4].col), (2, "ALTER TABLE customers ADD COLUMN ".len() + 1));
+    }
+
+    #[test]
+    fn a_foreign_key_to_an_integer_key_matches_it_and_passes() {
+        let setup = "CREATE TABLE legacy_users (id integer PRIMARY KEY, code int UNIQUE);";
+        let m = "CREATE TABLE notes (id bigint PRIMARY KEY, user_id integer REFERENCES legacy_users, code int, FOREIGN KEY (code) REFERENCES legacy_users (code));\nALTER TABLE notes ADD COLUMN editor_id int REFERENCES legacy_users (id);";
+        assert!(check("prefer-bigint-keys", setup, m).is_empty());
+        // A key to a bigint key is still flagged: it would overflow first.
+        let m = "CREATE TABLE notes (id bigint PRIMARY KEY, customer_id integer REFERENCES customers);";
+        assert_eq!(check("prefer-bigint-keys", SETUP, m).len(), 1);
     }
 
     #[test]
