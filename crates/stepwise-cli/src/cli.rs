@@ -117,6 +117,8 @@ pub enum Command {
     },
     /// Check migrations for dangerous PostgreSQL operations and say what to write instead.
     Lint(LintArgs),
+    /// Change a large PostgreSQL table online: copy it with triggers, verify the copy, swap it in.
+    Osc(OscArgs),
     /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
     Scratch,
     /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
@@ -124,6 +126,30 @@ pub enum Command {
         /// Migrations directory [default: the configured one].
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OscArgs {
+    /// The table to change, or one of: status, pause, resume, cancel, finish.
+    pub target: String,
+    /// ALTER TABLE clauses to apply, e.g. "ALTER COLUMN id TYPE bigint".
+    #[arg(long)]
+    pub alter: Option<String>,
+    /// Aim for copy batches that take this long [default: 200ms].
+    #[arg(long, value_parser = crate::duration::parse_duration, conflicts_with = "batch_rows")]
+    pub batch_time: Option<std::time::Duration>,
+    /// Copy this many rows per batch instead of adapting to --batch-time.
+    #[arg(long)]
+    pub batch_rows: Option<u64>,
+    /// Copy at most this many rows per second.
+    #[arg(long)]
+    pub max_rate: Option<f64>,
+    /// Show what would run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The job to act on (status, pause, resume, cancel, finish) when several are unfinished.
+    #[arg(long)]
+    pub job: Option<i64>,
 }
 
 #[derive(Args, Debug)]

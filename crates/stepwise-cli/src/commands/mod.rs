@@ -4,6 +4,7 @@ mod adopt;
 mod files;
 mod lint;
 mod migrate;
+mod osc;
 mod scratch;
 mod status;
 
@@ -68,6 +69,7 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Scratch => scratch::scratch(&out).await,
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
         Command::Lint(args) => lint::lint(&cfg, &out, &args).await,
+        Command::Osc(args) => osc::osc(&cfg, &out, &args).await,
     }
 }
 

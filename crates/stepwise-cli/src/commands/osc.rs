@@ -1,0 +1,193 @@
+//! `osc`: start an online schema change, or act on an unfinished one.
+
+use super::target;
+use crate::cli::{Format, OscArgs};
+use crate::config::Config;
+use crate::render::Out;
+use std::io::{IsTerminal, Write};
+use stepwise_db::pg::PgConn;
+use stepwise_online::batch::BatchOptions;
+use stepwise_online::jobs::Job;
+use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
+use stepwise_online::OnlineError;
+
+const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel", "finish"];
+
+fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
+    let mut batch = BatchOptions::default();
+    if let Some(t) = args.batch_time {
+        batch.target = t;
+    }
+    batch.fixed_rows = args.batch_rows;
+    batch.max_rate = args.max_rate;
+    OscOptions {
+        state_schema: cfg.schema.clone(),
+        batch,
+        lock_timeout: cfg.run.lock_timeout,
+        retries: cfg.run.retry.retries,
+        ..OscOptions::default()
+    }
+}
+
+/// Progress for people: one line rewritten in place on a terminal, plain
+/// lines elsewhere; JSON events with `--format json`.
+fn show(out: Out) -> impl Fn(&Progress) + Sync {
+    let tty = std::io::stderr().is_terminal();
+    move |p: &Progress| {
+        if out.format == Format::Json {
+            out.json(p);
+            return;
+        }
+        let line = match p {
+            Progress::Started { job, table, shadow, estimated_rows } => {
+                format!("osc job {job}: copying {table} (about {estimated_rows} rows) into {shadow}")
+            }
+            Progress::Copied { rows_done, rows_total, rows_per_sec, .. } => {
+                let left = (rows_total - rows_done).max(0) as f64 / rows_per_sec.max(1.0);
+                let pct = if *rows_total > 0 { 100.0 * *rows_done as f64 / *rows_total as f64 } else { 100.0 };
+                let text = format!("copied {rows_done}/{rows_total} rows ({pct:.0}%), {rows_per_sec:.0} rows/s, ETA {left:.0}s");
+                if tty {
+                    eprint!("\r{text}\x1b[K");
+                    let _ = std::io::stderr().flush();
+                    return;
+                }
+                text
+            }
+            Progress::Verified { rows, chunks, .. } => format!("{}verified {rows} rows in {chunks} chunk(s): the copy matches", if tty { "\n" } else { "" }),
+            Progress::LockWait { what, attempt, blockers, .. } => format!(
+                "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",
+                if blockers.is_empty() { String::new() } else { format!("; held by {}", blockers.join(", ")) }
+            ),
+            Progress::Swapped { table, old, lock_held_ms, .. } => {
+                format!("swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept as {old} until `stepwise osc finish`")
+            }
+        };
+        out.progress(&line);
+    }
+}
+
+fn status_line(j: &Job) -> String {
+    let mut s = format!("job {} on {}: {}, {} rows copied", j.id, j.target, j.state, j.rows_done);
+    if let Some(cursor) = &j.cursor {
+        s.push_str(&format!(" (up to key {})", cursor.join(", ")));
+    }
+    s.push_str(&format!(", updated {:.0}s ago", j.updated_secs_ago));
+    if let Some(e) = &j.error {
+        s.push_str(&format!("\n  error: {e}"));
+    }
+    let next = match j.state.as_str() {
+        "copying" | "verifying" | "ready" if j.updated_secs_ago > 30.0 => "  no progress for a while: if its process is gone, `stepwise osc resume` continues it, `stepwise osc cancel` removes it",
+        "paused" => "  `stepwise osc resume` continues it; `stepwise osc cancel` removes it",
+        "failed" | "cancelling" => "  the original table is untouched; `stepwise osc cancel` removes the triggers and the copy",
+        "swapped" => "  the old table is kept; `stepwise osc finish` drops it",
+        _ => "",
+    };
+    if !next.is_empty() {
+        s.push('\n');
+        s.push_str(next);
+    }
+    s
+}
+
+fn fail(out: &Out, e: OnlineError) -> i32 {
+    out.error(&e.to_string());
+    e.exit_code()
+}
+
+pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
+    let action = ACTIONS.contains(&args.target.as_str()).then_some(args.target.as_str());
+    if action.is_none() && args.alter.is_none() {
+        out.error(&format!("osc {}: say what to change with --alter \"<ALTER TABLE clauses>\" (or use one of: {})", args.target, ACTIONS.join(", ")));
+        return 2;
+    }
+    if action.is_some() && args.alter.is_some() {
+        out.error(&format!("osc {} takes no --alter", args.target));
+        return 2;
+    }
+    let target = match target(cfg, out, false).await {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    if target.url.engine != stepwise_db::Engine::Postgres {
+        out.error("osc works on PostgreSQL (MySQL comes later)");
+        return 2;
+    }
+    let conn = match PgConn::connect(&target.url, "stepwise osc").await {
+        Ok(c) => c,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let opts = options(cfg, args);
+    let progress = show(*out);
+    let code = match action {
+        None => {
+            let req = OscRequest { table: args.target.clone(), alter: args.alter.clone().unwrap_or_default() };
+            if args.dry_run {
+                match osc::plan(&conn, &req, &opts).await {
+                    Ok(text) => {
+                        out.line(&text);
+                        0
+                    }
+                    Err(e) => fail(out, e),
+                }
+            } else {
+                match osc::start(&conn, &req, &opts, &progress).await {
+                    Ok(job) => report_end(out, &job),
+                    Err(e) => fail(out, e),
+                }
+            }
+        }
+        Some("status") => match stepwise_online::jobs::list(&conn, &opts.state_schema, "osc", args.job.is_some()).await {
+            Ok(jobs) => {
+                let jobs: Vec<Job> = jobs.into_iter().filter(|j| args.job.is_none_or(|id| j.id == id)).collect();
+                if out.format == Format::Json {
+                    out.json(&jobs);
+                } else if jobs.is_empty() {
+                    out.line("no unfinished osc jobs");
+                } else {
+                    for j in &jobs {
+                        out.line(&status_line(j));
+                    }
+                }
+                0
+            }
+            Err(e) => fail(out, e),
+        },
+        Some(verb) => {
+            let job = match osc::pick(&conn, &opts, args.job).await {
+                Ok(j) => j,
+                Err(e) => return fail(out, e),
+            };
+            let done = match verb {
+                "pause" => osc::pause(&conn, &job, &opts).await.map(|_| format!("job {} will pause after its current batch", job.id)),
+                "resume" => osc::resume(&conn, &job, &opts, &progress).await.map(|j| format!("job {} is {}", j.id, j.state)),
+                "cancel" => osc::cancel(&conn, &job, &opts, &progress)
+                    .await
+                    .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
+                _ => osc::finish(&conn, &job, &opts, &progress).await.map(|_| format!("job {} finished: the old table is dropped", job.id)),
+            };
+            match done {
+                Ok(msg) => {
+                    out.line(&msg);
+                    0
+                }
+                Err(e) => fail(out, e),
+            }
+        }
+    };
+    target.close().await;
+    code
+}
+
+fn report_end(out: &Out, job: &Job) -> i32 {
+    if out.format != Format::Json {
+        out.line(&status_line(job));
+    }
+    if job.state == "swapped" || job.state == "paused" {
+        0
+    } else {
+        1
+    }
+}

@@ -1,0 +1,101 @@
+//! Batch sizing and throttling shared by long copies and backfills: batches
+//! grow or shrink toward a target duration, a maximum rate is kept by
+//! sleeping, and a batch that waited too long on a lock is retried smaller.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Aim for batches that take this long (each is one short transaction).
+    pub target: Duration,
+    /// A fixed size instead of adapting to `target`.
+    pub fixed_rows: Option<u64>,
+    /// At most this many rows per second overall.
+    pub max_rate: Option<f64>,
+    /// Lock timeout of each batch: below `deadlock_timeout` (1 s by default),
+    /// so that in a deadlock the batch is the one that gives way.
+    pub lock_timeout: Duration,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions { target: Duration::from_millis(200), fixed_rows: None, max_rate: None, lock_timeout: Duration::from_millis(500) }
+    }
+}
+
+/// The size of the next batch.
+#[derive(Debug, Clone)]
+pub struct Sizer {
+    rows: u64,
+    opts: BatchOptions,
+}
+
+const MIN_ROWS: u64 = 10;
+const MAX_ROWS: u64 = 100_000;
+
+impl Sizer {
+    pub fn new(opts: BatchOptions) -> Sizer {
+        Sizer { rows: opts.fixed_rows.unwrap_or(1_000), opts }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Learn from a batch of `rows` that took `took`: move toward the target
+    /// duration, at most doubling or halving at a time so one slow batch (a
+    /// checkpoint, a cold cache) does not swing the size.
+    pub fn done(&mut self, rows: u64, took: Duration) {
+        if self.opts.fixed_rows.is_some() || rows == 0 {
+            return;
+        }
+        let ratio = self.opts.target.as_secs_f64() / took.as_secs_f64().max(1e-4);
+        let next = (rows as f64 * ratio.clamp(0.5, 2.0)) as u64;
+        self.rows = next.clamp(MIN_ROWS, MAX_ROWS);
+    }
+
+    /// A batch gave up on a lock: try a smaller one.
+    pub fn lock_timed_out(&mut self) {
+        self.rows = (self.rows / 2).max(MIN_ROWS);
+    }
+
+    /// How long to pause after a batch of `rows` that took `took`, to stay
+    /// under the maximum rate.
+    pub fn pause(&self, rows: u64, took: Duration) -> Duration {
+        match self.opts.max_rate {
+            Some(rate) if rate > 0.0 => Duration::from_secs_f64(rows as f64 / rate).saturating_sub(took),
+            _ => Duration::ZERO,
+        }
+    }
+
+    pub fn lock_timeout(&self) -> Duration {
+        self.opts.lock_timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_move_toward_the_target_time_within_bounds() {
+        let mut s = Sizer::new(BatchOptions::default());
+        s.done(1000, Duration::from_millis(50));
+        assert_eq!(s.rows(), 2000, "at most doubles");
+        s.done(2000, Duration::from_millis(400));
+        assert_eq!(s.rows(), 1000, "halves when twice as slow");
+        s.done(1000, Duration::from_millis(250));
+        assert_eq!(s.rows(), 800);
+        s.lock_timed_out();
+        assert_eq!(s.rows(), 400);
+    }
+
+    #[test]
+    fn a_fixed_size_stays_and_the_rate_limit_pauses() {
+        let mut s = Sizer::new(BatchOptions { fixed_rows: Some(500), max_rate: Some(1000.0), ..Default::default() });
+        s.done(500, Duration::from_millis(10));
+        assert_eq!(s.rows(), 500);
+        assert_eq!(s.pause(500, Duration::from_millis(100)), Duration::from_millis(400));
+        assert_eq!(s.pause(500, Duration::from_secs(1)), Duration::ZERO);
+    }
+}

@@ -1,0 +1,109 @@
+//! `<schema>.jobs`: one row per long-running job (an online schema change, a
+//! backfill). Every step that changes what the job has done updates its row
+//! in the same transaction as the work, so the row is the truth after a crash.
+
+use crate::OnlineError;
+use stepwise_db::pg::{quote_ident, PgConn};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    /// `schema.table`.
+    pub target: String,
+    pub state: String,
+    /// What was asked (kind-specific).
+    pub spec: serde_json::Value,
+    /// Where the copy stopped: the last key copied, as text values.
+    pub cursor: Option<Vec<String>>,
+    pub rows_done: i64,
+    pub rows_total: Option<i64>,
+    pub error: Option<String>,
+    pub updated_secs_ago: f64,
+}
+
+/// A job in any state but these still holds triggers or tables.
+const DONE: &str = "('finished', 'cancelled')";
+
+pub fn table(schema: &str) -> String {
+    format!("{}.jobs", quote_ident(schema))
+}
+
+pub async fn ensure(conn: &PgConn, schema: &str) -> Result<(), OnlineError> {
+    let s = quote_ident(schema);
+    conn.batch(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {s};
+         CREATE TABLE IF NOT EXISTS {s}.jobs (
+             id bigserial PRIMARY KEY,
+             kind text NOT NULL,
+             target text NOT NULL,
+             state text NOT NULL,
+             spec jsonb NOT NULL,
+             cursor text[],
+             rows_done bigint NOT NULL DEFAULT 0,
+             rows_total bigint,
+             error text,
+             created_at timestamptz NOT NULL DEFAULT now(),
+             updated_at timestamptz NOT NULL DEFAULT now()
+         );
+         CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_active_per_target ON {s}.jobs (target)
+             WHERE state NOT IN {DONE};"
+    ))
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str =
+    "id, kind, target, state, spec::text, cursor, rows_done, rows_total, error, extract(epoch FROM now() - updated_at)::float8";
+
+fn from_row(r: &tokio_postgres::Row) -> Job {
+    Job {
+        id: r.get(0),
+        kind: r.get(1),
+        target: r.get(2),
+        state: r.get(3),
+        spec: serde_json::from_str(r.get::<_, &str>(4)).unwrap_or(serde_json::Value::Null),
+        cursor: r.get(5),
+        rows_done: r.get(6),
+        rows_total: r.get(7),
+        error: r.get(8),
+        updated_secs_ago: r.get(9),
+    }
+}
+
+/// A new job in state `state`. A second active job on the same table is
+/// refused by the unique index.
+pub async fn create(conn: &PgConn, schema: &str, kind: &str, target: &str, state: &str, spec: &serde_json::Value) -> Result<Job, OnlineError> {
+    let sql = format!("INSERT INTO {} (kind, target, state, spec) VALUES ($1, $2, $3, $4::text::jsonb) RETURNING {COLUMNS}", table(schema));
+    match conn.client.query_one(&sql, &[&kind, &target, &state, &spec.to_string()]).await {
+        Ok(r) => Ok(from_row(&r)),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            Err(OnlineError::Refused(format!("{target} already has an unfinished job: see `stepwise osc status`")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get(conn: &PgConn, schema: &str, id: i64) -> Result<Option<Job>, OnlineError> {
+    let rows = conn.rows(&format!("SELECT {COLUMNS} FROM {} WHERE id = $1", table(schema)), &[&id]).await?;
+    Ok(rows.first().map(from_row))
+}
+
+/// Jobs of `kind`, newest first; only unfinished ones unless `all`.
+pub async fn list(conn: &PgConn, schema: &str, kind: &str, all: bool) -> Result<Vec<Job>, OnlineError> {
+    let exists = conn.rows("SELECT to_regclass($1) IS NOT NULL", &[&format!("{}.jobs", quote_ident(schema))]).await?;
+    if !exists.first().is_some_and(|r| r.get::<_, bool>(0)) {
+        return Ok(vec![]);
+    }
+    let filter = if all { String::new() } else { format!("AND state NOT IN {DONE}") };
+    let rows = conn.rows(&format!("SELECT {COLUMNS} FROM {} WHERE kind = $1 {filter} ORDER BY id DESC", table(schema)), &[&kind]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Set the state (and error) of a job.
+pub async fn set_state(conn: &PgConn, schema: &str, id: i64, state: &str, error: Option<&str>) -> Result<(), OnlineError> {
+    conn.client
+        .execute(&format!("UPDATE {} SET state = $2, error = $3, updated_at = now() WHERE id = $1", table(schema)), &[&id, &state, &error])
+        .await?;
+    Ok(())
+}

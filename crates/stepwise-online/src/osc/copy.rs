@@ -1,0 +1,128 @@
+//! The capture triggers and the batched copy.
+
+use super::sql::{self, Names};
+use super::table::{self, TableInfo};
+use super::{OnProgress, OscOptions, Progress, Spec};
+use crate::batch::Sizer;
+use crate::jobs::{self, Job};
+use crate::OnlineError;
+use std::time::Instant;
+use stepwise_db::pg::PgConn;
+
+/// Columns copied: those of the shadow that the original has too, except the
+/// shadow's generated columns (PostgreSQL computes them).
+pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> Result<Vec<String>, OnlineError> {
+    let shadow = table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("the shadow table {} is gone", n.shadow)))?;
+    let common: Vec<String> =
+        shadow.columns.iter().filter(|c| !c.generated && original.column(&c.name).is_some()).map(|c| c.name.clone()).collect();
+    for k in &original.key {
+        if !common.contains(k) || shadow.key.is_empty() {
+            return Err(OnlineError::Refused(format!(
+                "the ALTER removes or changes the key column {k}: osc copies by key, so the key must stay (change it in a later step)"
+            )));
+        }
+    }
+    Ok(common)
+}
+
+/// Install the capture triggers (a brief lock on the live table, under
+/// lock_timeout with retries).
+pub async fn install_triggers(
+    conn: &PgConn,
+    n: &Names,
+    key: &[String],
+    common: &[String],
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    super::swap::locked(conn, opts, n.job, "install the capture triggers", &sql::capture_triggers(n, key, common), progress).await
+}
+
+/// Copy the rows after the job's cursor, batch by batch, until none are left;
+/// then the job moves to verifying. Stops early when the job is paused,
+/// cancelled or failed by a trigger (another process changed its row).
+pub async fn copy(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
+    let common = common_columns(conn, n, &info).await?;
+    let mut cursor = job.cursor.clone();
+    let mut done = job.rows_done;
+    let total = info.estimated_rows.max(done);
+    let mut sizer = Sizer::new(opts.batch.clone());
+    let started = Instant::now();
+    let mut since = 0i64;
+    let mut last_report = Instant::now();
+    loop {
+        let rows = sizer.rows();
+        let batch = sql::copy_batch(n, &info, &spec.key, &common, cursor.as_deref(), rows);
+        let t = Instant::now();
+        conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", sizer.lock_timeout().as_millis())).await?;
+        // The job row, locked: a pause, cancel or trigger failure decided
+        // elsewhere is seen here before any more work.
+        let state: String = match conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await {
+            Ok(r) => r.get(0),
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK").await;
+                return Err(e.into());
+            }
+        };
+        if state != "copying" {
+            conn.batch("ROLLBACK").await?;
+            return if state == "failed" || state == "cancelling" {
+                let job = jobs::get(conn, &n.state_schema, job.id).await?;
+                Err(OnlineError::Refused(format!(
+                    "job {} is {state}{}; the original table is untouched",
+                    n.job,
+                    job.and_then(|j| j.error).map(|e| format!(": {e}")).unwrap_or_default()
+                )))
+            } else {
+                Ok(())
+            };
+        }
+        let result = conn.client.query_one(&batch, &[]).await;
+        let (read, last): (i64, Option<Vec<String>>) = match result {
+            Ok(r) => (r.get(0), r.get(1)),
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK").await;
+                let err = stepwise_db::DbError::from(e);
+                if err.is_retryable() {
+                    // A lock wait or deadlock: the application wins, we retry smaller.
+                    sizer.lock_timed_out();
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+                return Err(err.into());
+            }
+        };
+        if read > 0 {
+            done += read;
+            cursor = last;
+            conn.client
+                .execute(
+                    &format!("UPDATE {} SET cursor = $2, rows_done = $3, updated_at = now() WHERE id = $1", n.jobs()),
+                    &[&job.id, &cursor, &done],
+                )
+                .await?;
+        }
+        if (read as u64) < rows {
+            conn.client
+                .execute(&format!("UPDATE {} SET state = 'verifying', rows_total = $2, updated_at = now() WHERE id = $1", n.jobs()), &[&job.id, &done])
+                .await?;
+        }
+        conn.batch("COMMIT").await?;
+        let took = t.elapsed();
+        since += read;
+        sizer.done(read as u64, took);
+        if last_report.elapsed().as_millis() >= 1000 || (read as u64) < rows {
+            let rate = since as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            progress(&Progress::Copied { job: job.id, rows_done: done, rows_total: total.max(done), rows_per_sec: rate });
+            last_report = Instant::now();
+        }
+        if (read as u64) < rows {
+            return Ok(());
+        }
+        let pause = sizer.pause(read as u64, took);
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! `stepwise osc`: change a large PostgreSQL table online.
+//!
+//! 1. A shadow table is created like the original and the ALTER is applied to
+//!    it (it is empty: nothing waits).
+//! 2. Triggers on the original copy every change into the shadow in the
+//!    application's own transaction; they never raise, a change they cannot
+//!    apply marks the job failed.
+//! 3. Rows are copied in keyset batches, each its own short transaction that
+//!    reads FOR SHARE and inserts ON CONFLICT DO NOTHING, so neither a delete
+//!    in flight nor an older version can overwrite what a trigger wrote.
+//! 4. Before the swap, every key range is compared (count and checksum, the
+//!    original's columns converted to the shadow's types) in one snapshot per
+//!    range; the triggers keep both tables equal in every snapshot, so any
+//!    difference is a real one and stops the job with the original untouched.
+//! 5. The swap renames both tables in one short transaction under
+//!    lock_timeout with retries and carries over views, sequences, owner,
+//!    grants, comments and index names. The old table is kept until
+//!    `osc finish`.
+//!
+//! Every step records its progress in `<schema>.jobs` in the same
+//! transaction as its work: `osc status` explains a job after a crash and
+//! `osc resume` or `osc cancel` completes it.
+
+mod copy;
+pub mod sql;
+mod swap;
+pub mod table;
+mod verify;
+
+use crate::batch::BatchOptions;
+use crate::jobs::{self, Job};
+use crate::OnlineError;
+use sql::Names;
+use std::time::Duration;
+use stepwise_db::pg::PgConn;
+use table::TableInfo;
+
+/// What `stepwise osc <table> --alter ...` asks for.
+#[derive(Debug, Clone)]
+pub struct OscRequest {
+    pub table: String,
+    /// ALTER TABLE clauses, applied to the shadow.
+    pub alter: String,
+}
+
+/// How the job runs (flags and configuration; not stored with the job).
+#[derive(Debug, Clone)]
+pub struct OscOptions {
+    /// Schema of stepwise's state (`stepwise`).
+    pub state_schema: String,
+    pub batch: BatchOptions,
+    /// Lock timeout for statements that lock the live table (triggers, swap).
+    pub lock_timeout: Duration,
+    pub retries: u32,
+    /// Rows per verification chunk (one snapshot each).
+    pub verify_chunk: u64,
+}
+
+impl Default for OscOptions {
+    fn default() -> Self {
+        OscOptions {
+            state_schema: "stepwise".into(),
+            batch: BatchOptions::default(),
+            lock_timeout: Duration::from_secs(2),
+            retries: 10,
+            verify_chunk: 100_000,
+        }
+    }
+}
+
+/// Progress, as the job goes.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    Started { job: i64, table: String, shadow: String, estimated_rows: i64 },
+    Copied { job: i64, rows_done: i64, rows_total: i64, rows_per_sec: f64 },
+    Verified { job: i64, rows: i64, chunks: u64 },
+    LockWait { job: i64, what: String, attempt: u32, blockers: Vec<String> },
+    Swapped { job: i64, table: String, old: String, lock_held_ms: u64 },
+}
+
+pub type OnProgress<'a> = &'a (dyn Fn(&Progress) + Sync);
+
+/// The spec stored with an osc job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Spec {
+    pub schema: String,
+    pub table: String,
+    pub alter: String,
+    pub key: Vec<String>,
+}
+
+impl Spec {
+    fn names(&self, opts: &OscOptions, job: i64) -> Names {
+        Names::new(&self.schema, &self.table, &opts.state_schema, job)
+    }
+}
+
+fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
+    serde_json::from_value(job.spec.clone()).map_err(|e| OnlineError::Refused(format!("job {} has an unreadable spec: {e}", job.id)))
+}
+
+/// What a dry run shows: the statements osc would run first.
+pub async fn plan(conn: &PgConn, req: &OscRequest, opts: &OscOptions) -> Result<String, OnlineError> {
+    let info = checked_table(conn, &req.table).await?;
+    let n = Names::new(&info.schema, &info.name, &opts.state_schema, 0);
+    Ok(format!(
+        "-- {} ({} rows estimated), key ({})\n{}\n-- then: capture triggers on {}, copy in batches, verify, swap",
+        n.original(),
+        info.estimated_rows,
+        info.key.join(", "),
+        sql::create_shadow(&n, &req.alter),
+        n.original()
+    ))
+}
+
+async fn checked_table(conn: &PgConn, name: &str) -> Result<TableInfo, OnlineError> {
+    let info = table::load(conn, name).await?.ok_or_else(|| OnlineError::Usage(format!("no table named {name}")))?;
+    if info.key.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "{name} has neither a primary key nor a unique index on NOT NULL columns: osc copies by key and cannot copy it safely"
+        )));
+    }
+    let blockers = table::unsupported(conn, info.oid).await?;
+    if !blockers.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "osc cannot carry these over to the new table yet, and will not drop them: {}",
+            blockers.join("; ")
+        )));
+    }
+    Ok(info)
+}
+
+/// Start a job and run it to the swap.
+pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    let info = checked_table(conn, &req.table).await?;
+    jobs::ensure(conn, &opts.state_schema).await?;
+    let spec = Spec { schema: info.schema.clone(), table: info.name.clone(), alter: req.alter.clone(), key: info.key.clone() };
+    let target = format!("{}.{}", info.schema, info.name);
+    let job = jobs::create(conn, &opts.state_schema, "osc", &target, "copying", &serde_json::to_value(&spec).unwrap_or_default()).await?;
+    let n = spec.names(opts, job.id);
+    // The shadow and its ALTER in one transaction: a bad ALTER leaves nothing.
+    let created = conn.batch(&format!("BEGIN;\n{}\nCOMMIT;", sql::create_shadow(&n, &req.alter))).await;
+    if let Err(e) = created {
+        let _ = conn.batch("ROLLBACK").await;
+        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&format!("the ALTER failed on the shadow table: {e}"))).await?;
+        return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}")));
+    }
+    progress(&Progress::Started { job: job.id, table: target, shadow: n.shadow.clone(), estimated_rows: info.estimated_rows });
+    let common = copy::common_columns(conn, &n, &info).await?;
+    copy::install_triggers(conn, &n, &spec.key, &common, opts, progress).await?;
+    run(conn, job.id, opts, progress).await
+}
+
+/// Continue a job from where its row says it stopped.
+pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    loop {
+        let job = jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")))?;
+        let spec = spec_of(&job)?;
+        let n = spec.names(opts, job.id);
+        match job.state.as_str() {
+            "copying" => copy::copy(conn, &job, &spec, &n, opts, progress).await?,
+            "verifying" => verify::verify(conn, &job, &spec, &n, opts, progress).await?,
+            "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
+            _ => return Ok(job),
+        }
+    }
+}
+
+/// The job to act on: the one given, or the only unfinished osc job.
+pub async fn pick(conn: &PgConn, opts: &OscOptions, id: Option<i64>) -> Result<Job, OnlineError> {
+    if let Some(id) = id {
+        return jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")));
+    }
+    let mut open = jobs::list(conn, &opts.state_schema, "osc", false).await?;
+    match open.len() {
+        0 => Err(OnlineError::Usage("there is no unfinished osc job".into())),
+        1 => Ok(open.remove(0)),
+        _ => Err(OnlineError::Usage(format!(
+            "{} unfinished osc jobs ({}): name one with --job",
+            open.len(),
+            open.iter().map(|j| format!("{} on {}", j.id, j.target)).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Resume a paused, interrupted or failed-to-swap job.
+pub async fn resume(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    match job.state.as_str() {
+        "paused" => jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?,
+        "copying" | "verifying" | "ready" => {}
+        "failed" => {
+            return Err(OnlineError::Refused(format!(
+                "job {} failed ({}); the original table is untouched: `stepwise osc cancel` removes what it left",
+                job.id,
+                job.error.as_deref().unwrap_or("no reason recorded")
+            )))
+        }
+        other => return Err(OnlineError::Refused(format!("job {} is {other}: nothing to resume", job.id))),
+    }
+    run(conn, job.id, opts, progress).await
+}
+
+/// Ask a running job to stop after its current batch.
+pub async fn pause(conn: &PgConn, job: &Job, opts: &OscOptions) -> Result<(), OnlineError> {
+    if job.state != "copying" {
+        return Err(OnlineError::Refused(format!("job {} is {}: only a copying job can be paused", job.id, job.state)));
+    }
+    jobs::set_state(conn, &opts.state_schema, job.id, "paused", None).await
+}
+
+/// Remove everything a job made before its swap; the original is untouched.
+pub async fn cancel(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    if matches!(job.state.as_str(), "swapped" | "finished" | "cancelled") {
+        return Err(OnlineError::Refused(format!(
+            "job {} is {}: cancel undoes only a job that has not swapped (after the swap, `osc finish` drops the old table)",
+            job.id, job.state
+        )));
+    }
+    let spec = spec_of(job)?;
+    let n = spec.names(opts, job.id);
+    // Mark first: a running copy stops at its next batch.
+    jobs::set_state(conn, &opts.state_schema, job.id, "cancelling", None).await?;
+    swap::locked(conn, opts, job.id, "drop the capture triggers", &sql::drop_triggers(&n, &n.original()), progress).await?;
+    conn.batch(&format!("DROP TABLE IF EXISTS {};\n{}", n.shadow_q(), sql::drop_functions(&n))).await?;
+    jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", None).await
+}
+
+/// After the swap: drop the old table (the change is kept).
+pub async fn finish(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    if job.state != "swapped" {
+        return Err(OnlineError::Refused(format!("job {} is {}: finish drops the old table after a swap", job.id, job.state)));
+    }
+    let spec = spec_of(job)?;
+    let n = spec.names(opts, job.id);
+    swap::locked(conn, opts, job.id, "drop the old table", &format!("DROP TABLE IF EXISTS {};", n.qualified(&n.old)), progress).await?;
+    conn.batch(&sql::drop_functions(&n)).await?;
+    jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
+}

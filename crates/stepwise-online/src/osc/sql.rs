@@ -1,0 +1,234 @@
+//! The SQL text of an online schema change, built from the table's facts.
+//! Nothing here talks to the database.
+
+use super::table::TableInfo;
+use stepwise_db::pg::{quote_ident, quote_literal};
+
+/// The names one job uses: they carry the job id so that leftovers of any
+/// job can be found and cleaned up by `cancel`.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub schema: String,
+    pub table: String,
+    pub shadow: String,
+    pub old: String,
+    /// Schema of stepwise's own objects (the trigger functions, the jobs table).
+    pub state_schema: String,
+    pub job: i64,
+}
+
+impl Names {
+    pub fn new(schema: &str, table: &str, state_schema: &str, job: i64) -> Names {
+        let short = |suffix: &str| {
+            let prefix = format!("_sw{job}_");
+            let room = 63 - prefix.len() - suffix.len();
+            let mut base = table.to_string();
+            while base.len() > room {
+                base.pop();
+            }
+            format!("{prefix}{base}{suffix}")
+        };
+        Names {
+            schema: schema.into(),
+            table: table.into(),
+            shadow: short("_new"),
+            old: short("_old"),
+            state_schema: state_schema.into(),
+            job,
+        }
+    }
+
+    pub fn qualified(&self, name: &str) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(name))
+    }
+
+    pub fn original(&self) -> String {
+        self.qualified(&self.table)
+    }
+
+    pub fn shadow_q(&self) -> String {
+        self.qualified(&self.shadow)
+    }
+
+    pub fn function(&self, what: &str) -> String {
+        format!("{}.{}", quote_ident(&self.state_schema), quote_ident(&format!("osc_{}_{what}", self.job)))
+    }
+
+    pub fn trigger(&self, what: &str) -> String {
+        quote_ident(&format!("stepwise_osc_{}_{what}", self.job))
+    }
+
+    pub fn jobs(&self) -> String {
+        crate::jobs::table(&self.state_schema)
+    }
+}
+
+fn list(cols: &[String], f: impl Fn(&str) -> String) -> String {
+    cols.iter().map(|c| f(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// The shadow table: like the original, with the ALTER applied.
+pub fn create_shadow(n: &Names, alter: &str) -> String {
+    format!(
+        "CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter};",
+        shadow = n.shadow_q(),
+        orig = n.original()
+    )
+}
+
+/// The trigger functions and triggers that copy every change of the original
+/// into the shadow, in the application's own transaction. They never raise:
+/// a change they cannot apply marks the job failed (and the swap refuses).
+pub fn capture_triggers(n: &Names, key: &[String], common: &[String]) -> String {
+    let cols = list(common, quote_ident);
+    let new_vals = list(common, |c| format!("NEW.{}", quote_ident(c)));
+    let keys = list(key, quote_ident);
+    let set = {
+        let s = list(&common.iter().filter(|c| !key.contains(c)).cloned().collect::<Vec<_>>(), |c| {
+            format!("{0} = EXCLUDED.{0}", quote_ident(c))
+        });
+        if s.is_empty() {
+            "NOTHING".to_string()
+        } else {
+            format!("UPDATE SET {s}")
+        }
+    };
+    let upsert = format!(
+        "INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE VALUES ({new_vals}) ON CONFLICT ({keys}) DO {set};",
+        shadow = n.shadow_q()
+    );
+    let match_old = key.iter().map(|k| format!("{0} = OLD.{0}", quote_ident(k))).collect::<Vec<_>>().join(" AND ");
+    let old_key = list(key, |k| format!("OLD.{}", quote_ident(k)));
+    let new_key = list(key, |k| format!("NEW.{}", quote_ident(k)));
+    let fail = format!(
+        "UPDATE {jobs} SET state = 'failed', error = 'change capture: ' || SQLERRM, updated_at = now() WHERE id = {job};",
+        jobs = n.jobs(),
+        job = n.job
+    );
+    format!(
+        "CREATE FUNCTION {fwd}() RETURNS trigger LANGUAGE plpgsql AS $sw$
+BEGIN
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      {upsert}
+    ELSIF TG_OP = 'UPDATE' THEN
+      IF ROW({old_key}) IS DISTINCT FROM ROW({new_key}) THEN
+        DELETE FROM {shadow} WHERE {match_old};
+      END IF;
+      {upsert}
+    ELSE
+      DELETE FROM {shadow} WHERE {match_old};
+    END IF;
+  EXCEPTION WHEN OTHERS THEN
+    {fail}
+  END;
+  RETURN NULL;
+END
+$sw$;
+CREATE FUNCTION {trunc}() RETURNS trigger LANGUAGE plpgsql AS $sw$
+BEGIN
+  TRUNCATE {shadow};
+  RETURN NULL;
+END
+$sw$;
+CREATE TRIGGER {fwd_t} AFTER INSERT OR UPDATE OR DELETE ON {orig} FOR EACH ROW EXECUTE FUNCTION {fwd}();
+CREATE TRIGGER {trunc_t} AFTER TRUNCATE ON {orig} FOR EACH STATEMENT EXECUTE FUNCTION {trunc}();",
+        fwd = n.function("fwd"),
+        trunc = n.function("trunc"),
+        fwd_t = n.trigger("fwd"),
+        trunc_t = n.trigger("trunc"),
+        shadow = n.shadow_q(),
+        orig = n.original(),
+    )
+}
+
+/// Drop the capture triggers (on the live table: run under lock_timeout).
+pub fn drop_triggers(n: &Names, on: &str) -> String {
+    format!(
+        "DROP TRIGGER IF EXISTS {fwd_t} ON {on};\nDROP TRIGGER IF EXISTS {trunc_t} ON {on};",
+        fwd_t = n.trigger("fwd"),
+        trunc_t = n.trigger("trunc")
+    )
+}
+
+pub fn drop_functions(n: &Names) -> String {
+    format!("DROP FUNCTION IF EXISTS {}();\nDROP FUNCTION IF EXISTS {}();", n.function("fwd"), n.function("trunc"))
+}
+
+/// `(k1, k2) > ('v1'::t1, 'v2'::t2)` for a cursor, or nothing at the start.
+fn after(info: &TableInfo, key: &[String], cursor: Option<&[String]>) -> String {
+    let Some(values) = cursor else { return String::new() };
+    let lits: Vec<String> = key
+        .iter()
+        .zip(values)
+        .map(|(k, v)| format!("{}::{}", quote_literal(v), info.column(k).map(|c| c.ty.as_str()).unwrap_or("text")))
+        .collect();
+    format!("WHERE ROW({}) > ROW({})", list(key, quote_ident), lits.join(", "))
+}
+
+/// One copy batch: the next `rows` rows after `cursor` by key, read FOR SHARE
+/// (a delete in flight waits for the batch, so it cannot bring a row back),
+/// inserted into the shadow unless the capture trigger got there first.
+/// Returns the rows read and the last key read, as text.
+pub fn copy_batch(n: &Names, info: &TableInfo, key: &[String], common: &[String], cursor: Option<&[String]>, rows: u64) -> String {
+    let cols = list(common, quote_ident);
+    let order = list(key, quote_ident);
+    let desc = list(key, |k| format!("{} DESC", quote_ident(k)));
+    let last = list(key, |k| format!("{}::text", quote_ident(k)));
+    format!(
+        "WITH src AS MATERIALIZED (SELECT {cols} FROM ONLY {orig} {after} ORDER BY {order} LIMIT {rows} FOR SHARE),
+              ins AS (INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM src ON CONFLICT DO NOTHING)
+         SELECT (SELECT count(*) FROM src), (SELECT ARRAY[{last}] FROM src ORDER BY {desc} LIMIT 1)",
+        orig = n.original(),
+        shadow = n.shadow_q(),
+        after = after(info, key, cursor),
+    )
+}
+
+/// Count and an order-independent checksum of one key range of a table, the
+/// columns cast to `types` (the shadow's types, so that values converted by
+/// the ALTER compare equal).
+pub fn checksum(table: &str, info: &TableInfo, key: &[String], common: &[(String, String)], lo: Option<&[String]>, hi: Option<&[String]>) -> String {
+    let row = common.iter().map(|(c, ty)| format!("{}::{ty}", quote_ident(c))).collect::<Vec<_>>().join(", ");
+    let mut conds = Vec::new();
+    let lit = |values: &[String]| {
+        key.iter()
+            .zip(values)
+            .map(|(k, v)| format!("{}::{}", quote_literal(v), info.column(k).map(|c| c.ty.as_str()).unwrap_or("text")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let keys = list(key, quote_ident);
+    if let Some(lo) = lo {
+        conds.push(format!("ROW({keys}) > ROW({})", lit(lo)));
+    }
+    if let Some(hi) = hi {
+        conds.push(format!("ROW({keys}) <= ROW({})", lit(hi)));
+    }
+    let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    format!("SELECT count(*), coalesce(sum(hashtextextended(ROW({row})::text, 0)::numeric), 0)::text FROM ONLY {table} {filter}")
+}
+
+/// The key of the row `chunk` rows after `lo` (the end of a verify chunk).
+pub fn chunk_end(n: &Names, info: &TableInfo, key: &[String], lo: Option<&[String]>, chunk: u64) -> String {
+    let last = list(key, |k| format!("{}::text", quote_ident(k)));
+    format!(
+        "SELECT ARRAY[{last}] FROM ONLY {orig} {after} ORDER BY {order} OFFSET {off} LIMIT 1",
+        orig = n.original(),
+        after = after(info, key, lo),
+        order = list(key, quote_ident),
+        off = chunk.saturating_sub(1)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_job_and_fit_in_63_bytes() {
+        let n = Names::new("public", &"x".repeat(63), "stepwise", 12);
+        assert!(n.shadow.starts_with("_sw12_") && n.shadow.ends_with("_new") && n.shadow.len() <= 63);
+        assert_eq!(Names::new("public", "orders", "stepwise", 3).old, "_sw3_orders_old");
+    }
+}

@@ -1,0 +1,59 @@
+//! Prove the copy before the swap: each key range of the original and the
+//! shadow is counted and checksummed in one snapshot. The capture triggers
+//! write in the application's transactions, so in any snapshot the two
+//! tables hold the same rows; a difference is a real loss or change, and the
+//! job stops with the original untouched.
+
+use super::sql::{self, Names};
+use super::table;
+use super::{OnProgress, OscOptions, Progress, Spec};
+use crate::jobs::{self, Job};
+use crate::OnlineError;
+use stepwise_db::pg::PgConn;
+
+pub async fn verify(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
+    let shadow = table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.shadow)))?;
+    // Compared through the shadow's types: what the ALTER converted compares equal.
+    let common: Vec<(String, String)> = super::copy::common_columns(conn, n, &info)
+        .await?
+        .into_iter()
+        .filter_map(|c| shadow.column(&c).map(|s| (c, s.ty.clone())))
+        .collect();
+    let as_is: Vec<(String, String)> = common.clone();
+    let mut lo: Option<Vec<String>> = None;
+    let (mut rows, mut chunks) = (0i64, 0u64);
+    loop {
+        conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+        let checked = async {
+            let hi: Option<Vec<String>> =
+                conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, lo.as_deref(), opts.verify_chunk), &[]).await?.map(|r| r.get(0));
+            let a = conn.client.query_one(&sql::checksum(&n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
+            let b = conn.client.query_one(&sql::checksum(&n.shadow_q(), &info, &spec.key, &as_is, lo.as_deref(), hi.as_deref()), &[]).await?;
+            Ok::<_, tokio_postgres::Error>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
+        }
+        .await;
+        let _ = conn.batch("COMMIT").await;
+        let (hi, a, b) = checked?;
+        chunks += 1;
+        if a != b {
+            let range = format!(
+                "keys {} to {}",
+                lo.as_ref().map(|l| format!("after ({})", l.join(", "))).unwrap_or_else(|| "from the start".into()),
+                hi.as_ref().map(|h| format!("({})", h.join(", "))).unwrap_or_else(|| "the end".into())
+            );
+            let why = format!("verification failed for {range}: the original has {} rows, the copy {} (or their contents differ)", a.0, b.0);
+            jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&why)).await?;
+            return Err(OnlineError::Refused(format!("{why}; the original table is untouched, `stepwise osc cancel` removes the copy")));
+        }
+        rows += a.0;
+        match hi {
+            Some(h) => lo = Some(h),
+            None => break,
+        }
+    }
+    conn.batch(&format!("ANALYZE {}", n.shadow_q())).await?;
+    jobs::set_state(conn, &opts.state_schema, job.id, "ready", None).await?;
+    progress(&Progress::Verified { job: job.id, rows, chunks });
+    Ok(())
+}
