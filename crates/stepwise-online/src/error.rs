@@ -2,8 +2,9 @@ use stepwise_db::DbError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OnlineError {
+    /// Boxed: a server error carries its message, detail and hint.
     #[error(transparent)]
-    Db(#[from] DbError),
+    Db(Box<DbError>),
     /// The request cannot be carried out as asked (exit 1): a table without a
     /// key, a job in the wrong state, a mismatch found by verification.
     #[error("{0}")]
@@ -13,9 +14,15 @@ pub enum OnlineError {
     Usage(String),
 }
 
+impl From<DbError> for OnlineError {
+    fn from(e: DbError) -> Self {
+        OnlineError::Db(Box::new(e))
+    }
+}
+
 impl From<tokio_postgres::Error> for OnlineError {
     fn from(e: tokio_postgres::Error) -> Self {
-        OnlineError::Db(DbError::from(e))
+        DbError::from(e).into()
     }
 }
 

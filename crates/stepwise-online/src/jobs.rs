@@ -73,7 +73,14 @@ fn from_row(r: &tokio_postgres::Row) -> Job {
 
 /// A new job in state `state`. A second active job on the same table is
 /// refused by the unique index.
-pub async fn create(conn: &PgConn, schema: &str, kind: &str, target: &str, state: &str, spec: &serde_json::Value) -> Result<Job, OnlineError> {
+pub async fn create(
+    conn: &PgConn,
+    schema: &str,
+    kind: &str,
+    target: &str,
+    state: &str,
+    spec: &serde_json::Value,
+) -> Result<Job, OnlineError> {
     let sql = format!("INSERT INTO {} (kind, target, state, spec) VALUES ($1, $2, $3, $4::text::jsonb) RETURNING {COLUMNS}", table(schema));
     match conn.client.query_one(&sql, &[&kind, &target, &state, &spec.to_string()]).await {
         Ok(r) => Ok(from_row(&r)),

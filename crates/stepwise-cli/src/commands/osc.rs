@@ -53,7 +53,9 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 }
                 text
             }
-            Progress::Verified { rows, chunks, .. } => format!("{}verified {rows} rows in {chunks} chunk(s): the copy matches", if tty { "\n" } else { "" }),
+            Progress::Verified { rows, chunks, .. } => {
+                format!("{}verified {rows} rows in {chunks} chunk(s): the copy matches", if tty { "\n" } else { "" })
+            }
             Progress::LockWait { what, attempt, blockers, .. } => format!(
                 "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",
                 if blockers.is_empty() { String::new() } else { format!("; held by {}", blockers.join(", ")) }
@@ -76,7 +78,9 @@ fn status_line(j: &Job) -> String {
         s.push_str(&format!("\n  error: {e}"));
     }
     let next = match j.state.as_str() {
-        "copying" | "verifying" | "ready" if j.updated_secs_ago > 30.0 => "  no progress for a while: if its process is gone, `stepwise osc resume` continues it, `stepwise osc cancel` removes it",
+        "copying" | "verifying" | "ready" if j.updated_secs_ago > 30.0 => {
+            "  no progress for a while: if its process is gone, `stepwise osc resume` continues it, `stepwise osc cancel` removes it"
+        }
         "paused" => "  `stepwise osc resume` continues it; `stepwise osc cancel` removes it",
         "failed" | "cancelling" => "  the original table is untouched; `stepwise osc cancel` removes the triggers and the copy",
         "swapped" => "  the old table is kept; `stepwise osc finish` drops it",
@@ -97,7 +101,11 @@ fn fail(out: &Out, e: OnlineError) -> i32 {
 pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
     let action = ACTIONS.contains(&args.target.as_str()).then_some(args.target.as_str());
     if action.is_none() && args.alter.is_none() {
-        out.error(&format!("osc {}: say what to change with --alter \"<ALTER TABLE clauses>\" (or use one of: {})", args.target, ACTIONS.join(", ")));
+        out.error(&format!(
+            "osc {}: say what to change with --alter \"<ALTER TABLE clauses>\" (or use one of: {})",
+            args.target,
+            ACTIONS.join(", ")
+        ));
         return 2;
     }
     if action.is_some() && args.alter.is_some() {

@@ -12,7 +12,8 @@ use stepwise_db::pg::PgConn;
 /// Columns copied: those of the shadow that the original has too, except the
 /// shadow's generated columns (PostgreSQL computes them).
 pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> Result<Vec<String>, OnlineError> {
-    let shadow = table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("the shadow table {} is gone", n.shadow)))?;
+    let shadow =
+        table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("the shadow table {} is gone", n.shadow)))?;
     let common: Vec<String> =
         shadow.columns.iter().filter(|c| !c.generated && original.column(&c.name).is_some()).map(|c| c.name.clone()).collect();
     for k in &original.key {
@@ -38,12 +39,34 @@ pub async fn install_triggers(
     super::swap::locked(conn, opts, n.job, "install the capture triggers", &sql::capture_triggers(n, key, common), progress).await
 }
 
-/// Copy the rows after the job's cursor, batch by batch, until none are left;
+/// Copy the rows after the job's cursor, batch by batch, until the last range;
 /// then the job moves to verifying. Stops early when the job is paused,
 /// cancelled or failed by a trigger (another process changed its row).
-pub async fn copy(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn copy(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
     let common = common_columns(conn, n, &info).await?;
+    // Copying without the capture triggers would miss changes: a job that
+    // crashed before installing them (or whose triggers were dropped) gets
+    // them back before any row is copied.
+    let present: i64 = conn
+        .client
+        .query_one(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1 AND tgname = $2",
+            &[&info.oid, &format!("stepwise_osc_{}_fwd", n.job)],
+        )
+        .await?
+        .get(0);
+    if present == 0 {
+        conn.batch(&sql::drop_functions(n)).await?;
+        install_triggers(conn, n, &spec.key, &common, opts, progress).await?;
+    }
     let mut cursor = job.cursor.clone();
     let mut done = job.rows_done;
     let total = info.estimated_rows.max(done);
@@ -53,18 +76,22 @@ pub async fn copy(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOp
     let mut last_report = Instant::now();
     loop {
         let rows = sizer.rows();
-        let batch = sql::copy_batch(n, &info, &spec.key, &common, cursor.as_deref(), rows);
         let t = Instant::now();
+        // Where this batch ends, found before anything is locked.
+        let hi: Option<Vec<String>> =
+            conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, cursor.as_deref(), rows), &[]).await?.map(|r| r.get(0));
+        let batch = sql::copy_batch(n, &info, &spec.key, &common, cursor.as_deref(), hi.as_deref());
         conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", sizer.lock_timeout().as_millis())).await?;
         // The job row, locked: a pause, cancel or trigger failure decided
         // elsewhere is seen here before any more work.
-        let state: String = match conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await {
-            Ok(r) => r.get(0),
-            Err(e) => {
-                let _ = conn.batch("ROLLBACK").await;
-                return Err(e.into());
-            }
-        };
+        let state: String =
+            match conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await {
+                Ok(r) => r.get(0),
+                Err(e) => {
+                    let _ = conn.batch("ROLLBACK").await;
+                    return Err(e.into());
+                }
+            };
         if state != "copying" {
             conn.batch("ROLLBACK").await?;
             return if state == "failed" || state == "cancelling" {
@@ -79,8 +106,8 @@ pub async fn copy(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOp
             };
         }
         let result = conn.client.query_one(&batch, &[]).await;
-        let (read, last): (i64, Option<Vec<String>>) = match result {
-            Ok(r) => (r.get(0), r.get(1)),
+        let read: i64 = match result {
+            Ok(r) => r.get(0),
             Err(e) => {
                 let _ = conn.batch("ROLLBACK").await;
                 let err = stepwise_db::DbError::from(e);
@@ -93,9 +120,13 @@ pub async fn copy(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOp
                 return Err(err.into());
             }
         };
-        if read > 0 {
+        // The last batch has no upper end: it read every row left.
+        let last = hi.is_none();
+        if read > 0 || !last {
             done += read;
-            cursor = last;
+            if !last {
+                cursor = hi.clone();
+            }
             conn.client
                 .execute(
                     &format!("UPDATE {} SET cursor = $2, rows_done = $3, updated_at = now() WHERE id = $1", n.jobs()),
@@ -103,21 +134,24 @@ pub async fn copy(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOp
                 )
                 .await?;
         }
-        if (read as u64) < rows {
+        if last {
             conn.client
-                .execute(&format!("UPDATE {} SET state = 'verifying', rows_total = $2, updated_at = now() WHERE id = $1", n.jobs()), &[&job.id, &done])
+                .execute(
+                    &format!("UPDATE {} SET state = 'verifying', rows_total = $2, updated_at = now() WHERE id = $1", n.jobs()),
+                    &[&job.id, &done],
+                )
                 .await?;
         }
         conn.batch("COMMIT").await?;
         let took = t.elapsed();
         since += read;
         sizer.done(read as u64, took);
-        if last_report.elapsed().as_millis() >= 1000 || (read as u64) < rows {
+        if last_report.elapsed().as_millis() >= 1000 || last {
             let rate = since as f64 / started.elapsed().as_secs_f64().max(1e-3);
             progress(&Progress::Copied { job: job.id, rows_done: done, rows_total: total.max(done), rows_per_sec: rate });
             last_report = Instant::now();
         }
-        if (read as u64) < rows {
+        if last {
             return Ok(());
         }
         let pause = sizer.pause(read as u64, took);

@@ -148,7 +148,13 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
     }
     progress(&Progress::Started { job: job.id, table: target, shadow: n.shadow.clone(), estimated_rows: info.estimated_rows });
     let common = copy::common_columns(conn, &n, &info).await?;
-    copy::install_triggers(conn, &n, &spec.key, &common, opts, progress).await?;
+    if let Err(e) = copy::install_triggers(conn, &n, &spec.key, &common, opts, progress).await {
+        // Nothing has been copied: remove the shadow rather than leave a job
+        // that could only be cancelled.
+        conn.batch(&format!("DROP TABLE IF EXISTS {};\n{}", n.shadow_q(), sql::drop_functions(&n))).await?;
+        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
+        return Err(OnlineError::Refused(format!("{e}; nothing was left behind")));
+    }
     run(conn, job.id, opts, progress).await
 }
 

@@ -69,11 +69,7 @@ fn list(cols: &[String], f: impl Fn(&str) -> String) -> String {
 
 /// The shadow table: like the original, with the ALTER applied.
 pub fn create_shadow(n: &Names, alter: &str) -> String {
-    format!(
-        "CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter};",
-        shadow = n.shadow_q(),
-        orig = n.original()
-    )
+    format!("CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter};", shadow = n.shadow_q(), orig = n.original())
 }
 
 /// The trigger functions and triggers that copy every change of the original
@@ -155,42 +151,29 @@ pub fn drop_functions(n: &Names) -> String {
     format!("DROP FUNCTION IF EXISTS {}();\nDROP FUNCTION IF EXISTS {}();", n.function("fwd"), n.function("trunc"))
 }
 
-/// `(k1, k2) > ('v1'::t1, 'v2'::t2)` for a cursor, or nothing at the start.
-fn after(info: &TableInfo, key: &[String], cursor: Option<&[String]>) -> String {
-    let Some(values) = cursor else { return String::new() };
-    let lits: Vec<String> = key
-        .iter()
-        .zip(values)
-        .map(|(k, v)| format!("{}::{}", quote_literal(v), info.column(k).map(|c| c.ty.as_str()).unwrap_or("text")))
-        .collect();
-    format!("WHERE ROW({}) > ROW({})", list(key, quote_ident), lits.join(", "))
-}
-
-/// One copy batch: the next `rows` rows after `cursor` by key, read FOR SHARE
-/// (a delete in flight waits for the batch, so it cannot bring a row back),
-/// inserted into the shadow unless the capture trigger got there first.
-/// Returns the rows read and the last key read, as text.
-pub fn copy_batch(n: &Names, info: &TableInfo, key: &[String], common: &[String], cursor: Option<&[String]>, rows: u64) -> String {
+/// One copy batch: the rows with keys after `lo` up to `hi` (the end when
+/// `hi` is `None`), read FOR SHARE (a delete in flight waits for the batch,
+/// so it cannot bring a row back), inserted into the shadow unless the
+/// capture trigger got there first. Returns the number of rows read.
+///
+/// The range is fixed before the rows are locked: a row updated while the
+/// batch waits for it is re-read in its new version, whose key may have
+/// moved; a range re-checks it (moved out: the trigger copies it), where a
+/// LIMIT would return it and let the cursor jump past rows never copied.
+pub fn copy_batch(n: &Names, info: &TableInfo, key: &[String], common: &[String], lo: Option<&[String]>, hi: Option<&[String]>) -> String {
     let cols = list(common, quote_ident);
-    let order = list(key, quote_ident);
-    let desc = list(key, |k| format!("{} DESC", quote_ident(k)));
-    let last = list(key, |k| format!("{}::text", quote_ident(k)));
     format!(
-        "WITH src AS MATERIALIZED (SELECT {cols} FROM ONLY {orig} {after} ORDER BY {order} LIMIT {rows} FOR SHARE),
+        "WITH src AS MATERIALIZED (SELECT {cols} FROM ONLY {orig} {range} FOR SHARE),
               ins AS (INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM src ON CONFLICT DO NOTHING)
-         SELECT (SELECT count(*) FROM src), (SELECT ARRAY[{last}] FROM src ORDER BY {desc} LIMIT 1)",
+         SELECT count(*) FROM src",
         orig = n.original(),
         shadow = n.shadow_q(),
-        after = after(info, key, cursor),
+        range = key_range(info, key, lo, hi),
     )
 }
 
-/// Count and an order-independent checksum of one key range of a table, the
-/// columns cast to `types` (the shadow's types, so that values converted by
-/// the ALTER compare equal).
-pub fn checksum(table: &str, info: &TableInfo, key: &[String], common: &[(String, String)], lo: Option<&[String]>, hi: Option<&[String]>) -> String {
-    let row = common.iter().map(|(c, ty)| format!("{}::{ty}", quote_ident(c))).collect::<Vec<_>>().join(", ");
-    let mut conds = Vec::new();
+/// `WHERE ROW(keys) > ROW(lo) AND ROW(keys) <= ROW(hi)`, either side optional.
+pub fn key_range(info: &TableInfo, key: &[String], lo: Option<&[String]>, hi: Option<&[String]>) -> String {
     let lit = |values: &[String]| {
         key.iter()
             .zip(values)
@@ -199,23 +182,44 @@ pub fn checksum(table: &str, info: &TableInfo, key: &[String], common: &[(String
             .join(", ")
     };
     let keys = list(key, quote_ident);
+    let mut conds = Vec::new();
     if let Some(lo) = lo {
         conds.push(format!("ROW({keys}) > ROW({})", lit(lo)));
     }
     if let Some(hi) = hi {
         conds.push(format!("ROW({keys}) <= ROW({})", lit(hi)));
     }
-    let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// Count and an order-independent checksum of one key range of a table, the
+/// columns cast to `types` (the shadow's types, so that values converted by
+/// the ALTER compare equal).
+pub fn checksum(
+    table: &str,
+    info: &TableInfo,
+    key: &[String],
+    common: &[(String, String)],
+    lo: Option<&[String]>,
+    hi: Option<&[String]>,
+) -> String {
+    let row = common.iter().map(|(c, ty)| format!("{}::{ty}", quote_ident(c))).collect::<Vec<_>>().join(", ");
+    let filter = key_range(info, key, lo, hi);
     format!("SELECT count(*), coalesce(sum(hashtextextended(ROW({row})::text, 0)::numeric), 0)::text FROM ONLY {table} {filter}")
 }
 
-/// The key of the row `chunk` rows after `lo` (the end of a verify chunk).
+/// The key of the row `chunk` rows after `lo`: the end of a copy batch or a
+/// verify chunk (none when fewer rows are left).
 pub fn chunk_end(n: &Names, info: &TableInfo, key: &[String], lo: Option<&[String]>, chunk: u64) -> String {
     let last = list(key, |k| format!("{}::text", quote_ident(k)));
     format!(
         "SELECT ARRAY[{last}] FROM ONLY {orig} {after} ORDER BY {order} OFFSET {off} LIMIT 1",
         orig = n.original(),
-        after = after(info, key, lo),
+        after = key_range(info, key, lo, None),
         order = list(key, quote_ident),
         off = chunk.saturating_sub(1)
     )

@@ -18,7 +18,14 @@ async fn holders(conn: &PgConn, table: &str) -> Vec<String> {
 
 /// Run `sql` in one transaction under the lock timeout, retrying a lock wait
 /// up to `opts.retries` times with a growing pause.
-pub async fn locked(conn: &PgConn, opts: &OscOptions, job: i64, what: &str, sql: &str, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn locked(
+    conn: &PgConn,
+    opts: &OscOptions,
+    job: i64,
+    what: &str,
+    sql: &str,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -106,16 +113,30 @@ async fn indexes(conn: &PgConn, oid: u32) -> Result<Vec<(String, String)>, tokio
 
 /// The swap: one transaction under lock_timeout, retried; the old table is
 /// kept (renamed) until `osc finish`.
-pub async fn swap(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn swap(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", opts.lock_timeout.as_millis())).await?;
-        let locking = conn.batch(&format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", n.original(), n.shadow_q())).await;
+        let locking = conn
+            .batch(&format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", n.original(), n.shadow_q()))
+            .await;
         if let Err(e) = locking {
             let _ = conn.batch("ROLLBACK").await;
             if e.is_retryable() && attempt <= opts.retries {
-                progress(&Progress::LockWait { job: job.id, what: "swap the tables".into(), attempt, blockers: holders(conn, &n.original()).await });
+                progress(&Progress::LockWait {
+                    job: job.id,
+                    what: "swap the tables".into(),
+                    attempt,
+                    blockers: holders(conn, &n.original()).await,
+                });
                 tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
                 continue;
             }
@@ -139,7 +160,8 @@ pub async fn swap(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOp
 }
 
 async fn swap_locked(conn: &PgConn, job: &Job, spec: &Spec, n: &Names) -> Result<(), OnlineError> {
-    let state: String = conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await?.get(0);
+    let state: String =
+        conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await?.get(0);
     if state != "ready" {
         return Err(OnlineError::Refused(format!("job {} is {state}, not ready to swap", job.id)));
     }
@@ -177,6 +199,7 @@ async fn swap_locked(conn: &PgConn, job: &Job, spec: &Spec, n: &Names) -> Result
         ddl.push(format!("DROP VIEW {}", view_names.iter().rev().cloned().collect::<Vec<_>>().join(", ")));
     }
     ddl.push(super::sql::drop_triggers(n, &table));
+    ddl.push(super::sql::drop_functions(n));
     ddl.push(format!("ALTER TABLE {table} RENAME TO {}", quote_ident(&n.old)));
     ddl.push(format!("ALTER TABLE {} RENAME TO {}", n.shadow_q(), quote_ident(&n.table)));
     // Index (and so constraint) names move to the new table.
@@ -233,5 +256,7 @@ async fn swap_locked(conn: &PgConn, job: &Job, spec: &Spec, n: &Names) -> Result
     ddl.extend(view_sql);
     ddl.push(format!("UPDATE {} SET state = 'swapped', updated_at = now() WHERE id = {}", n.jobs(), job.id));
     let _ = &spec.key;
-    conn.batch(&ddl.join(";\n")).await.map_err(|e| OnlineError::Refused(format!("the swap failed and was rolled back (the original is untouched): {e}")))
+    conn.batch(&ddl.join(";\n"))
+        .await
+        .map_err(|e| OnlineError::Refused(format!("the swap failed and was rolled back (the original is untouched): {e}")))
 }

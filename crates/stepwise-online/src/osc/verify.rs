@@ -11,7 +11,14 @@ use crate::jobs::{self, Job};
 use crate::OnlineError;
 use stepwise_db::pg::PgConn;
 
-pub async fn verify(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn verify(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
     let shadow = table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.shadow)))?;
     // Compared through the shadow's types: what the ALTER converted compares equal.
@@ -28,8 +35,10 @@ pub async fn verify(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &Osc
         let checked = async {
             let hi: Option<Vec<String>> =
                 conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, lo.as_deref(), opts.verify_chunk), &[]).await?.map(|r| r.get(0));
-            let a = conn.client.query_one(&sql::checksum(&n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
-            let b = conn.client.query_one(&sql::checksum(&n.shadow_q(), &info, &spec.key, &as_is, lo.as_deref(), hi.as_deref()), &[]).await?;
+            let a =
+                conn.client.query_one(&sql::checksum(&n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
+            let b =
+                conn.client.query_one(&sql::checksum(&n.shadow_q(), &info, &spec.key, &as_is, lo.as_deref(), hi.as_deref()), &[]).await?;
             Ok::<_, tokio_postgres::Error>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
         }
         .await;
@@ -42,7 +51,8 @@ pub async fn verify(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &Osc
                 lo.as_ref().map(|l| format!("after ({})", l.join(", "))).unwrap_or_else(|| "from the start".into()),
                 hi.as_ref().map(|h| format!("({})", h.join(", "))).unwrap_or_else(|| "the end".into())
             );
-            let why = format!("verification failed for {range}: the original has {} rows, the copy {} (or their contents differ)", a.0, b.0);
+            let why =
+                format!("verification failed for {range}: the original has {} rows, the copy {} (or their contents differ)", a.0, b.0);
             jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&why)).await?;
             return Err(OnlineError::Refused(format!("{why}; the original table is untouched, `stepwise osc cancel` removes the copy")));
         }

@@ -11,8 +11,8 @@
 //! created.
 
 use super::{bigint_instead, flag_columns, raw_type_name};
-use crate::lint::new_columns::NewColumn;
 use crate::lint::context::Cx;
+use crate::lint::new_columns::NewColumn;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
 use crate::lint::Severity;
 
