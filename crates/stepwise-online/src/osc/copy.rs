@@ -9,15 +9,15 @@ use crate::OnlineError;
 use std::time::Instant;
 use stepwise_db::pg::PgConn;
 
-/// Columns copied: those of the shadow that the original has too, except the
-/// shadow's generated columns (PostgreSQL computes them).
-pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> Result<Vec<String>, OnlineError> {
+/// Columns copied, with the shadow's types: those of the shadow that the
+/// original has too, except the shadow's generated columns (PostgreSQL
+/// computes them).
+pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> Result<Vec<table::Column>, OnlineError> {
     let shadow =
         table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("the shadow table {} is gone", n.shadow)))?;
-    let common: Vec<String> =
-        shadow.columns.iter().filter(|c| !c.generated && original.column(&c.name).is_some()).map(|c| c.name.clone()).collect();
+    let common: Vec<table::Column> = shadow.columns.into_iter().filter(|c| !c.generated && original.column(&c.name).is_some()).collect();
     for k in &original.key {
-        if !common.contains(k) || shadow.key.is_empty() {
+        if !common.iter().any(|c| &c.name == k) || shadow.key.is_empty() {
             return Err(OnlineError::Refused(format!(
                 "the ALTER removes or changes the key column {k}: osc copies by key, so the key must stay (change it in a later step)"
             )));
@@ -36,7 +36,8 @@ pub async fn install_triggers(
     opts: &OscOptions,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    super::swap::locked(conn, opts, n.job, "install the capture triggers", &sql::capture_triggers(n, key, common), progress).await
+    let sql = sql::capture_triggers(n, key, common);
+    super::swap::locked(conn, opts, n.job, &n.original(), "install the capture triggers", &sql, progress).await
 }
 
 /// Copy the rows after the job's cursor, batch by batch, until the last range;
@@ -51,7 +52,7 @@ pub async fn copy(
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
-    let common = common_columns(conn, n, &info).await?;
+    let common: Vec<String> = common_columns(conn, n, &info).await?.into_iter().map(|c| c.name).collect();
     // Copying without the capture triggers would miss changes: a job that
     // crashed before installing them (or whose triggers were dropped) gets
     // them back before any row is copied.

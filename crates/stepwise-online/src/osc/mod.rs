@@ -147,7 +147,7 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
         return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}")));
     }
     progress(&Progress::Started { job: job.id, table: target, shadow: n.shadow.clone(), estimated_rows: info.estimated_rows });
-    let common = copy::common_columns(conn, &n, &info).await?;
+    let common: Vec<String> = copy::common_columns(conn, &n, &info).await?.into_iter().map(|c| c.name).collect();
     if let Err(e) = copy::install_triggers(conn, &n, &spec.key, &common, opts, progress).await {
         // Nothing has been copied: remove the shadow rather than leave a job
         // that could only be cancelled.
@@ -167,7 +167,7 @@ pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress
         match job.state.as_str() {
             "copying" => copy::copy(conn, &job, &spec, &n, opts, progress).await?,
             "verifying" => verify::verify(conn, &job, &spec, &n, opts, progress).await?,
-            "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
+            "ready" => swap::swap(conn, &job, &n, opts, progress).await?,
             _ => return Ok(job),
         }
     }
@@ -227,7 +227,7 @@ pub async fn cancel(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnPro
     let n = spec.names(opts, job.id);
     // Mark first: a running copy stops at its next batch.
     jobs::set_state(conn, &opts.state_schema, job.id, "cancelling", None).await?;
-    swap::locked(conn, opts, job.id, "drop the capture triggers", &sql::drop_triggers(&n, &n.original()), progress).await?;
+    swap::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &sql::drop_triggers(&n, &n.original()), progress).await?;
     conn.batch(&format!("DROP TABLE IF EXISTS {};\n{}", n.shadow_q(), sql::drop_functions(&n))).await?;
     jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", None).await
 }
@@ -239,7 +239,8 @@ pub async fn finish(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnPro
     }
     let spec = spec_of(job)?;
     let n = spec.names(opts, job.id);
-    swap::locked(conn, opts, job.id, "drop the old table", &format!("DROP TABLE IF EXISTS {};", n.qualified(&n.old)), progress).await?;
+    let old = n.qualified(&n.old);
+    swap::locked(conn, opts, job.id, &old, "drop the old table", &format!("DROP TABLE IF EXISTS {old};"), progress).await?;
     conn.batch(&sql::drop_functions(&n)).await?;
     jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
 }

@@ -2,7 +2,7 @@
 //! retries, and the swap itself.
 
 use super::sql::Names;
-use super::{OnProgress, OscOptions, Progress, Spec};
+use super::{OnProgress, OscOptions, Progress};
 use crate::jobs::Job;
 use crate::OnlineError;
 use std::time::{Duration, Instant};
@@ -16,12 +16,14 @@ async fn holders(conn: &PgConn, table: &str) -> Vec<String> {
     conn.rows(sql, &[&table]).await.map(|rows| rows.iter().map(|r| r.get(0)).collect()).unwrap_or_default()
 }
 
-/// Run `sql` in one transaction under the lock timeout, retrying a lock wait
-/// up to `opts.retries` times with a growing pause.
+/// Run `sql`, which locks `table`, in one transaction under the lock
+/// timeout, retrying a lock wait up to `opts.retries` times with a growing
+/// pause and naming the sessions that hold the table.
 pub async fn locked(
     conn: &PgConn,
     opts: &OscOptions,
     job: i64,
+    table: &str,
     what: &str,
     sql: &str,
     progress: OnProgress<'_>,
@@ -37,7 +39,7 @@ pub async fn locked(
                 if !e.is_retryable() || attempt > opts.retries {
                     return Err(OnlineError::Refused(format!("could not {what} after {attempt} attempt(s): {e}")));
                 }
-                progress(&Progress::LockWait { job, what: what.into(), attempt, blockers: vec![] });
+                progress(&Progress::LockWait { job, what: what.into(), attempt, blockers: holders(conn, table).await });
                 tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
             }
         }
@@ -113,14 +115,7 @@ async fn indexes(conn: &PgConn, oid: u32) -> Result<Vec<(String, String)>, tokio
 
 /// The swap: one transaction under lock_timeout, retried; the old table is
 /// kept (renamed) until `osc finish`.
-pub async fn swap(
-    conn: &PgConn,
-    job: &Job,
-    spec: &Spec,
-    n: &Names,
-    opts: &OscOptions,
-    progress: OnProgress<'_>,
-) -> Result<(), OnlineError> {
+pub async fn swap(conn: &PgConn, job: &Job, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -143,7 +138,7 @@ pub async fn swap(
             return Err(OnlineError::Refused(format!("could not lock {} for the swap after {attempt} attempt(s): {e}", n.original())));
         }
         let held = Instant::now();
-        let result = swap_locked(conn, job, spec, n).await;
+        let result = swap_locked(conn, job, n).await;
         match result {
             Ok(()) => {
                 conn.batch("COMMIT").await?;
@@ -159,7 +154,7 @@ pub async fn swap(
     }
 }
 
-async fn swap_locked(conn: &PgConn, job: &Job, spec: &Spec, n: &Names) -> Result<(), OnlineError> {
+async fn swap_locked(conn: &PgConn, job: &Job, n: &Names) -> Result<(), OnlineError> {
     let state: String =
         conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await?.get(0);
     if state != "ready" {
@@ -255,7 +250,6 @@ async fn swap_locked(conn: &PgConn, job: &Job, spec: &Spec, n: &Names) -> Result
     }
     ddl.extend(view_sql);
     ddl.push(format!("UPDATE {} SET state = 'swapped', updated_at = now() WHERE id = {}", n.jobs(), job.id));
-    let _ = &spec.key;
     conn.batch(&ddl.join(";\n"))
         .await
         .map_err(|e| OnlineError::Refused(format!("the swap failed and was rolled back (the original is untouched): {e}")))

@@ -20,14 +20,8 @@ pub async fn verify(
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
-    let shadow = table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.shadow)))?;
     // Compared through the shadow's types: what the ALTER converted compares equal.
-    let common: Vec<(String, String)> = super::copy::common_columns(conn, n, &info)
-        .await?
-        .into_iter()
-        .filter_map(|c| shadow.column(&c).map(|s| (c, s.ty.clone())))
-        .collect();
-    let as_is: Vec<(String, String)> = common.clone();
+    let common: Vec<(String, String)> = super::copy::common_columns(conn, n, &info).await?.into_iter().map(|c| (c.name, c.ty)).collect();
     let mut lo: Option<Vec<String>> = None;
     let (mut rows, mut chunks) = (0i64, 0u64);
     loop {
@@ -38,7 +32,7 @@ pub async fn verify(
             let a =
                 conn.client.query_one(&sql::checksum(&n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
             let b =
-                conn.client.query_one(&sql::checksum(&n.shadow_q(), &info, &spec.key, &as_is, lo.as_deref(), hi.as_deref()), &[]).await?;
+                conn.client.query_one(&sql::checksum(&n.shadow_q(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
             Ok::<_, tokio_postgres::Error>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
         }
         .await;

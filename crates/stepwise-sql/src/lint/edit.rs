@@ -21,10 +21,6 @@ impl Edits {
         self.replace(at..at, text);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.edits.is_empty()
-    }
-
     /// `src` with every edit applied. Edits are applied in order of position;
     /// one that overlaps an earlier one, or falls outside `src` or inside a
     /// character, is dropped rather than producing garbage.
