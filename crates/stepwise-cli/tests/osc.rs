@@ -219,3 +219,22 @@ fn bad_requests_are_refused_and_leave_nothing() {
     assert_eq!(leftovers(&db), "");
     assert_eq!(db.sql("SELECT count(*) FROM stepwise.jobs WHERE state NOT IN ('cancelled', 'finished')"), "0");
 }
+
+#[test]
+fn dry_run_changes_nothing_and_pause_then_resume_completes() {
+    let (db, p) = (PgDb::new(), Project::new());
+    db.sql("CREATE TABLE items (id bigint PRIMARY KEY, name text); INSERT INTO items SELECT g, 'x' || g FROM generate_series(1, 3000) g;");
+    osc(&p, &db, &["osc", "items", "--alter", "ADD COLUMN price numeric", "--dry-run"])
+        .ok()
+        .contains("ALTER TABLE \"public\".\"_sw0_items_new\" ADD COLUMN price numeric;");
+    assert_eq!(db.sql("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_sw%' OR relname = 'jobs'"), "0");
+    let mut first =
+        spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", "ADD COLUMN price numeric", "--batch-rows", "10", "--max-rate", "300"]));
+    assert!(first.wait_for("copied", 1, Duration::from_secs(60)), "{}", first.output());
+    osc(&p, &db, &["osc", "pause"]).ok().contains("will pause");
+    first.finish(Duration::from_secs(60)).ok().contains("paused");
+    osc(&p, &db, &["osc", "status"]).ok().contains("paused").contains("osc resume");
+    osc(&p, &db, &["osc", "resume"]).ok().contains("swapped");
+    assert_eq!(db.sql("SELECT count(*), count(price) FROM items"), "3000|0");
+    assert_eq!(leftovers(&db), "");
+}
