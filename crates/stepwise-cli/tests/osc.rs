@@ -142,6 +142,12 @@ fn kill_9_during_the_copy_then_resume_or_cancel_loses_nothing_and_leaves_nothing
             &db.url,
             &["osc", "orders", "--alter", "ADD COLUMN region text DEFAULT 'eu'", "--batch-rows", "2000", "--max-rate", "40000"],
         ));
+        // The jobs table exists only once stepwise has started.
+        assert!(
+            wait_until(Duration::from_secs(60), || db.sql("SELECT to_regclass('stepwise.jobs') IS NOT NULL") == "t"),
+            "{}",
+            bg.output()
+        );
         assert!(
             wait_until(Duration::from_secs(60), || db
                 .sql("SELECT coalesce(max(rows_done), 0) FROM stepwise.jobs WHERE state = 'copying'")
