@@ -130,7 +130,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct OscArgs {
-    /// The table to change, or one of: status, pause, resume, cancel, finish.
+    /// The table to change, or one of: status, pause, resume, cancel, finish, revert.
     pub target: String,
     /// ALTER TABLE clauses to apply, e.g. "ALTER COLUMN id TYPE bigint".
     #[arg(long)]
@@ -147,7 +147,7 @@ pub struct OscArgs {
     /// Show what would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// The job to act on (status, pause, resume, cancel, finish) when several are unfinished.
+    /// The job to act on (status, pause, resume, cancel, finish, revert) when several are unfinished.
     #[arg(long)]
     pub job: Option<i64>,
 }

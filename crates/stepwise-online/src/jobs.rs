@@ -19,11 +19,13 @@ pub struct Job {
     pub rows_done: i64,
     pub rows_total: Option<i64>,
     pub error: Option<String>,
+    /// Why the way back (`osc revert`) closed after the swap, if it did.
+    pub revert_blocked: Option<String>,
     pub updated_secs_ago: f64,
 }
 
 /// A job in any state but these still holds triggers or tables.
-const DONE: &str = "('finished', 'cancelled')";
+const DONE: &str = "('finished', 'cancelled', 'reverted')";
 
 pub fn table(schema: &str) -> String {
     format!("{}.jobs", quote_ident(schema))
@@ -46,7 +48,9 @@ pub async fn ensure(conn: &PgConn, schema: &str) -> Result<(), OnlineError> {
              created_at timestamptz NOT NULL DEFAULT now(),
              updated_at timestamptz NOT NULL DEFAULT now()
          );
-         CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_active_per_target ON {s}.jobs (target)
+         ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS revert_blocked text;
+         DROP INDEX IF EXISTS {s}.jobs_one_active_per_target;
+         CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_unfinished_per_target ON {s}.jobs (target)
              WHERE state NOT IN {DONE};"
     ))
     .await?;
@@ -54,7 +58,7 @@ pub async fn ensure(conn: &PgConn, schema: &str) -> Result<(), OnlineError> {
 }
 
 const COLUMNS: &str =
-    "id, kind, target, state, spec::text, cursor, rows_done, rows_total, error, extract(epoch FROM now() - updated_at)::float8";
+    "id, kind, target, state, spec::text, cursor, rows_done, rows_total, error, revert_blocked, extract(epoch FROM now() - updated_at)::float8";
 
 fn from_row(r: &tokio_postgres::Row) -> Job {
     Job {
@@ -67,7 +71,8 @@ fn from_row(r: &tokio_postgres::Row) -> Job {
         rows_done: r.get(6),
         rows_total: r.get(7),
         error: r.get(8),
-        updated_secs_ago: r.get(9),
+        revert_blocked: r.get(9),
+        updated_secs_ago: r.get(10),
     }
 }
 
@@ -111,6 +116,14 @@ pub async fn list(conn: &PgConn, schema: &str, kind: &str, all: bool) -> Result<
 pub async fn set_state(conn: &PgConn, schema: &str, id: i64, state: &str, error: Option<&str>) -> Result<(), OnlineError> {
     conn.client
         .execute(&format!("UPDATE {} SET state = $2, error = $3, updated_at = now() WHERE id = $1", table(schema)), &[&id, &state, &error])
+        .await?;
+    Ok(())
+}
+
+/// Replace the spec of a job (kind-specific facts learnt as it runs).
+pub async fn set_spec(conn: &PgConn, schema: &str, id: i64, spec: &serde_json::Value) -> Result<(), OnlineError> {
+    conn.client
+        .execute(&format!("UPDATE {} SET spec = $2::text::jsonb, updated_at = now() WHERE id = $1", table(schema)), &[&id, &spec.to_string()])
         .await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use stepwise_online::jobs::Job;
 use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
 use stepwise_online::OnlineError;
 
-const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel", "finish"];
+const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel", "finish", "revert"];
 
 fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
     let mut batch = BatchOptions::default();
@@ -53,6 +53,9 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 }
                 text
             }
+            Progress::IndexBuilt { index, ms, .. } => {
+                format!("{}built unique index {index} concurrently in {ms} ms", if tty { "\n" } else { "" })
+            }
             Progress::Verified { rows, chunks, .. } => {
                 format!("{}verified {rows} rows in {chunks} chunk(s): the copy matches", if tty { "\n" } else { "" })
             }
@@ -60,8 +63,12 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",
                 if blockers.is_empty() { String::new() } else { format!("; held by {}", blockers.join(", ")) }
             ),
-            Progress::Swapped { table, old, lock_held_ms, .. } => {
-                format!("swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept as {old} until `stepwise osc finish`")
+            Progress::Swapped { table, old, lock_held_ms, .. } => format!(
+                "swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept in sync as {old} until `stepwise osc finish` (or `stepwise osc revert`)"
+            ),
+            Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
+            Progress::Reverted { table, lock_held_ms, .. } => {
+                format!("reverted: {table} is the old table again, with every change made since the swap (locks held {lock_held_ms} ms)")
             }
         };
         out.progress(&line);
@@ -77,13 +84,17 @@ fn status_line(j: &Job) -> String {
     if let Some(e) = &j.error {
         s.push_str(&format!("\n  error: {e}"));
     }
+    if let Some(why) = &j.revert_blocked {
+        s.push_str(&format!("\n  revert is no longer possible: {why}"));
+    }
     let next = match j.state.as_str() {
         "copying" | "verifying" | "ready" if j.updated_secs_ago > 30.0 => {
             "  no progress for a while: if its process is gone, `stepwise osc resume` continues it, `stepwise osc cancel` removes it"
         }
         "paused" => "  `stepwise osc resume` continues it; `stepwise osc cancel` removes it",
         "failed" | "cancelling" => "  the original table is untouched; `stepwise osc cancel` removes the triggers and the copy",
-        "swapped" => "  the old table is kept; `stepwise osc finish` drops it",
+        "swapped" if j.revert_blocked.is_some() => "  `stepwise osc finish` drops the old table",
+        "swapped" => "  the old table is kept in sync; `stepwise osc finish` drops it, `stepwise osc revert` swaps back",
         _ => "",
     };
     if !next.is_empty() {
@@ -174,6 +185,9 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
                 "cancel" => osc::cancel(&conn, &job, &opts, &progress)
                     .await
                     .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
+                "revert" => osc::revert(&conn, &job, &opts, &progress)
+                    .await
+                    .map(|_| format!("job {} reverted: {} is the original table again", job.id, job.target)),
                 _ => osc::finish(&conn, &job, &opts, &progress).await.map(|_| format!("job {} finished: the old table is dropped", job.id)),
             };
             match done {

@@ -3,6 +3,8 @@
 //! `stepwise` binary run as a user would run it.
 #![allow(dead_code)]
 
+pub mod osc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -41,7 +41,7 @@ pub async fn install_triggers(
 }
 
 /// Copy the rows after the job's cursor, batch by batch, until the last range;
-/// then the job moves to verifying. Stops early when the job is paused,
+/// then the job moves on to build the indexes set aside and verify. Stops early when the job is paused,
 /// cancelled or failed by a trigger (another process changed its row).
 pub async fn copy(
     conn: &PgConn,
@@ -138,7 +138,7 @@ pub async fn copy(
         if last {
             conn.client
                 .execute(
-                    &format!("UPDATE {} SET state = 'verifying', rows_total = $2, updated_at = now() WHERE id = $1", n.jobs()),
+                    &format!("UPDATE {} SET state = 'indexing', rows_total = $2, updated_at = now() WHERE id = $1", n.jobs()),
                     &[&job.id, &done],
                 )
                 .await?;

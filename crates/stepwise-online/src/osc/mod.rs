@@ -12,16 +12,26 @@
 //!    original's columns converted to the shadow's types) in one snapshot per
 //!    range; the triggers keep both tables equal in every snapshot, so any
 //!    difference is a real one and stops the job with the original untouched.
+//!    Unique indexes the ALTER adds are built after the copy, CONCURRENTLY,
+//!    so a duplicate fails the job and never an application's write.
 //! 5. The swap renames both tables in one short transaction under
 //!    lock_timeout with retries and carries over views, sequences, owner,
-//!    grants, comments and index names. The old table is kept until
-//!    `osc finish`.
+//!    grants, comments, index and constraint names, application triggers,
+//!    row-level security, replica identity, publications and foreign keys
+//!    (re-added NOT VALID, validated after the swap).
+//! 6. The old table is kept, and a reverse trigger writes every change to
+//!    the new table into it, until `osc finish` drops it or `osc revert`
+//!    swaps back. A change it cannot write back closes the way back (and
+//!    says why) instead of failing the application's write.
 //!
 //! Every step records its progress in `<schema>.jobs` in the same
 //! transaction as its work: `osc status` explains a job after a crash and
 //! `osc resume` or `osc cancel` completes it.
 
+mod carry;
 mod copy;
+mod index;
+mod revert;
 pub mod sql;
 mod swap;
 pub mod table;
@@ -74,9 +84,12 @@ impl Default for OscOptions {
 pub enum Progress {
     Started { job: i64, table: String, shadow: String, estimated_rows: i64 },
     Copied { job: i64, rows_done: i64, rows_total: i64, rows_per_sec: f64 },
+    IndexBuilt { job: i64, index: String, ms: u64 },
     Verified { job: i64, rows: i64, chunks: u64 },
     LockWait { job: i64, what: String, attempt: u32, blockers: Vec<String> },
     Swapped { job: i64, table: String, old: String, lock_held_ms: u64 },
+    Validated { job: i64, foreign_keys: Vec<String> },
+    Reverted { job: i64, table: String, lock_held_ms: u64 },
 }
 
 pub type OnProgress<'a> = &'a (dyn Fn(&Progress) + Sync);
@@ -88,6 +101,15 @@ pub struct Spec {
     pub table: String,
     pub alter: String,
     pub key: Vec<String>,
+    /// Unique indexes the ALTER adds, built after the copy.
+    #[serde(default)]
+    pub later: Vec<index::LaterIndex>,
+    /// After the swap: the old table's index names, as kept and as they were.
+    #[serde(default)]
+    pub index_names: Vec<(String, String)>,
+    /// Foreign keys moved NOT VALID by the swap or revert, still to validate.
+    #[serde(default)]
+    pub validate: Vec<carry::Pending>,
 }
 
 impl Spec {
@@ -135,17 +157,37 @@ async fn checked_table(conn: &PgConn, name: &str) -> Result<TableInfo, OnlineErr
 pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     let info = checked_table(conn, &req.table).await?;
     jobs::ensure(conn, &opts.state_schema).await?;
-    let spec = Spec { schema: info.schema.clone(), table: info.name.clone(), alter: req.alter.clone(), key: info.key.clone() };
+    let mut spec = Spec {
+        schema: info.schema.clone(),
+        table: info.name.clone(),
+        alter: req.alter.clone(),
+        key: info.key.clone(),
+        later: vec![],
+        index_names: vec![],
+        validate: vec![],
+    };
     let target = format!("{}.{}", info.schema, info.name);
     let job = jobs::create(conn, &opts.state_schema, "osc", &target, "copying", &serde_json::to_value(&spec).unwrap_or_default()).await?;
     let n = spec.names(opts, job.id);
     // The shadow and its ALTER in one transaction: a bad ALTER leaves nothing.
-    let created = conn.batch(&format!("BEGIN;\n{}\nCOMMIT;", sql::create_shadow(&n, &req.alter))).await;
-    if let Err(e) = created {
+    conn.batch("BEGIN").await?;
+    if let Err(e) = conn.batch(&sql::create_shadow(&n, &req.alter)).await {
         let _ = conn.batch("ROLLBACK").await;
         jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&format!("the ALTER failed on the shadow table: {e}"))).await?;
         return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}")));
     }
+    let aside = async {
+        let shadow: u32 = conn.client.query_one("SELECT to_regclass($1)::oid", &[&n.shadow_q()]).await?.get(0);
+        spec.later = index::set_aside(conn, &n, info.oid, shadow).await?;
+        jobs::set_spec(conn, &opts.state_schema, job.id, &serde_json::to_value(&spec).unwrap_or_default()).await
+    }
+    .await;
+    if let Err(e) = aside {
+        let _ = conn.batch("ROLLBACK").await;
+        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
+        return Err(e);
+    }
+    conn.batch("COMMIT").await?;
     progress(&Progress::Started { job: job.id, table: target, shadow: n.shadow.clone(), estimated_rows: info.estimated_rows });
     let common: Vec<String> = copy::common_columns(conn, &n, &info).await?.into_iter().map(|c| c.name).collect();
     if let Err(e) = copy::install_triggers(conn, &n, &spec.key, &common, opts, progress).await {
@@ -166,8 +208,13 @@ pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress
         let n = spec.names(opts, job.id);
         match job.state.as_str() {
             "copying" => copy::copy(conn, &job, &spec, &n, opts, progress).await?,
+            "indexing" => index::build(conn, &job, &spec, &n, opts, progress).await?,
             "verifying" => verify::verify(conn, &job, &spec, &n, opts, progress).await?,
-            "ready" => swap::swap(conn, &job, &n, opts, progress).await?,
+            "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
+            // Foreign keys moved by a swap or revert that crashed before validating them.
+            "swapped" | "reverted" if !spec.validate.is_empty() => {
+                swap::finish_validation(conn, &job, spec, &n, opts, progress).await?
+            }
             _ => return Ok(job),
         }
     }
@@ -194,7 +241,8 @@ pub async fn pick(conn: &PgConn, opts: &OscOptions, id: Option<i64>) -> Result<J
 pub async fn resume(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     match job.state.as_str() {
         "paused" => jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?,
-        "copying" | "verifying" | "ready" => {}
+        "copying" | "indexing" | "verifying" | "ready" => {}
+        "swapped" | "reverted" if !spec_of(job)?.validate.is_empty() => {}
         "failed" => {
             return Err(OnlineError::Refused(format!(
                 "job {} failed ({}); the original table is untouched: `stepwise osc cancel` removes what it left",
@@ -217,9 +265,9 @@ pub async fn pause(conn: &PgConn, job: &Job, opts: &OscOptions) -> Result<(), On
 
 /// Remove everything a job made before its swap; the original is untouched.
 pub async fn cancel(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    if matches!(job.state.as_str(), "swapped" | "finished" | "cancelled") {
+    if matches!(job.state.as_str(), "swapped" | "finished" | "cancelled" | "reverted") {
         return Err(OnlineError::Refused(format!(
-            "job {} is {}: cancel undoes only a job that has not swapped (after the swap, `osc finish` drops the old table)",
+            "job {} is {}: cancel undoes only a job that has not swapped (after the swap, `osc revert` swaps back and `osc finish` drops the old table)",
             job.id, job.state
         )));
     }
@@ -240,7 +288,15 @@ pub async fn finish(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnPro
     let spec = spec_of(job)?;
     let n = spec.names(opts, job.id);
     let old = n.qualified(&n.old);
-    swap::locked(conn, opts, job.id, &old, "drop the old table", &format!("DROP TABLE IF EXISTS {old};"), progress).await?;
-    conn.batch(&sql::drop_functions(&n)).await?;
+    let sql = format!("{}\nDROP TABLE IF EXISTS {old};\n{}", sql::drop_reverse_triggers(&n), sql::drop_functions(&n));
+    swap::locked(conn, opts, job.id, &n.original(), "drop the reverse trigger and the old table", &sql, progress).await?;
     jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
+}
+
+/// After the swap, while the old table is kept: swap back, with every row
+/// written since.
+pub async fn revert(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    let spec = spec_of(job)?;
+    let n = spec.names(opts, job.id);
+    revert::revert(conn, job, &spec, &n, opts, progress).await
 }

@@ -72,6 +72,13 @@ pub fn create_shadow(n: &Names, alter: &str) -> String {
     format!("CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter};", shadow = n.shadow_q(), orig = n.original())
 }
 
+/// The trigger functions run as their owner (stepwise's role), so that an
+/// application role without rights on the shadow, the old table or the jobs
+/// table still has its writes captured. Their search path is pinned to the
+/// one the SQL was generated under (type names and operators of the key
+/// resolve as they did then), not the caller's.
+const DEFINER: &str = "SECURITY DEFINER SET search_path FROM CURRENT";
+
 /// The trigger functions and triggers that copy every change of the original
 /// into the shadow, in the application's own transaction. They never raise:
 /// a change they cannot apply marks the job failed (and the swap refuses).
@@ -102,7 +109,7 @@ pub fn capture_triggers(n: &Names, key: &[String], common: &[String]) -> String 
         job = n.job
     );
     format!(
-        "CREATE FUNCTION {fwd}() RETURNS trigger LANGUAGE plpgsql AS $sw$
+        "CREATE FUNCTION {fwd}() RETURNS trigger LANGUAGE plpgsql {DEFINER} AS $sw$
 BEGIN
   BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -121,7 +128,7 @@ BEGIN
   RETURN NULL;
 END
 $sw$;
-CREATE FUNCTION {trunc}() RETURNS trigger LANGUAGE plpgsql AS $sw$
+CREATE FUNCTION {trunc}() RETURNS trigger LANGUAGE plpgsql {DEFINER} AS $sw$
 BEGIN
   TRUNCATE {shadow};
   RETURN NULL;
@@ -148,7 +155,105 @@ pub fn drop_triggers(n: &Names, on: &str) -> String {
 }
 
 pub fn drop_functions(n: &Names) -> String {
-    format!("DROP FUNCTION IF EXISTS {}();\nDROP FUNCTION IF EXISTS {}();", n.function("fwd"), n.function("trunc"))
+    format!(
+        "DROP FUNCTION IF EXISTS {}();\nDROP FUNCTION IF EXISTS {}();\nDROP FUNCTION IF EXISTS {}();",
+        n.function("fwd"),
+        n.function("trunc"),
+        n.function("rev")
+    )
+}
+
+/// A column written back to the old table by the reverse trigger: its name
+/// and, where the new table changed its type, the old type to convert to.
+#[derive(Debug, Clone)]
+pub struct BackColumn {
+    pub name: String,
+    pub old_type: Option<String>,
+}
+
+impl BackColumn {
+    /// `NEW.c` converted to the old type. Length-limited types take the
+    /// assignment cast, which raises on a value too long, where an explicit
+    /// cast would silently cut it.
+    fn value(&self) -> String {
+        let v = format!("NEW.{}", quote_ident(&self.name));
+        match &self.old_type {
+            Some(t) if !t.contains('(') => format!("{v}::{t}"),
+            _ => v,
+        }
+    }
+}
+
+/// After the swap: the trigger on the new table that keeps the old one
+/// (renamed) in sync, so `osc revert` loses nothing written since. A change
+/// it cannot write back (a bigint id past the old integer range) never fails
+/// the application's write: it records once why revert is no longer possible.
+/// Installed by the swap, which holds both tables exclusively.
+pub fn reverse_trigger(n: &Names, key: &[String], cols: &[BackColumn]) -> String {
+    let old = n.qualified(&n.old);
+    let names = list(&cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), quote_ident);
+    let values = cols.iter().map(BackColumn::value).collect::<Vec<_>>().join(", ");
+    let keys = list(key, quote_ident);
+    let set = list(&cols.iter().filter(|c| !key.contains(&c.name)).map(|c| c.name.clone()).collect::<Vec<_>>(), |c| {
+        format!("{0} = EXCLUDED.{0}", quote_ident(c))
+    });
+    let on_conflict = if set.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {set}") };
+    let upsert = format!("INSERT INTO {old} ({names}) OVERRIDING SYSTEM VALUE VALUES ({values}) ON CONFLICT ({keys}) DO {on_conflict};");
+    let match_old = key.iter().map(|k| format!("{0} = OLD.{0}", quote_ident(k))).collect::<Vec<_>>().join(" AND ");
+    let old_key = list(key, |k| format!("OLD.{}", quote_ident(k)));
+    let new_key = list(key, |k| format!("NEW.{}", quote_ident(k)));
+    // Checked before updating, so that once revert is blocked the
+    // application's transactions do not queue on the job's row.
+    let block = format!(
+        "IF EXISTS (SELECT 1 FROM {jobs} WHERE id = {job} AND revert_blocked IS NULL) THEN
+      UPDATE {jobs} SET revert_blocked = 'a ' || lower(TG_OP) || ' on the new table could not be written back to the old one: ' || SQLERRM,
+             updated_at = now()
+       WHERE id = {job} AND revert_blocked IS NULL;
+    END IF;",
+        jobs = n.jobs(),
+        job = n.job
+    );
+    format!(
+        "CREATE FUNCTION {rev}() RETURNS trigger LANGUAGE plpgsql {DEFINER} AS $sw$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    TRUNCATE {old};
+    RETURN NULL;
+  END IF;
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      {upsert}
+    ELSIF TG_OP = 'UPDATE' THEN
+      IF ROW({old_key}) IS DISTINCT FROM ROW({new_key}) THEN
+        DELETE FROM {old} WHERE {match_old};
+      END IF;
+      {upsert}
+    ELSE
+      DELETE FROM {old} WHERE {match_old};
+    END IF;
+  EXCEPTION WHEN OTHERS THEN
+    {block}
+  END;
+  RETURN NULL;
+END
+$sw$;
+CREATE TRIGGER {rev_t} AFTER INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {rev}();
+CREATE TRIGGER {rev_trunc_t} AFTER TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {rev}();",
+        rev = n.function("rev"),
+        rev_t = n.trigger("rev"),
+        rev_trunc_t = n.trigger("rev_trunc"),
+        table = n.original(),
+    )
+}
+
+/// Drop the reverse triggers from the new table (it is live: run under lock_timeout).
+pub fn drop_reverse_triggers(n: &Names) -> String {
+    format!(
+        "DROP TRIGGER IF EXISTS {} ON {on};\nDROP TRIGGER IF EXISTS {} ON {on};",
+        n.trigger("rev"),
+        n.trigger("rev_trunc"),
+        on = n.original()
+    )
 }
 
 /// One copy batch: the rows with keys after `lo` up to `hi` (the end when

@@ -1,15 +1,17 @@
 //! Statements that lock the live table, run under lock_timeout with bounded
 //! retries, and the swap itself.
 
-use super::sql::Names;
-use super::{OnProgress, OscOptions, Progress};
+use super::carry::{self, Carry};
+use super::index::{self, Index};
+use super::sql::{self, BackColumn, Names};
+use super::{OnProgress, OscOptions, Progress, Spec};
 use crate::jobs::Job;
 use crate::OnlineError;
 use std::time::{Duration, Instant};
 use stepwise_db::pg::{quote_ident, quote_literal, PgConn};
 
 /// Sessions holding a lock on `table` (for messages about lock waits).
-async fn holders(conn: &PgConn, table: &str) -> Vec<String> {
+pub(super) async fn holders(conn: &PgConn, table: &str) -> Vec<String> {
     let sql = "SELECT a.pid::text || ' (' || coalesce(a.state, '?') || ', ' || left(coalesce(a.query, ''), 60) || ')'
                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE l.relation = to_regclass($1) AND l.granted AND l.pid <> pg_backend_pid()";
@@ -46,25 +48,94 @@ pub async fn locked(
     }
 }
 
-/// Rows of text from a query run inside the swap transaction.
-async fn texts(conn: &PgConn, sql: &str, oid: u32) -> Result<Vec<String>, tokio_postgres::Error> {
-    Ok(conn.client.query(sql, &[&oid]).await?.iter().map(|r| r.get(0)).collect())
+/// Lock `tables` (name, mode) in order inside the open transaction, under
+/// its lock_timeout. `Ok(false)`: a lock was not granted in time; the
+/// transaction is rolled back and the caller may retry.
+pub(super) async fn lock_in_order(conn: &PgConn, tables: &[(String, &str)]) -> Result<bool, OnlineError> {
+    for (table, mode) in tables {
+        if let Err(e) = conn.batch(&format!("LOCK TABLE {table} IN {mode} MODE")).await {
+            let _ = conn.batch("ROLLBACK").await;
+            if e.is_retryable() {
+                return Ok(false);
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(true)
 }
 
-/// GRANT statements that give `to` the privileges `oid` has (table and columns).
-const GRANTS: &str = "SELECT format('GRANT %s ON %%s TO %s%s', a.privilege_type,
-                             CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
-                             CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
-                        FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = $1
-                      UNION ALL
-                      SELECT format('GRANT %s (%I) ON %%s TO %s%s', a.privilege_type, t.attname,
-                             CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
-                             CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
-                        FROM pg_attribute t, aclexplode(t.attacl) a WHERE t.attrelid = $1 AND t.attacl IS NOT NULL AND NOT t.attisdropped";
+/// The view, sequence and lock work shared by the swap and the revert:
+/// one transaction that takes every lock it needs up front (the two tables,
+/// then the tables whose foreign keys move) under lock_timeout, retried with
+/// a growing pause; `body` runs with every lock held and returns the DDL.
+/// Returns how long the locks were held.
+pub(super) async fn exchange(
+    conn: &PgConn,
+    opts: &OscOptions,
+    job: &Job,
+    what: &str,
+    tables: [String; 2],
+    others: impl Fn(&Carry) -> Vec<(String, &'static str)>,
+    live: &str,
+    progress: OnProgress<'_>,
+    body: impl AsyncFn(&Carry) -> Result<Vec<String>, OnlineError>,
+) -> Result<u64, OnlineError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", opts.lock_timeout.as_millis())).await?;
+        let mut ok = lock_in_order(conn, &[(tables[0].clone(), "ACCESS EXCLUSIVE"), (tables[1].clone(), "ACCESS EXCLUSIVE")]).await?;
+        let held = Instant::now();
+        let mut carried = None;
+        if ok {
+            let c = match Carry::load(conn, live_oid(conn, live).await?).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = conn.batch("ROLLBACK").await;
+                    return Err(e);
+                }
+            };
+            ok = lock_in_order(conn, &others(&c)).await?;
+            carried = Some(c);
+        }
+        let Some(carried) = carried.filter(|_| ok) else {
+            if attempt > opts.retries {
+                return Err(OnlineError::Refused(format!("could not lock the tables to {what} after {attempt} attempt(s)")));
+            }
+            progress(&Progress::LockWait { job: job.id, what: what.into(), attempt, blockers: holders(conn, live).await });
+            tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+            continue;
+        };
+        let ddl = match body(&carried).await {
+            Ok(ddl) => ddl,
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK").await;
+                return Err(e);
+            }
+        };
+        if let Err(e) = conn.batch(&ddl.join(";\n")).await {
+            let _ = conn.batch("ROLLBACK").await;
+            return Err(OnlineError::Refused(format!("could not {what}; rolled back, nothing changed: {e}")));
+        }
+        conn.batch("COMMIT").await?;
+        return Ok(held.elapsed().as_millis() as u64);
+    }
+}
+
+async fn live_oid(conn: &PgConn, name: &str) -> Result<u32, OnlineError> {
+    let r = conn.client.query_one("SELECT to_regclass($1)::oid", &[&name]).await?;
+    r.get::<_, Option<u32>>(0).ok_or_else(|| OnlineError::Refused(format!("{name} is gone")))
+}
+
+/// The job's state, its row locked for the rest of the transaction.
+pub(super) async fn locked_state(conn: &PgConn, n: &Names, job: i64) -> Result<(String, Option<String>), OnlineError> {
+    let r = conn.client.query_one(&format!("SELECT state, revert_blocked FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job]).await?;
+    Ok((r.get(0), r.get(1)))
+}
 
 /// The statements that re-create the views on the table (and views on those),
 /// in creation order, with owner, options, grants and comments; and their names.
-async fn views(conn: &PgConn, oid: u32) -> Result<(Vec<String>, Vec<String>), OnlineError> {
+pub(super) async fn views(conn: &PgConn, oid: u32) -> Result<(Vec<String>, Vec<String>), OnlineError> {
     let rows = conn
         .client
         .query(
@@ -88,8 +159,8 @@ async fn views(conn: &PgConn, oid: u32) -> Result<(Vec<String>, Vec<String>), On
             (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
         create.push(format!("CREATE VIEW {name}{options} AS {def}"));
         create.push(format!("ALTER VIEW {name} OWNER TO {}", quote_ident(&owner)));
-        for g in texts(conn, GRANTS, view_oid).await? {
-            create.push(g.replace("%s", &name));
+        for g in conn.client.query(carry::GRANTS, &[&view_oid]).await? {
+            create.push(g.get::<_, String>(0).replace("%s", &name));
         }
         if let Some(c) = comment {
             create.push(format!("COMMENT ON VIEW {name} IS {}", quote_literal(&c)));
@@ -99,130 +170,134 @@ async fn views(conn: &PgConn, oid: u32) -> Result<(Vec<String>, Vec<String>), On
     Ok((create, names))
 }
 
-/// `(name, definition without its name)` of a table's indexes, for pairing
-/// the original's with the shadow's.
-async fn indexes(conn: &PgConn, oid: u32) -> Result<Vec<(String, String)>, tokio_postgres::Error> {
+pub(super) fn drop_views(names: &[String]) -> Option<String> {
+    (!names.is_empty()).then(|| format!("DROP VIEW {}", names.iter().rev().cloned().collect::<Vec<_>>().join(", ")))
+}
+
+/// Sequences owned by a column of `oid`: (sequence, column, 'a' serial or
+/// 'i' identity, the sequence's type).
+pub(super) async fn sequences(conn: &PgConn, oid: u32) -> Result<Vec<(String, String, String, String)>, OnlineError> {
     let rows = conn
-        .client
-        .query(
-            "SELECT i.relname, regexp_replace(pg_get_indexdef(i.oid), '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+', 'CREATE \\1INDEX ON')
-               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1 ORDER BY i.oid",
-            &[&oid],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
-/// The swap: one transaction under lock_timeout, retried; the old table is
-/// kept (renamed) until `osc finish`.
-pub async fn swap(conn: &PgConn, job: &Job, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", opts.lock_timeout.as_millis())).await?;
-        let locking = conn
-            .batch(&format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", n.original(), n.shadow_q()))
-            .await;
-        if let Err(e) = locking {
-            let _ = conn.batch("ROLLBACK").await;
-            if e.is_retryable() && attempt <= opts.retries {
-                progress(&Progress::LockWait {
-                    job: job.id,
-                    what: "swap the tables".into(),
-                    attempt,
-                    blockers: holders(conn, &n.original()).await,
-                });
-                tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
-                continue;
-            }
-            return Err(OnlineError::Refused(format!("could not lock {} for the swap after {attempt} attempt(s): {e}", n.original())));
-        }
-        let held = Instant::now();
-        let result = swap_locked(conn, job, n).await;
-        match result {
-            Ok(()) => {
-                conn.batch("COMMIT").await?;
-                let lock_held_ms = held.elapsed().as_millis() as u64;
-                progress(&Progress::Swapped { job: job.id, table: n.original(), old: n.old.clone(), lock_held_ms });
-                return Ok(());
-            }
-            Err(e) => {
-                let _ = conn.batch("ROLLBACK").await;
-                return Err(e);
-            }
-        }
-    }
-}
-
-async fn swap_locked(conn: &PgConn, job: &Job, n: &Names) -> Result<(), OnlineError> {
-    let state: String =
-        conn.client.query_one(&format!("SELECT state FROM {} WHERE id = $1 FOR UPDATE", n.jobs()), &[&job.id]).await?.get(0);
-    if state != "ready" {
-        return Err(OnlineError::Refused(format!("job {} is {state}, not ready to swap", job.id)));
-    }
-    let oid_of = |name: String| async move {
-        let r = conn.client.query_one("SELECT to_regclass($1)::oid", &[&name]).await?;
-        Ok::<u32, tokio_postgres::Error>(r.get(0))
-    };
-    let (orig, shadow) = (oid_of(n.original()).await?, oid_of(n.shadow_q()).await?);
-    let (view_sql, view_names) = views(conn, orig).await?;
-    let grants = texts(conn, GRANTS, orig).await?;
-    let facts = conn
-        .client
-        .query_one(
-            "SELECT pg_get_userbyid(relowner), obj_description(oid, 'pg_class'), array_to_string(reloptions, ', ') FROM pg_class WHERE oid = $1",
-            &[&orig],
-        )
-        .await?;
-    let (owner, comment, reloptions): (String, Option<String>, Option<String>) = (facts.get(0), facts.get(1), facts.get(2));
-    // Sequences that belong to a column (serial: 'a'; identity: 'i').
-    let seqs = conn
         .client
         .query(
             "SELECT d.objid::regclass::text, a.attname, d.deptype::text, format_type(s.seqtypid, NULL)
                FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
                JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
               WHERE d.refobjid = $1 AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')",
-            &[&orig],
+            &[&oid],
         )
         .await?;
-    let (old_idx, new_idx) = (indexes(conn, orig).await?, indexes(conn, shadow).await?);
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+}
 
+/// Columns of `oid` by name: (type, generated).
+async fn column_types(conn: &PgConn, oid: u32) -> Result<Vec<(String, String, bool)>, OnlineError> {
+    let rows = conn
+        .client
+        .query(
+            "SELECT attname, format_type(atttypid, atttypmod), attgenerated <> '' FROM pg_attribute
+              WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            &[&oid],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}
+
+/// The swap: one transaction under lock_timeout, retried; the old table is
+/// kept (renamed) and kept in sync by the reverse trigger until `osc finish`
+/// or `osc revert`. Foreign keys moved NOT VALID are validated afterwards.
+pub async fn swap(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
     let table = n.original();
-    let mut ddl = Vec::new();
-    if !view_names.is_empty() {
-        ddl.push(format!("DROP VIEW {}", view_names.iter().rev().cloned().collect::<Vec<_>>().join(", ")));
+    let new_spec = std::cell::RefCell::new(spec.clone());
+    let lock_held_ms = exchange(
+        conn,
+        opts,
+        job,
+        "swap the tables",
+        [table.clone(), n.shadow_q()],
+        |c| c.other_tables(Some("SHARE ROW EXCLUSIVE"), n),
+        &table,
+        progress,
+        async |carried: &Carry| {
+            let (state, _) = locked_state(conn, n, job.id).await?;
+            if state != "ready" {
+                return Err(OnlineError::Refused(format!("job {} is {state}, not ready to swap", job.id)));
+            }
+            let (orig, shadow) = (live_oid(conn, &table).await?, live_oid(conn, &n.shadow_q()).await?);
+            let ddl = swap_ddl(conn, n, orig, shadow, carried, &mut new_spec.borrow_mut()).await?;
+            Ok(ddl)
+        },
+    )
+    .await?;
+    progress(&Progress::Swapped { job: job.id, table: table.clone(), old: n.old.clone(), lock_held_ms });
+    let spec = new_spec.into_inner();
+    finish_validation(conn, job, spec, n, opts, progress).await
+}
+
+/// Validate the foreign keys a swap or revert moved, then forget them.
+pub(super) async fn finish_validation(
+    conn: &PgConn,
+    job: &Job,
+    mut spec: Spec,
+    n: &Names,
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    if spec.validate.is_empty() {
+        return Ok(());
     }
-    ddl.push(super::sql::drop_triggers(n, &table));
-    ddl.push(super::sql::drop_functions(n));
+    carry::validate(conn, opts, job.id, &spec.validate, progress).await?;
+    progress(&Progress::Validated { job: job.id, foreign_keys: spec.validate.iter().map(|p| format!("{} on {}", p.name, p.table)).collect() });
+    spec.validate.clear();
+    crate::jobs::set_spec(conn, &n.state_schema, job.id, &serde_json::to_value(&spec).unwrap_or_default()).await
+}
+
+async fn swap_ddl(conn: &PgConn, n: &Names, orig: u32, shadow: u32, carried: &Carry, spec: &mut Spec) -> Result<Vec<String>, OnlineError> {
+    let table = n.original();
+    let old = n.qualified(&n.old);
+    let (view_sql, view_names) = views(conn, orig).await?;
+    let seqs = sequences(conn, orig).await?;
+    let (old_idx, new_idx) = (index::indexes(conn, orig).await?, index::indexes(conn, shadow).await?);
+    let (old_cols, new_cols) = (column_types(conn, orig).await?, column_types(conn, shadow).await?);
+    let me: String = conn.client.query_one("SELECT current_user", &[]).await?.get(0);
+
+    let mut ddl = Vec::new();
+    ddl.extend(drop_views(&view_names));
+    ddl.push(sql::drop_triggers(n, &table));
+    ddl.push(sql::drop_functions(n));
     ddl.push(format!("ALTER TABLE {table} RENAME TO {}", quote_ident(&n.old)));
     ddl.push(format!("ALTER TABLE {} RENAME TO {}", n.shadow_q(), quote_ident(&n.table)));
-    // Index (and so constraint) names move to the new table.
-    let mut taken = vec![false; new_idx.len()];
-    for (i, (name, def)) in old_idx.iter().enumerate() {
-        let kept = Names::new(&n.schema, &format!("{i}_{name}"), &n.state_schema, n.job).old;
-        ddl.push(format!("ALTER INDEX {} RENAME TO {}", n.qualified(name), quote_ident(&kept)));
-        if let Some(j) = new_idx.iter().enumerate().position(|(j, (_, d))| !taken[j] && d == def) {
-            taken[j] = true;
-            ddl.push(format!("ALTER INDEX {} RENAME TO {}", n.qualified(&new_idx[j].0), quote_ident(name)));
+    ddl.extend(carried.off(&old));
+    // Index (and so constraint) names move to the new table; the old
+    // table's are kept under names that `revert` maps back.
+    spec.index_names.clear();
+    for (i, (ix, paired)) in old_idx.iter().zip(index::pair(&old_idx, &new_idx)).enumerate() {
+        let kept = Names::new(&n.schema, &format!("{i}_{}", ix.name), &n.state_schema, n.job).old;
+        ddl.push(format!("ALTER INDEX {} RENAME TO {}", n.qualified(&ix.name), quote_ident(&kept)));
+        spec.index_names.push((kept, ix.name.clone()));
+        if let Some(p) = paired {
+            ddl.push(format!("ALTER INDEX {} RENAME TO {}", n.qualified(&p.name), quote_ident(&ix.name)));
         }
     }
-    let new_type = |col: String| async move {
-        let r = conn
-            .client
-            .query_opt(
-                "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND NOT attisdropped",
-                &[&shadow, &col],
-            )
-            .await?;
-        Ok::<Option<String>, tokio_postgres::Error>(r.map(|r| r.get(0)))
-    };
-    for s in &seqs {
-        let (seq, col, kind, seq_type): (String, String, String, String) = (s.get(0), s.get(1), s.get(2), s.get(3));
-        let Some(col_type) = new_type(col.clone()).await? else { continue };
+    // Constraints the ALTER added, on the indexes built after the copy
+    // (these locks are already held, so this waits for nothing).
+    for later in &spec.later {
+        if let Some(kind) = &later.constraint {
+            ddl.push(format!("ALTER TABLE {table} ADD CONSTRAINT {0} {kind} USING INDEX {0}", quote_ident(&later.name)));
+        }
+    }
+    // Names PostgreSQL derived from the shadow's name read as the table's.
+    let paired_new: Vec<&Index> = index::pair(&old_idx, &new_idx).into_iter().flatten().collect();
+    for ix in new_idx.iter().filter(|ix| !paired_new.iter().any(|p| p.name == ix.name)) {
+        if let Some(rest) = ix.name.strip_prefix(&n.shadow) {
+            ddl.push(format!("ALTER INDEX {} RENAME TO {}", n.qualified(&ix.name), quote_ident(&format!("{}{rest}", n.table))));
+        }
+    }
+    for (seq, col, kind, seq_type) in &seqs {
+        let Some((_, col_type, _)) = new_cols.iter().find(|(c, _, _)| c == col) else { continue };
         if kind == "a" {
             // A serial's sequence follows its column to the new table, widened with it.
-            ddl.push(format!("ALTER SEQUENCE {seq} OWNED BY {table}.{}", quote_ident(&col)));
+            ddl.push(format!("ALTER SEQUENCE {seq} OWNED BY {table}.{}", quote_ident(col)));
             if col_type == "bigint" && seq_type != "bigint" {
                 ddl.push(format!("ALTER SEQUENCE {seq} AS bigint"));
             }
@@ -231,26 +306,27 @@ async fn swap_locked(conn: &PgConn, job: &Job, n: &Names) -> Result<(), OnlineEr
             ddl.push(format!(
                 "SELECT setval(pg_get_serial_sequence({}, {}), last_value, is_called) FROM {seq}",
                 quote_literal(&table),
-                quote_literal(&col)
+                quote_literal(col)
             ));
         }
     }
-    let me: String = conn.client.query_one("SELECT current_user", &[]).await?.get(0);
-    if owner != me {
-        ddl.push(format!("ALTER TABLE {table} OWNER TO {}", quote_ident(&owner)));
-    }
-    for g in &grants {
-        ddl.push(g.replace("%s", &table));
-    }
-    if let Some(c) = comment {
-        ddl.push(format!("COMMENT ON TABLE {table} IS {}", quote_literal(&c)));
-    }
-    if let Some(o) = reloptions.filter(|o| !o.is_empty()) {
-        ddl.push(format!("ALTER TABLE {table} SET ({o})"));
-    }
+    ddl.extend(carried.onto(&table, true, &me));
     ddl.extend(view_sql);
-    ddl.push(format!("UPDATE {} SET state = 'swapped', updated_at = now() WHERE id = {}", n.jobs(), job.id));
-    conn.batch(&ddl.join(";\n"))
-        .await
-        .map_err(|e| OnlineError::Refused(format!("the swap failed and was rolled back (the original is untouched): {e}")))
+    // The way back: every change to the new table is written to the old one.
+    let back: Vec<BackColumn> = new_cols
+        .iter()
+        .filter_map(|(name, ty, _)| {
+            let (_, old_ty, generated) = old_cols.iter().find(|(c, _, _)| c == name)?;
+            (!generated).then(|| BackColumn { name: name.clone(), old_type: (old_ty != ty).then(|| old_ty.clone()) })
+        })
+        .collect();
+    ddl.push(sql::reverse_trigger(n, &spec.key, &back));
+    spec.validate = carried.to_validate(&table, true);
+    ddl.push(format!(
+        "UPDATE {} SET state = 'swapped', spec = {}::jsonb, updated_at = now() WHERE id = {}",
+        n.jobs(),
+        quote_literal(&serde_json::to_string(&spec).unwrap_or_default()),
+        n.job
+    ));
+    Ok(ddl)
 }

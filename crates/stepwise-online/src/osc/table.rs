@@ -84,16 +84,7 @@ async fn key_of(conn: &PgConn, oid: u32) -> Result<Vec<String>, OnlineError> {
 pub async fn unsupported(conn: &PgConn, oid: u32) -> Result<Vec<String>, OnlineError> {
     let rows = conn
         .rows(
-            "SELECT 'foreign key ' || conname || ' on ' || conrelid::regclass || ' references it'
-               FROM pg_constraint WHERE contype = 'f' AND confrelid = $1
-             UNION ALL
-             SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgname NOT LIKE 'stepwise_osc_%'
-             UNION ALL
-             SELECT 'row-level security policy ' || polname FROM pg_policy WHERE polrelid = $1
-             UNION ALL
-             SELECT 'publication ' || p.pubname FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE pr.prrelid = $1
-             UNION ALL
-             SELECT 'child table ' || inhrelid::regclass FROM pg_inherits WHERE inhparent = $1
+            "SELECT 'child table ' || inhrelid::regclass FROM pg_inherits WHERE inhparent = $1
              UNION ALL
              SELECT 'parent table ' || inhparent::regclass FROM pg_inherits WHERE inhrelid = $1
              UNION ALL

@@ -57,7 +57,14 @@ pub async fn verify(
         }
     }
     conn.batch(&format!("ANALYZE {}", n.shadow_q())).await?;
-    jobs::set_state(conn, &opts.state_schema, job.id, "ready", None).await?;
-    progress(&Progress::Verified { job: job.id, rows, chunks });
+    // Only from verifying: a capture trigger that failed meanwhile, or a
+    // cancel, must not be overwritten by a ready job.
+    let moved = conn
+        .client
+        .execute(&format!("UPDATE {} SET state = 'ready', updated_at = now() WHERE id = $1 AND state = 'verifying'", n.jobs()), &[&job.id])
+        .await?;
+    if moved == 1 {
+        progress(&Progress::Verified { job: job.id, rows, chunks });
+    }
     Ok(())
 }

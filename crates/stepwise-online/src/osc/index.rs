@@ -1,0 +1,136 @@
+//! Indexes of the two tables: pairing the original's with the shadow's (to
+//! move their names at the swap), and the unique indexes the ALTER adds,
+//! which are built after the copy with CREATE UNIQUE INDEX CONCURRENTLY so
+//! that a duplicate fails the job, never an application's write, and the
+//! copy does not maintain them row by row.
+
+use super::sql::Names;
+use super::{OnProgress, OscOptions, Progress, Spec};
+use crate::jobs::{self, Job};
+use crate::OnlineError;
+use stepwise_db::pg::{quote_ident, PgConn};
+use tokio_postgres::error::SqlState;
+
+/// An index of a table: its name, its definition without its own or its
+/// table's name (so the two tables' indexes compare), and what builds it.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub name: String,
+    pub shape: String,
+    pub unique: bool,
+    /// `USING btree (email) WHERE ...`: the definition after the table.
+    pub using: String,
+    /// The constraint it backs (`p` or `u`) and its name and deferrability.
+    pub constraint: Option<(String, String, String)>,
+}
+
+pub async fn indexes(conn: &PgConn, oid: u32) -> Result<Vec<Index>, tokio_postgres::Error> {
+    let rows = conn
+        .client
+        .query(
+            "SELECT i.relname,
+                    regexp_replace(pg_get_indexdef(i.oid), '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+', 'CREATE \\1INDEX ON'),
+                    x.indisunique, substring(pg_get_indexdef(i.oid) from ' (USING .*)$'),
+                    c.contype::text, c.conname,
+                    CASE WHEN c.condeferred THEN ' DEFERRABLE INITIALLY DEFERRED' WHEN c.condeferrable THEN ' DEFERRABLE' ELSE '' END
+               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+               LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u')
+              WHERE x.indrelid = $1 ORDER BY i.oid",
+            &[&oid],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Index {
+            name: r.get(0),
+            shape: r.get(1),
+            unique: r.get(2),
+            using: r.get::<_, Option<String>>(3).unwrap_or_default(),
+            constraint: r.get::<_, Option<String>>(4).map(|kind| (kind, r.get(5), r.get(6))),
+        })
+        .collect())
+}
+
+/// For each of `from`'s indexes, the index of `to` with the same shape
+/// (each used once).
+pub fn pair<'a>(from: &[Index], to: &'a [Index]) -> Vec<Option<&'a Index>> {
+    let mut taken = vec![false; to.len()];
+    from.iter()
+        .map(|f| {
+            let j = (0..to.len()).find(|&j| !taken[j] && to[j].shape == f.shape)?;
+            taken[j] = true;
+            Some(&to[j])
+        })
+        .collect()
+}
+
+/// A unique index (and constraint) the ALTER adds, built after the copy.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct LaterIndex {
+    pub name: String,
+    pub using: String,
+    /// `UNIQUE` or `PRIMARY KEY`, with its deferrability: added at the swap
+    /// `USING INDEX`, under the swap's own locks.
+    pub constraint: Option<String>,
+}
+
+/// Take the unique indexes the ALTER added off the (still empty) shadow and
+/// return them, to be built after the copy. Runs in the transaction that
+/// created the shadow.
+pub async fn set_aside(conn: &PgConn, n: &Names, original: u32, shadow: u32) -> Result<Vec<LaterIndex>, OnlineError> {
+    let (orig, new) = (indexes(conn, original).await?, indexes(conn, shadow).await?);
+    let paired = pair(&orig, &new);
+    let mut later = Vec::new();
+    for ix in new.iter().filter(|ix| ix.unique && !paired.iter().any(|p| p.is_some_and(|p| p.name == ix.name))) {
+        let drop = match &ix.constraint {
+            Some((_, conname, _)) => format!("ALTER TABLE {} DROP CONSTRAINT {}", n.shadow_q(), quote_ident(conname)),
+            None => format!("DROP INDEX {}", n.qualified(&ix.name)),
+        };
+        conn.batch(&drop).await?;
+        later.push(LaterIndex {
+            name: ix.name.clone(),
+            using: ix.using.clone(),
+            constraint: ix.constraint.as_ref().map(|(kind, _, deferrable)| {
+                format!("{}{deferrable}", if kind == "p" { "PRIMARY KEY" } else { "UNIQUE" })
+            }),
+        });
+    }
+    Ok(later)
+}
+
+/// State `indexing`: build the indexes set aside, one by one; an index left
+/// invalid by an interrupted build is dropped and built again.
+pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    for ix in &spec.later {
+        let name = n.qualified(&ix.name);
+        let valid = conn.rows("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", &[&name]).await?;
+        match valid.first().map(|r| r.get::<_, bool>(0)) {
+            Some(true) => continue,
+            Some(false) => conn.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")).await?,
+            None => {}
+        }
+        let started = std::time::Instant::now();
+        let built = conn.client.batch_execute(&format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} {}", quote_ident(&ix.name), n.shadow_q(), ix.using)).await;
+        if let Err(e) = built {
+            let _ = conn.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")).await;
+            let db = e.as_db_error();
+            let why = if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                format!(
+                    "the new unique index {} cannot be built: the table has duplicates ({})",
+                    ix.name,
+                    db.and_then(|d| d.detail()).unwrap_or("no detail")
+                )
+            } else {
+                format!("building the new index {} failed: {}", ix.name, db.map(|d| d.message()).unwrap_or("connection error"))
+            };
+            jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&why)).await?;
+            return Err(OnlineError::Refused(format!("{why}; the original table is untouched, `stepwise osc cancel` removes the copy")));
+        }
+        progress(&Progress::IndexBuilt { job: job.id, index: ix.name.clone(), ms: started.elapsed().as_millis() as u64 });
+    }
+    // Moved on only if nothing else (a cancel, a trigger's failure) happened meanwhile.
+    conn.client
+        .execute(&format!("UPDATE {} SET state = 'verifying', updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()), &[&job.id])
+        .await?;
+    Ok(())
+}
