@@ -33,7 +33,7 @@ pub async fn locked(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r = conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms';\n{sql}\nCOMMIT;", opts.lock_timeout.as_millis())).await;
+        let r = conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms';\n{sql};\nCOMMIT;", opts.lock_timeout.as_millis())).await;
         match r {
             Ok(()) => return Ok(()),
             Err(e) => {
