@@ -65,13 +65,6 @@ fn assert_dressed(db: &PgDb, writes: u64, when: &str) {
     assert_eq!(db.sql("SELECT string_agg(tablename, ',') FROM pg_publication_tables WHERE pubname = 'osc_pub'"), "orders", "{when}");
 }
 
-/// The error psql printed for `sql`, which must fail.
-fn psql_err(db: &PgDb, sql: &str) -> String {
-    let out = std::process::Command::new("psql").args([db.url.as_str(), "-X", "-q", "-c", sql]).output().expect("run psql");
-    assert!(!out.status.success(), "{sql} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn revert_after_the_swap_returns_every_row_written_since_and_everything_carried_over_holds() {
     let (db, p) = (PgDb::new(), Project::new());

@@ -17,11 +17,11 @@ pub fn kept(job: i64) -> String {
 /// never written by the application), `rows` rows each, a view and a grant.
 pub fn setup(db: &PgDb, rows: i64) {
     db.sql(&format!(
-        "CREATE TABLE orders (id serial PRIMARY KEY, customer int NOT NULL, note text);
+        "CREATE TABLE orders (id serial PRIMARY KEY, customer int NOT NULL, note text, code text);
          CREATE INDEX orders_customer_idx ON orders (customer);
-         INSERT INTO orders (customer, note) SELECT g % 1000, 'n' || g FROM generate_series(1, {rows}) g;
+         INSERT INTO orders (customer, note, code) SELECT g % 1000, 'n' || g, 'c' || g FROM generate_series(1, {rows}) g;
          CREATE TABLE control (id bigint PRIMARY KEY, customer int NOT NULL, note text);
-         INSERT INTO control SELECT * FROM orders;
+         INSERT INTO control SELECT id, customer, note FROM orders;
          CREATE VIEW big_orders AS SELECT id, customer FROM orders WHERE customer > 500;
          DO $$ BEGIN CREATE ROLE osc_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
          GRANT SELECT ON orders, big_orders TO osc_reader;
@@ -104,3 +104,10 @@ pub fn osc(p: &Project, db: &PgDb, args: &[&str]) -> Run {
     spawn_bg(p.cmd(&db.url, args)).finish(Duration::from_secs(300))
 }
 
+
+/// The error psql printed for `sql`, which must fail.
+pub fn psql_err(db: &PgDb, sql: &str) -> String {
+    let out = std::process::Command::new("psql").args([db.url.as_str(), "-X", "-q", "-c", sql]).output().expect("run psql");
+    assert!(!out.status.success(), "{sql} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
