@@ -88,7 +88,7 @@ fn status_line(j: &Job) -> String {
         s.push_str(&format!("\n  revert is no longer possible: {why}"));
     }
     let next = match j.state.as_str() {
-        "copying" | "verifying" | "ready" if j.updated_secs_ago > 30.0 => {
+        "copying" | "indexing" | "verifying" | "ready" if j.updated_secs_ago > 30.0 => {
             "  no progress for a while: if its process is gone, `stepwise osc resume` continues it, `stepwise osc cancel` removes it"
         }
         "paused" => "  `stepwise osc resume` continues it; `stepwise osc cancel` removes it",

@@ -5,8 +5,8 @@
 //! copy does not maintain them row by row.
 
 use super::sql::Names;
-use super::{OnProgress, OscOptions, Progress, Spec};
-use crate::jobs::{self, Job};
+use super::{OnProgress, Progress, Spec};
+use crate::jobs::Job;
 use crate::OnlineError;
 use stepwise_db::pg::{quote_ident, PgConn};
 use tokio_postgres::error::SqlState;
@@ -100,7 +100,7 @@ pub async fn set_aside(conn: &PgConn, n: &Names, original: u32, shadow: u32) -> 
 
 /// State `indexing`: build the indexes set aside, one by one; an index left
 /// invalid by an interrupted build is dropped and built again.
-pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: OnProgress<'_>) -> Result<(), OnlineError> {
     for ix in &spec.later {
         let name = n.qualified(&ix.name);
         let valid = conn.rows("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", &[&name]).await?;
@@ -123,7 +123,13 @@ pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscO
             } else {
                 format!("building the new index {} failed: {}", ix.name, db.map(|d| d.message()).unwrap_or("connection error"))
             };
-            jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&why)).await?;
+            // Unless a cancel got there first (it drops the shadow under the build).
+            conn.client
+                .execute(
+                    &format!("UPDATE {} SET state = 'failed', error = $2, updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()),
+                    &[&job.id, &why],
+                )
+                .await?;
             return Err(OnlineError::Refused(format!("{why}; the original table is untouched, `stepwise osc cancel` removes the copy")));
         }
         progress(&Progress::IndexBuilt { job: job.id, index: ix.name.clone(), ms: started.elapsed().as_millis() as u64 });

@@ -208,7 +208,7 @@ pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress
         let n = spec.names(opts, job.id);
         match job.state.as_str() {
             "copying" => copy::copy(conn, &job, &spec, &n, opts, progress).await?,
-            "indexing" => index::build(conn, &job, &spec, &n, opts, progress).await?,
+            "indexing" => index::build(conn, &job, &spec, &n, progress).await?,
             "verifying" => verify::verify(conn, &job, &spec, &n, opts, progress).await?,
             "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
             // Foreign keys moved by a swap or revert that crashed before validating them.

@@ -206,7 +206,8 @@ pub fn reverse_trigger(n: &Names, key: &[String], cols: &[BackColumn]) -> String
     // application's transactions do not queue on the job's row.
     let block = format!(
         "IF EXISTS (SELECT 1 FROM {jobs} WHERE id = {job} AND revert_blocked IS NULL) THEN
-      UPDATE {jobs} SET revert_blocked = 'a ' || lower(TG_OP) || ' on the new table could not be written back to the old one: ' || SQLERRM,
+      UPDATE {jobs} SET revert_blocked = CASE TG_OP WHEN 'DELETE' THEN 'a delete' ELSE 'an ' || lower(TG_OP) END
+                                  || ' on the new table could not be written back to the old one: ' || SQLERRM,
              updated_at = now()
        WHERE id = {job} AND revert_blocked IS NULL;
     END IF;",
