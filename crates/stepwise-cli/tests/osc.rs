@@ -176,23 +176,38 @@ fn kill_9_during_the_copy_then_resume_or_cancel_loses_nothing_and_leaves_nothing
 }
 
 #[test]
-fn kill_9_while_the_swap_waits_for_its_lock_then_resume_swaps() {
-    let (db, p) = (PgDb::new(), Project::new());
-    setup(&db, 50_000);
-    // A reader holds the table: the swap waits in the lock queue, retrying.
-    let mut reader = PsqlSession::open(&db.url, "long_reader");
-    reader.query("BEGIN; SELECT count(*) FROM orders;");
-    let mut cmd = p.cmd(&db.url, &["osc", "orders", "--alter", "ALTER COLUMN id TYPE bigint"]);
-    cmd.env("STEPWISE_LOCK_TIMEOUT", "300ms");
-    let mut bg = spawn_bg(cmd);
-    assert!(bg.wait_for("lock wait", 1, Duration::from_secs(60)), "{}", bg.output());
-    bg.kill9();
-    drop(bg);
-    osc(&p, &db, &["osc", "status"]).ok().contains("ready");
-    reader.query("COMMIT;");
-    osc(&p, &db, &["osc", "resume"]).ok().contains("swapped");
-    assert_equal_to_control(&db);
-    assert_eq!(leftovers(&db), kept(1));
+fn kill_9_while_the_swap_waits_for_its_lock_then_resume_swaps_or_cancel_leaves_nothing() {
+    for then in ["resume", "cancel"] {
+        let (db, p) = (PgDb::new(), Project::new());
+        setup(&db, 50_000);
+        // A reader holds the table: the swap waits in the lock queue, retrying.
+        let mut reader = PsqlSession::open(&db.url, "long_reader");
+        reader.query("BEGIN; SELECT count(*) FROM orders;");
+        let mut cmd = p.cmd(&db.url, &["osc", "orders", "--alter", "ALTER COLUMN id TYPE bigint"]);
+        cmd.env("STEPWISE_LOCK_TIMEOUT", "300ms");
+        let mut bg = spawn_bg(cmd);
+        assert!(bg.wait_for("lock wait", 1, Duration::from_secs(60)), "{}", bg.output());
+        bg.kill9();
+        drop(bg);
+        // Writes go on between the crash and what follows.
+        db.sql("INSERT INTO orders (customer, note) VALUES (3, 'after crash') RETURNING 0");
+        db.sql("INSERT INTO control SELECT id, customer, note FROM orders WHERE note = 'after crash'");
+        osc(&p, &db, &["osc", "status"]).ok().contains("ready");
+        reader.query("COMMIT;");
+        let after = osc(&p, &db, &["osc", then]);
+        assert_equal_to_control(&db);
+        let id_type = db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'");
+        if then == "resume" {
+            after.ok().contains("swapped");
+            assert_eq!(leftovers(&db), kept(1));
+            assert_eq!(id_type, "bigint");
+        } else {
+            after.ok().contains("cancelled");
+            assert_eq!(leftovers(&db), "");
+            assert_eq!(id_type, "integer");
+            assert_eq!(db.sql("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_sw%'"), "0");
+        }
+    }
 }
 
 #[test]
