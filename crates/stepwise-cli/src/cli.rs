@@ -85,7 +85,7 @@ pub enum Command {
         /// What the migration does, e.g. add_status_to_orders.
         name: String,
     },
-    /// Apply pending migrations.
+    /// Apply pending migrations. An ALTER TABLE after `-- stepwise:online` runs as an online schema change (PostgreSQL).
     Migrate(MigrateArgs),
     /// Show applied, pending, failed and drifted migrations.
     Status {
@@ -196,4 +196,13 @@ pub struct MigrateArgs {
     /// Run against a throwaway local PostgreSQL.
     #[arg(long)]
     pub scratch: bool,
+    /// Online statements (`-- stepwise:online`, PostgreSQL): aim for copy batches that take this long [default: 200ms]. Env: STEPWISE_ONLINE_BATCH_TIME.
+    #[arg(long, env = "STEPWISE_ONLINE_BATCH_TIME", value_parser = crate::duration::parse_duration, conflicts_with = "online_batch_rows")]
+    pub online_batch_time: Option<std::time::Duration>,
+    /// Online statements: copy this many rows per batch instead. Env: STEPWISE_ONLINE_BATCH_ROWS.
+    #[arg(long, env = "STEPWISE_ONLINE_BATCH_ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub online_batch_rows: Option<u64>,
+    /// Online statements: copy at most this many rows per second. Env: STEPWISE_ONLINE_MAX_RATE.
+    #[arg(long, env = "STEPWISE_ONLINE_MAX_RATE")]
+    pub online_max_rate: Option<f64>,
 }

@@ -26,6 +26,20 @@ pub struct FileConfig {
     pub role: Option<String>,
     pub rails_compat: Option<bool>,
     pub lint: Option<LintSection>,
+    pub online: Option<OnlineSection>,
+}
+
+/// `[online]` in stepwise.toml: the copies of statements marked
+/// `-- stepwise:online` (flags and `STEPWISE_ONLINE_*` win over it).
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct OnlineSection {
+    /// Aim for copy batches that take this long (`200ms`).
+    pub batch_time: Option<String>,
+    /// A fixed number of rows per batch instead.
+    pub batch_rows: Option<u64>,
+    /// At most this many rows per second.
+    pub max_rate: Option<f64>,
 }
 
 /// `[lint]` in stepwise.toml.
@@ -117,6 +131,8 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         role: global.role.clone().or(file.role.clone()).filter(|r| !r.is_empty()),
         rails: global.rails || file.rails_compat.unwrap_or(false),
         lint: None,
+        online: online_batches(&file.online.clone().unwrap_or_default())?,
+        online_finish: false,
     };
     Ok(Config {
         lint: file.lint.clone().unwrap_or_default(),
@@ -126,6 +142,26 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         schema,
         run,
     })
+}
+
+/// Batch options of online statements from `[online]`.
+fn online_batches(s: &OnlineSection) -> Result<stepwise_online::batch::BatchOptions, ConfigError> {
+    let mut b = stepwise_online::batch::BatchOptions::default();
+    if let Some(t) = &s.batch_time {
+        b.target = parse_duration(t).map_err(|e| ConfigError::Invalid(format!("online.batch_time: {e}")))?;
+        if b.target.is_zero() {
+            return Err(ConfigError::Invalid("online.batch_time: must be more than 0".into()));
+        }
+    }
+    if s.batch_rows == Some(0) {
+        return Err(ConfigError::Invalid("online.batch_rows: must be at least 1".into()));
+    }
+    b.fixed_rows = s.batch_rows;
+    if s.max_rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
+        return Err(ConfigError::Invalid("online.max_rate: must be more than 0 rows per second".into()));
+    }
+    b.max_rate = s.max_rate;
+    Ok(b)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

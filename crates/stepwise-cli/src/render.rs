@@ -97,6 +97,15 @@ impl Out {
             Event::Marked { version, name } => self.progress(&format!("Marked {version} {name} as applied (not run)")),
             Event::Adopted { tool, version, name } => self.progress(&format!("Adopted {version} {name} from {tool}")),
             Event::Note { message } => self.progress(&format!("note: {message}")),
+            Event::OnlineResuming { job, state, rows_done, .. } => {
+                self.progress(&format!("    resuming osc job {job} ({state}, {rows_done} rows copied before it stopped)"))
+            }
+            Event::Online { progress, .. } => self.progress(&format!("    {}", online_line(progress))),
+            Event::OnlineSwapped { job, table, old, .. } => match old {
+                // `migrate` says at the end how to drop it or swap back.
+                Some(old) => self.progress(&format!("    {table} is changed; the old table is kept in sync as {old} (osc job {job})")),
+                None => self.progress(&format!("    {table} is changed (osc job {job}; its old table is already dropped)")),
+            },
         }
     }
 
@@ -191,6 +200,32 @@ impl Out {
                 f.statement,
                 f.statement + 1
             );
+        }
+    }
+}
+
+/// One plain line per osc progress event.
+fn online_line(p: &stepwise_online::osc::Progress) -> String {
+    use stepwise_online::osc::Progress;
+    match p {
+        Progress::Started { job, table, shadow, estimated_rows } => {
+            format!("osc job {job}: copying {table} (about {estimated_rows} rows) into {shadow}")
+        }
+        Progress::Copied { rows_done, rows_total, rows_per_sec, .. } => {
+            let left = (rows_total - rows_done).max(0) as f64 / rows_per_sec.max(1.0);
+            let pct = if *rows_total > 0 { 100.0 * *rows_done as f64 / *rows_total as f64 } else { 100.0 };
+            format!("copied {rows_done}/{rows_total} rows ({pct:.0}%), {rows_per_sec:.0} rows/s, ETA {left:.0}s")
+        }
+        Progress::IndexBuilt { index, ms, .. } => format!("built unique index {index} concurrently in {ms} ms"),
+        Progress::Verified { rows, chunks, .. } => format!("verified {rows} rows in {chunks} chunk(s): the copy matches"),
+        Progress::LockWait { what, attempt, blockers, .. } => format!(
+            "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",
+            if blockers.is_empty() { String::new() } else { format!("; held by {}", blockers.join(", ")) }
+        ),
+        Progress::Swapped { table, lock_held_ms, .. } => format!("swapped: {table} is the new table (locks held {lock_held_ms} ms)"),
+        Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
+        Progress::Reverted { table, lock_held_ms, .. } => {
+            format!("reverted: {table} is the old table again (locks held {lock_held_ms} ms)")
         }
     }
 }

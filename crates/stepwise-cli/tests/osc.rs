@@ -106,7 +106,8 @@ fn a_held_lock_makes_the_swap_retry_and_a_foreground_query_waits_at_most_lock_ti
         }
         (longest, psql.errors())
     });
-    let mut cmd = p.cmd(&db.url, &["osc", "orders", "--alter", "ALTER COLUMN id TYPE bigint", "--batch-rows", "2000", "--max-rate", "50000"]);
+    let mut cmd =
+        p.cmd(&db.url, &["osc", "orders", "--alter", "ALTER COLUMN id TYPE bigint", "--batch-rows", "2000", "--max-rate", "50000"]);
     cmd.env("STEPWISE_LOCK_TIMEOUT", "300ms");
     let mut bg = spawn_bg(cmd);
     assert!(bg.wait_for("copied", 1, Duration::from_secs(60)), "{}", bg.output());

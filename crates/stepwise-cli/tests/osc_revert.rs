@@ -81,7 +81,10 @@ fn revert_after_the_swap_returns_every_row_written_since_and_everything_carried_
     assert!(errors.is_empty(), "an application transaction failed: {errors}");
     assert_equal_to_control(&db);
     assert_dressed(&db, writes_before, "after the swap");
-    assert_eq!(db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'"), "bigint");
+    assert_eq!(
+        db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'"),
+        "bigint"
+    );
     let since = db.sql(&format!("SELECT count(*) FROM control WHERE id > {swapped_at} AND id < 10000000"));
     assert!(since.parse::<i64>().unwrap() > 10, "only {since} rows were written after the swap");
     osc(&p, &db, &["osc", "status"]).ok().contains("swapped").contains("osc revert");
@@ -97,7 +100,10 @@ fn revert_after_the_swap_returns_every_row_written_since_and_everything_carried_
     assert!(errors.is_empty(), "an application transaction failed: {errors}");
     assert_equal_to_control(&db);
     assert_dressed(&db, writes_before + writes_after, "after the revert");
-    assert_eq!(db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'"), "integer");
+    assert_eq!(
+        db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'"),
+        "integer"
+    );
     // The view, the grants, the serial and the index names are the original's.
     assert_eq!(db.sql("SELECT count(*) FROM big_orders"), db.sql("SELECT count(*) FROM control WHERE customer > 500"));
     assert_eq!(db.sql("SET ROLE osc_reader; SELECT count(*) > 0 FROM big_orders"), "t");
@@ -115,7 +121,9 @@ fn revert_after_the_swap_returns_every_row_written_since_and_everything_carried_
 #[test]
 fn a_value_that_cannot_go_back_closes_revert_without_failing_the_write() {
     let (db, p) = (PgDb::new(), Project::new());
-    db.sql("CREATE TABLE items (id serial PRIMARY KEY, name text); INSERT INTO items (name) SELECT 'x' || g FROM generate_series(1, 5000) g;");
+    db.sql(
+        "CREATE TABLE items (id serial PRIMARY KEY, name text); INSERT INTO items (name) SELECT 'x' || g FROM generate_series(1, 5000) g;",
+    );
     osc(&p, &db, &["osc", "items", "--alter", "ALTER COLUMN id TYPE bigint"]).ok().contains("swapped");
     // Fits the old int column: written back.
     db.sql("INSERT INTO items (id, name) VALUES (2000000000, 'fits')");
@@ -125,7 +133,10 @@ fn a_value_that_cannot_go_back_closes_revert_without_failing_the_write() {
     assert_eq!(db.sql("SELECT count(*) FROM items"), "5002");
     osc(&p, &db, &["osc", "status"]).ok().contains("revert is no longer possible").contains("out of range");
     osc(&p, &db, &["osc", "revert"]).code(1).contains("can no longer be reverted");
-    assert_eq!(db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'id'"), "bigint");
+    assert_eq!(
+        db.sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'id'"),
+        "bigint"
+    );
     osc(&p, &db, &["osc", "finish"]).ok();
     assert_eq!(leftovers(&db), "");
     assert_eq!(db.sql("SELECT count(*) FROM items"), "5002");

@@ -2,15 +2,17 @@
 //! each in one transaction or, when it cannot be, statement by statement with
 //! its progress recorded so a crash can be resumed.
 
-use crate::engine::{Engine, Recovery, TrackingOp};
+use crate::engine::{Engine, Failure, OnlineOutcome, OnlineStep, Recovery, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{begin_locked, end_locked, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::execute::{begin_locked, end_locked, failure_at, single_with_retries, transaction_with_retries, RunOptions, Target};
 use crate::history::{applied_by, HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection, State};
 use crate::source::MigrationSet;
 use std::time::Instant;
+use stepwise_db::DbError;
+use stepwise_sql::OnlineAlter;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Applied {
@@ -101,6 +103,7 @@ pub(crate) fn row_for(m: &Migration, status: RowStatus, transactional: bool, app
         error: None,
         applied_by: applied_by(),
         direction: Direction::Up,
+        osc_job: None,
     }
 }
 
@@ -141,6 +144,12 @@ async fn apply_one<E: Engine>(
 /// A non-transactional migration: record the statement in flight before
 /// running it and the count applied after, so that a crash at any point
 /// leaves a row that says where to continue.
+///
+/// A statement marked `-- stepwise:online` runs as an online schema change
+/// (which is why its section runs here, outside a transaction: the change
+/// spans many transactions of its own). Its job is recorded on the row while
+/// it is in flight, so the next run resumes that job after a crash, and the
+/// statement counts as applied only once the job has swapped the tables.
 async fn apply_statements<E: Engine>(
     engine: &mut E,
     m: &Migration,
@@ -175,6 +184,8 @@ async fn apply_statements<E: Engine>(
     let started = Instant::now();
     let mut row = row_for(m, RowStatus::Running, false, start);
     row.in_flight = (start < total).then_some(start as i32);
+    // The job of an online statement stays recorded until that statement is done.
+    row.osc_job = previous.filter(|p| p.in_flight == Some(start as i32)).and_then(|p| p.osc_job);
     let stamp = if previous.is_some() { Stamp::Progress } else { Stamp::Start };
     engine.track(&[TrackingOp::Save(row.clone(), stamp)]).await?;
     for i in start..total {
@@ -183,9 +194,19 @@ async fn apply_statements<E: Engine>(
             version: m.version.text.clone(),
             statement: i,
             line: stmt.line,
-            summary: stmt.info.summary.clone(),
+            summary: match &stmt.online {
+                Some(a) => format!("ALTER TABLE {} (online: copy, verify, swap)", a.table),
+                None => stmt.info.summary.clone(),
+            },
         });
-        if let Err(e) = single_with_retries(engine, &target, &m.up, i, opts, report).await {
+        let result = match &stmt.online {
+            Some(alter) => run_online(engine, &target, m, key, i, alter, row.osc_job, opts, report).await.map_err(|(job, e)| {
+                row.osc_job = job;
+                e
+            }),
+            None => single_with_retries(engine, &target, &m.up, i, opts, report).await,
+        };
+        if let Err(e) = result {
             row.status = RowStatus::Failed;
             row.error = Some(e.to_string());
             // Keep in_flight: a failed concurrent build leaves an INVALID index
@@ -197,6 +218,7 @@ async fn apply_statements<E: Engine>(
         }
         row.statements_applied = (i + 1) as i32;
         row.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+        row.osc_job = None;
         engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await.map_err(|e| {
             RunError::Tracking(format!(
                 "statement {} of {key} ran, but recording it failed: {e}. The next migrate checks it before re-running",
@@ -213,4 +235,33 @@ async fn apply_statements<E: Engine>(
     }
     engine.track(&ops).await?;
     Ok(())
+}
+
+/// Run statement `index` of `m`, marked online, as an online schema change.
+/// On failure, also the job it started or resumed (to keep on the row).
+#[allow(clippy::too_many_arguments)]
+async fn run_online<E: Engine>(
+    engine: &mut E,
+    target: &Target<'_>,
+    m: &Migration,
+    key: &str,
+    index: usize,
+    alter: &OnlineAlter,
+    job: Option<i64>,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), (Option<i64>, RunError)> {
+    let step = OnlineStep { key, version: &m.version.text, index, alter, job };
+    match engine.online(&step, opts, report).await {
+        Ok(OnlineOutcome::Swapped { job, table, old }) => {
+            report(Event::OnlineSwapped { version: m.version.text.clone(), statement: index, job, table, old });
+            Ok(())
+        }
+        Ok(OnlineOutcome::NoTable) => Ok(()),
+        Err(f) => {
+            // Located at the statement: osc's own SQL is not in the file.
+            let failure = Failure { statement: Some(index), error: DbError::Other(f.message), blockers: vec![] };
+            Err((f.job, failure_at(target, &m.up, index, failure, 1, false)))
+        }
+    }
 }

@@ -74,6 +74,31 @@ pub enum Event {
     Note {
         message: String,
     },
+    /// A statement marked `-- stepwise:online` resumes the osc job that an
+    /// interrupted attempt started.
+    OnlineResuming {
+        version: String,
+        statement: usize,
+        job: i64,
+        state: String,
+        rows_done: i64,
+    },
+    /// Progress of the osc job that runs an online statement.
+    Online {
+        version: String,
+        statement: usize,
+        progress: stepwise_online::osc::Progress,
+    },
+    /// An online statement is done: `table` is the changed table, and the
+    /// old one is kept (in sync) as `old` until `stepwise osc finish` drops
+    /// it or `stepwise osc revert` swaps it back (None: already dropped).
+    OnlineSwapped {
+        version: String,
+        statement: usize,
+        job: i64,
+        table: String,
+        old: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -23,6 +23,13 @@ pub struct RunOptions {
     pub rails: bool,
     /// Lint pending PostgreSQL migrations first and refuse errors (None: no lint).
     pub lint: Option<stepwise_sql::lint::LintOptions>,
+    /// Batch size and rate of the copies that statements marked
+    /// `-- stepwise:online` run (PostgreSQL).
+    pub online: stepwise_online::batch::BatchOptions,
+    /// Drop the old table of an online statement right after its swap
+    /// (`osc finish`), for a throwaway database (`verify`) where nobody needs
+    /// the way back; otherwise it is kept until `stepwise osc finish`.
+    pub online_finish: bool,
 }
 
 impl Default for RunOptions {
@@ -36,6 +43,8 @@ impl Default for RunOptions {
             role: None,
             rails: false,
             lint: None,
+            online: stepwise_online::batch::BatchOptions::default(),
+            online_finish: false,
         }
     }
 }
@@ -214,7 +223,7 @@ fn failure(target: &Target<'_>, section: &Section, f: Failure, attempts: u32, tr
     }
 }
 
-fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, attempts: u32, transactional: bool) -> RunError {
+pub(crate) fn failure_at(target: &Target<'_>, section: &Section, index: usize, f: Failure, attempts: u32, transactional: bool) -> RunError {
     let stmt = &section.statements[index];
     let file = &section.file;
     let server = f.error.server().cloned();

@@ -52,6 +52,10 @@ pub struct HistoryRow {
     /// `Down` while a non-transactional rollback is under way or stopped:
     /// `statements_applied` then counts the down section's statements.
     pub direction: crate::events::Direction,
+    /// PostgreSQL: the osc job of the online statement in flight (`--
+    /// stepwise:online`), recorded as soon as the job exists, so that the
+    /// next `migrate` resumes that job after a crash instead of starting over.
+    pub osc_job: Option<i64>,
 }
 
 /// What a tracking write sets for the time columns.

@@ -85,6 +85,11 @@ async fn rollback_locked<E: Engine>(
     if !invalid.is_empty() {
         return Err(RunError::Invalid(invalid));
     }
+    if !downs.is_empty() {
+        // A store made by an earlier stepwise gains the columns this one
+        // writes (as `migrate` would upgrade it) before a down records progress.
+        engine.ensure_store().await?;
+    }
     let mut done = Vec::new();
     for (m, resume) in downs {
         let Some(down) = m.down.as_ref() else { continue };

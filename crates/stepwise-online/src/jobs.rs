@@ -123,7 +123,10 @@ pub async fn set_state(conn: &PgConn, schema: &str, id: i64, state: &str, error:
 /// Replace the spec of a job (kind-specific facts learnt as it runs).
 pub async fn set_spec(conn: &PgConn, schema: &str, id: i64, spec: &serde_json::Value) -> Result<(), OnlineError> {
     conn.client
-        .execute(&format!("UPDATE {} SET spec = $2::text::jsonb, updated_at = now() WHERE id = $1", table(schema)), &[&id, &spec.to_string()])
+        .execute(
+            &format!("UPDATE {} SET spec = $2::text::jsonb, updated_at = now() WHERE id = $1", table(schema)),
+            &[&id, &spec.to_string()],
+        )
         .await?;
     Ok(())
 }

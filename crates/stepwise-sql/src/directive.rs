@@ -18,6 +18,9 @@ pub enum Directive {
         rules: Vec<String>,
         reason: String,
     },
+    /// `-- stepwise:online`: the next statement (an `ALTER TABLE`) runs
+    /// through an online schema change instead of being executed.
+    Online,
     /// goose: `StatementBegin` / `StatementEnd` enclose one statement verbatim.
     StatementBegin,
     StatementEnd,
@@ -80,6 +83,7 @@ fn parse_stepwise(rest: &str, base: usize) -> Result<Directive, (usize, String)>
         "up" => no_args(Directive::Up { no_transaction: false }),
         "down" => no_args(Directive::Down { no_transaction: false }),
         "no-transaction" => no_args(Directive::NoTransaction),
+        "online" => no_args(Directive::Online),
         "phase" => Phase::parse(args)
             .map(Directive::Phase)
             .ok_or_else(|| (args_at, format!("`stepwise:phase` expects `pre-deploy` or `post-deploy`, found `{args}`"))),
@@ -101,8 +105,8 @@ fn parse_stepwise(rest: &str, base: usize) -> Result<Directive, (usize, String)>
             }
             Ok(Directive::Ignore { rules, reason })
         }
-        "" => Err((base, "empty `stepwise:` directive; known: up, down, no-transaction, phase, ignore".into())),
-        other => Err((base, format!("unknown directive `stepwise:{other}`; known: up, down, no-transaction, phase, ignore"))),
+        "" => Err((base, "empty `stepwise:` directive; known: up, down, no-transaction, phase, ignore, online".into())),
+        other => Err((base, format!("unknown directive `stepwise:{other}`; known: up, down, no-transaction, phase, ignore, online"))),
     }
 }
 
@@ -143,6 +147,8 @@ mod tests {
             Ok(Some(Directive::Ignore { rules: vec!["a-rule".into(), "b-rule".into()], reason: "reviewed by DBA".into() }))
         );
         assert_eq!(parse_directive(" just a comment", Flavor::Native), Ok(None));
+        assert_eq!(parse_directive(" stepwise:online", Flavor::Native), Ok(Some(Directive::Online)));
+        assert_eq!(parse_directive(" stepwise:online ", Flavor::Goose), Ok(Some(Directive::Online)));
     }
 
     #[test]
@@ -155,6 +161,10 @@ mod tests {
         let (at, msg) = parse_directive(" stepwise:upp", Flavor::Native).unwrap_err();
         assert_eq!(at, 10);
         assert!(msg.contains("unknown directive `stepwise:upp`"), "{msg}");
+        assert!(msg.contains("online"), "the known directives are listed: {msg}");
+        let (at, msg) = parse_directive(" stepwise:online now", Flavor::Native).unwrap_err();
+        assert_eq!(at, 17);
+        assert!(msg.contains("takes no arguments"), "{msg}");
     }
 
     #[test]

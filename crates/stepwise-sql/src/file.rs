@@ -4,7 +4,7 @@
 use crate::directive::{parse_directive, Directive, Phase};
 use crate::error::{InputError, SqlError, SqlErrorKind};
 use crate::lexer::{tokenize, Token, TokenKind};
-use crate::statement::{classify, StatementInfo};
+use crate::statement::{classify, online_alter, OnlineAlter, StatementInfo};
 use crate::{Dialect, Flavor, LineIndex};
 use std::ops::Range;
 use std::sync::Arc;
@@ -44,12 +44,18 @@ pub struct Statement {
     pub col: usize,
     pub ignores: Vec<Ignore>,
     pub info: StatementInfo,
+    /// Marked `-- stepwise:online`: `migrate` runs it through an online schema
+    /// change (PostgreSQL) instead of executing it.
+    pub online: Option<OnlineAlter>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     pub file: Arc<SourceFile>,
     pub statements: Vec<Statement>,
+    /// Run statement by statement outside a transaction: marked
+    /// `no-transaction`, or holding a statement marked `online` (an online
+    /// schema change spans many transactions of its own).
     pub no_transaction: bool,
     /// The section's text (for checksums), between its marker and the next one.
     pub body: Range<usize>,
@@ -100,6 +106,8 @@ struct Builder {
     file_no_transaction: bool,
     phase: Option<Phase>,
     pending_ignores: Vec<(Ignore, usize)>,
+    /// A `-- stepwise:online` waiting for its statement: (line, offset).
+    pending_online: Option<(usize, usize)>,
     /// Token index where the open statement starts.
     open: Option<usize>,
     verbatim: bool,
@@ -129,6 +137,7 @@ impl Builder {
             file_no_transaction: false,
             phase: None,
             pending_ignores: vec![],
+            pending_online: None,
             open: None,
             verbatim: false,
             paren_depth: 0,
@@ -170,6 +179,9 @@ impl Builder {
         self.flush(tokens, tokens.len())?;
         if let Some((_, at)) = self.pending_ignores.first() {
             return Err(Self::err(*at, "`stepwise:ignore` must be on the line before a statement, but no statement follows"));
+        }
+        if let Some((_, at)) = self.pending_online {
+            return Err(Self::err(at, "`stepwise:online` must be on the line before an `ALTER TABLE`, but no statement follows"));
         }
         self.finish()
     }
@@ -223,6 +235,12 @@ impl Builder {
                 if let Some((_, at)) = self.pending_ignores.first() {
                     return Err(Self::err(*at, "`stepwise:ignore` must be on the line before a statement, but a section marker follows"));
                 }
+                if let Some((_, at)) = self.pending_online {
+                    return Err(Self::err(
+                        at,
+                        "`stepwise:online` must be on the line before an `ALTER TABLE`, but a section marker follows",
+                    ));
+                }
                 if self.sections[which as usize].is_some() {
                     let name = if which == Which::Up { "up" } else { "down" };
                     return Err(Self::err(at, format!("a second `{name}` section; a migration has one up and at most one down section")));
@@ -255,6 +273,25 @@ impl Builder {
                 self.ensure_between_statements(at, "ignore")?;
                 let (line, _) = self.lines.line_col(self.text(), at);
                 self.pending_ignores.push((Ignore { rules, reason, line }, at));
+            }
+            Directive::Online => {
+                self.ensure_between_statements(at, "online")?;
+                // Up sections only. `rollback` runs a down section as plain
+                // statements and never starts an online schema change: the
+                // way back from one is `stepwise osc revert` (while the old
+                // table is kept), and a marker that rollback would ignore
+                // would promise a copy-and-swap that does not happen.
+                if self.which == Which::Down {
+                    return Err(Self::err(
+                        at,
+                        "`stepwise:online` belongs in an up section: rollback runs down sections as plain statements (after an online change, `stepwise osc revert` swaps the old table back while it is kept)",
+                    ));
+                }
+                if self.pending_online.is_some() {
+                    return Err(Self::err(at, "a second `stepwise:online` before the same statement"));
+                }
+                let (line, _) = self.lines.line_col(self.text(), at);
+                self.pending_online = Some((line, at));
             }
             Directive::StatementBegin => {
                 self.flush(tokens, i)?;
@@ -290,7 +327,13 @@ impl Builder {
         let (line, col) = self.lines.line_col(text, span.start);
         let info = classify(text, stmt_tokens, self.dialect);
         let ignores = std::mem::take(&mut self.pending_ignores).into_iter().map(|(i, _)| i).collect();
-        let stmt = Statement { sql: text[span.clone()].to_string(), span, line, col, ignores, info };
+        let online = match self.pending_online.take() {
+            Some((directive_line, _)) => {
+                Some(online_alter(text, stmt_tokens, self.dialect, directive_line).map_err(|(at, msg)| Self::err(at, msg))?)
+            }
+            None => None,
+        };
+        let stmt = Statement { sql: text[span.clone()].to_string(), span, line, col, ignores, info, online };
         match self.sections[self.which as usize].as_mut() {
             Some(s) => s.statements.push(stmt),
             None => {
@@ -336,7 +379,7 @@ impl Builder {
         let make = move |p: Option<PendingSection>, other: Option<usize>| {
             p.map(|p| Section {
                 file: file.clone(),
-                no_transaction: p.no_transaction || file_no_tx || plain_auto(&p),
+                no_transaction: p.no_transaction || file_no_tx || plain_auto(&p) || p.statements.iter().any(|s| s.online.is_some()),
                 body: p.body_start..end_of(p.body_start, other),
                 statements: p.statements,
             })
@@ -417,6 +460,53 @@ mod tests {
         assert_eq!(e.line, 3);
         let e = parse("-- stepwise:up\nSELECT $$ never closed;\n").unwrap_err();
         assert_eq!((e.line, e.col), (2, 8));
+    }
+
+    #[test]
+    fn online_attaches_to_the_next_alter_table_and_takes_the_section_out_of_a_transaction() {
+        let text = "-- stepwise:up\nALTER TABLE t ADD COLUMN a int;\n-- stepwise:online\n-- stepwise:ignore prefer-bigint-keys reviewed\nALTER TABLE ONLY public.t ALTER COLUMN id TYPE bigint;\nSELECT 1;\n-- stepwise:down\nALTER TABLE t DROP COLUMN a;";
+        let f = parse(text).unwrap();
+        let up = f.up.as_ref().unwrap();
+        assert!(up.no_transaction, "an online statement spans many transactions");
+        assert!(!f.down.as_ref().unwrap().no_transaction);
+        assert_eq!(up.statements.iter().map(|s| s.online.is_some()).collect::<Vec<_>>(), [false, true, false]);
+        let online = up.statements[1].online.as_ref().unwrap();
+        assert_eq!((online.table.as_str(), online.clauses.as_str(), online.directive_line), ("public.t", "ALTER COLUMN id TYPE bigint", 3));
+        assert!(online.only);
+        assert_eq!(up.statements[1].ignores.len(), 1, "other directives still attach");
+        // Without the directive nothing changes.
+        let f = parse("ALTER TABLE t ALTER COLUMN id TYPE bigint;").unwrap();
+        assert!(f.up.as_ref().unwrap().statements[0].online.is_none() && !f.up.unwrap().no_transaction);
+    }
+
+    #[test]
+    fn online_misplaced_is_located() {
+        // Not an ALTER TABLE: at the statement, naming the directive's line.
+        let e = parse("-- stepwise:up\n-- stepwise:online\nCREATE INDEX i ON t (a);\n").unwrap_err();
+        assert_eq!((e.file.as_str(), e.line, e.col), ("m.sql", 3, 1));
+        assert!(e.message.contains("(line 2)") && e.message.contains("CREATE INDEX"), "{}", e.message);
+        // Last line, nothing follows.
+        let e = parse("ALTER TABLE t ADD COLUMN a int;\n  -- stepwise:online").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 3));
+        assert!(e.message.contains("no statement follows"), "{}", e.message);
+        // A section marker follows.
+        let e = parse("-- stepwise:up\nSELECT 1;\n-- stepwise:online\n-- stepwise:down\nSELECT 2;").unwrap_err();
+        assert_eq!(e.line, 3);
+        // In a down section, or a .down.sql file.
+        let e =
+            parse("-- stepwise:up\nSELECT 1;\n-- stepwise:down\n-- stepwise:online\nALTER TABLE t ALTER COLUMN id TYPE int;").unwrap_err();
+        assert_eq!((e.line, e.col), (4, 1));
+        assert!(e.message.contains("up section"), "{}", e.message);
+        let e = parse_as("-- stepwise:online\nALTER TABLE t ALTER COLUMN id TYPE int;", FileRole::DownOnly, Flavor::Plain).unwrap_err();
+        assert_eq!(e.line, 1);
+        // Twice, or inside a statement.
+        let e = parse("-- stepwise:online\n-- stepwise:online\nALTER TABLE t ADD COLUMN a int;").unwrap_err();
+        assert_eq!(e.line, 2);
+        let e = parse("ALTER TABLE t\n-- stepwise:online\nADD COLUMN a int;").unwrap_err();
+        assert_eq!(e.line, 2);
+        // RENAME is instant and would lose a column's data in a copy.
+        let e = parse("-- stepwise:online\nALTER TABLE t RENAME COLUMN a TO b;").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 15));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub use directive::Phase;
 pub use error::{InputError, SqlError, SqlErrorKind};
 pub use file::{parse_file, FileRole, Ignore, ParsedFile, Section, SourceFile, Statement};
 pub use position::{char_pos_to_byte, LineIndex};
-pub use statement::{IndexOp, QualifiedName, StatementInfo};
+pub use statement::{IndexOp, OnlineAlter, QualifiedName, StatementInfo};
 
 /// The SQL dialect a file is read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -38,6 +38,89 @@ pub struct StatementInfo {
     pub summary: String,
 }
 
+/// What `migrate` needs to run an `ALTER TABLE` marked `-- stepwise:online`
+/// through an online schema change: which table, and the clauses to apply to
+/// its copy. Found from the statement's own tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OnlineAlter {
+    /// Line of the `-- stepwise:online` directive.
+    pub directive_line: usize,
+    /// The table as written, parts joined by `.` (`public."Orders"`): the
+    /// server resolves it as it would the statement's.
+    pub table: String,
+    /// The same name folded the way the server folds it (for comparisons).
+    pub name: QualifiedName,
+    /// Everything after the table name, without the delimiter
+    /// (`ALTER COLUMN id TYPE bigint, ADD COLUMN note text`).
+    pub clauses: String,
+    /// `ALTER TABLE IF EXISTS`: a missing table is not an error.
+    pub if_exists: bool,
+    /// `ALTER TABLE ONLY`: not recursing to children (osc copies plain tables only).
+    pub only: bool,
+}
+
+/// Read an `ALTER TABLE` marked online. `Err((offset, message))` says why it
+/// cannot run online; the offset is into `src` (the file's text).
+pub fn online_alter(src: &str, tokens: &[Token], dialect: Dialect, directive_line: usize) -> Result<OnlineAlter, (usize, String)> {
+    let w = Words::new(src, tokens);
+    let start = w.toks.first().map(|t| t.span.start).unwrap_or(0);
+    let end = w.toks.last().map(|t| t.span.end).unwrap_or(start);
+    let here = format!("`-- stepwise:online` (line {directive_line})");
+    if w.kw(0) != "ALTER" || w.kw(1) != "TABLE" {
+        let what: Vec<String> = (0..2).map(|i| w.text(i).to_ascii_uppercase()).filter(|t| !t.is_empty()).collect();
+        return Err((
+            start,
+            format!("{here} applies to the next statement, which must be an `ALTER TABLE` on one table; this one is `{}`", what.join(" ")),
+        ));
+    }
+    let mut i = 2;
+    let mut if_exists = false;
+    if w.kw(i) == "IF" && w.kw(i + 1) == "EXISTS" {
+        if_exists = true;
+        i += 2;
+    }
+    if w.kw(i) == "ALL" && w.kw(i + 1) == "IN" {
+        return Err((
+            w.span(i).start,
+            format!("{here}: `ALTER TABLE ALL IN TABLESPACE` changes many tables; an online change copies one table"),
+        ));
+    }
+    let only = w.kw(i) == "ONLY";
+    if only {
+        i += 1;
+    }
+    let first = i;
+    let Some((name, after)) = w.name_at(i, dialect) else {
+        return Err((w.span(i).start.min(end), format!("{here}: expected the name of the table to change after `ALTER TABLE`")));
+    };
+    // Parts as written (quotes kept), joined without the spaces around dots.
+    let table = (first..after).filter(|&k| w.text(k) != ".").map(|k| w.text(k)).collect::<Vec<_>>().join(".");
+    let mut rest = after;
+    if w.text(rest) == "*" {
+        // `t *`: the table and its children, the default.
+        rest += 1;
+    }
+    let Some(clauses_at) = w.toks.get(rest).map(|t| t.span.start) else {
+        return Err((end, format!("{here}: `ALTER TABLE {table}` says nothing to change")));
+    };
+    // Changes that only touch the catalog, or that osc cannot carry over:
+    // each stands alone right after the name in PostgreSQL's grammar.
+    let refuse = match (w.kw(rest).as_str(), w.kw(rest + 1).as_str()) {
+        ("RENAME", _) => Some(
+            "RENAME only changes the catalog (it is instant), and a copy cannot carry a renamed column's data over: run it without `-- stepwise:online`",
+        ),
+        ("SET", "SCHEMA") => Some("SET SCHEMA only changes the catalog (it is instant): run it without `-- stepwise:online`"),
+        ("ATTACH" | "DETACH", "PARTITION") => {
+            Some("ATTACH and DETACH PARTITION change a partitioned table, which an online change does not copy")
+        }
+        _ => None,
+    };
+    if let Some(why) = refuse {
+        return Err((clauses_at, format!("{here}: {why}")));
+    }
+    Ok(OnlineAlter { directive_line, table, name, clauses: src[clauses_at..end].trim().to_string(), if_exists, only })
+}
+
 /// Significant tokens of one statement (no comments), with the source text.
 pub struct Words<'a> {
     src: &'a str,
@@ -53,6 +136,15 @@ impl<'a> Words<'a> {
 
     fn text(&self, i: usize) -> &'a str {
         self.toks.get(i).map(|t| &self.src[t.span.clone()]).unwrap_or("")
+    }
+
+    /// Span of token `i`; past the end, the empty span after the last token.
+    fn span(&self, i: usize) -> std::ops::Range<usize> {
+        match self.toks.get(i).or(self.toks.last()) {
+            Some(t) if i < self.toks.len() => t.span.clone(),
+            Some(t) => t.span.end..t.span.end,
+            None => 0..0,
+        }
     }
 
     /// Upper-cased keyword at `i`, or "" when the token is not a bare word.
@@ -248,6 +340,48 @@ mod tests {
         }
         assert!(info("VACUUM ANALYZE t").requires_no_transaction.is_some());
         assert!(info("COMMIT").transaction_control);
+    }
+
+    fn online(sql: &str) -> Result<OnlineAlter, (usize, String)> {
+        online_alter(sql, &tokenize(sql, Dialect::Postgres).unwrap(), Dialect::Postgres, 1)
+    }
+
+    #[test]
+    fn online_alter_finds_the_table_and_the_clauses() {
+        let a = online("ALTER TABLE orders ALTER COLUMN id TYPE bigint").unwrap();
+        assert_eq!((a.table.as_str(), a.clauses.as_str()), ("orders", "ALTER COLUMN id TYPE bigint"));
+        assert_eq!(a.name, q(None, "orders"));
+        assert!(!a.if_exists && !a.only);
+
+        let a = online("alter table if exists only Public . \"Big\"\"Orders\"\n  ADD COLUMN note text,\n  ALTER COLUMN id TYPE bigint")
+            .unwrap();
+        assert_eq!(a.table, "Public.\"Big\"\"Orders\"");
+        assert_eq!(a.name, q(Some("public"), "Big\"Orders"));
+        assert_eq!(a.clauses, "ADD COLUMN note text,\n  ALTER COLUMN id TYPE bigint");
+        assert!(a.if_exists && a.only);
+
+        // Comments between clauses stay; `*` (with children) is not a clause.
+        let a = online("ALTER TABLE s.t * ADD COLUMN a int, /* why */ ADD COLUMN rename int -- end").unwrap();
+        assert_eq!((a.table.as_str(), a.clauses.as_str()), ("s.t", "ADD COLUMN a int, /* why */ ADD COLUMN rename int"));
+    }
+
+    #[test]
+    fn online_alter_refuses_what_is_not_one_table_to_copy() {
+        let (at, msg) = online("CREATE INDEX i ON t (a)").unwrap_err();
+        assert_eq!(at, 0);
+        assert!(msg.contains("must be an `ALTER TABLE` on one table; this one is `CREATE INDEX`"), "{msg}");
+        assert!(online("ALTER INDEX i RENAME TO j").unwrap_err().1.contains("`ALTER INDEX`"));
+        let sql = "ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b";
+        assert!(online(sql).unwrap_err().1.contains("many tables"));
+        let sql = "ALTER TABLE t RENAME COLUMN a TO b";
+        let (at, msg) = online(sql).unwrap_err();
+        assert_eq!((at, msg.contains("RENAME")), (14, true), "{msg}");
+        assert!(online("ALTER TABLE t SET SCHEMA s").unwrap_err().1.contains("SET SCHEMA"));
+        assert!(online("ALTER TABLE p DETACH PARTITION c").unwrap_err().1.contains("PARTITION"));
+        assert!(online("ALTER TABLE t").unwrap_err().1.contains("nothing to change"));
+        assert!(online("ALTER TABLE (x)").unwrap_err().1.contains("name of the table"));
+        // SET NOT NULL, SET DATA TYPE and friends are changes osc copies.
+        assert!(online("ALTER TABLE t ALTER COLUMN a SET NOT NULL").is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::render::{plural, Out};
 use serde::Serialize;
 use stepwise_migrate::engine::Engine;
+use stepwise_migrate::events::Event;
 use stepwise_migrate::history::HistoryRow;
 use stepwise_migrate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection};
 use stepwise_migrate::rollback::RollbackTarget;
@@ -20,17 +21,48 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
         allow_drift: args.allow_drift,
         allow_out_of_order: args.allow_out_of_order,
     };
+    if let Some(rate) = args.online_max_rate.filter(|r| r.is_nan() || *r <= 0.0) {
+        out.error(&format!("--online-max-rate {rate}: must be more than 0 rows per second"));
+        return 2;
+    }
     if args.dry_run {
         return show_plan(cfg, out, &sel, true).await;
+    }
+    // Flags (and STEPWISE_ONLINE_*) over `[online]` in stepwise.toml.
+    let mut run = cfg.run.clone();
+    if let Some(t) = args.online_batch_time {
+        run.online.target = t;
+        run.online.fixed_rows = None;
+    }
+    if let Some(n) = args.online_batch_rows {
+        run.online.fixed_rows = Some(n);
+    }
+    if let Some(r) = args.online_max_rate {
+        run.online.max_rate = Some(r);
     }
     let mut s = match Session::open(cfg, out, args.scratch).await {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Old tables that online statements kept, for the closing reminder.
+    let mut kept: Vec<(i64, String)> = Vec::new();
     let code = async {
-        let applied = stepwise_migrate::apply::migrate(&mut s.engine, &s.set, &sel, &cfg.run, &mut |e| out.event(&e))
-            .await
-            .map_err(|e| out.run_error(&e))?;
+        let mut report = |e: Event| {
+            if let Event::OnlineSwapped { job, old: Some(old), .. } = &e {
+                kept.push((*job, old.clone()));
+            }
+            out.event(&e)
+        };
+        let result = stepwise_migrate::apply::migrate(&mut s.engine, &s.set, &sel, &run, &mut report).await;
+        if out.format == Format::Text && !kept.is_empty() {
+            // Said whether or not a later migration failed: the swaps happened.
+            for (job, old) in &kept {
+                out.line(&format!(
+                    "Kept the old table {old} (osc job {job}) in sync: once the change is confirmed, `stepwise osc finish --job {job}` drops it; `stepwise osc revert --job {job}` swaps it back."
+                ));
+            }
+        }
+        let applied = result.map_err(|e| out.run_error(&e))?;
         if out.format == Format::Json {
             out.json(&serde_json::json!({"event": "result", "applied": applied}));
         } else if applied.is_empty() {
@@ -86,6 +118,8 @@ struct PlannedStatement {
     col: usize,
     sql: String,
     summary: String,
+    /// Marked `-- stepwise:online`: runs as an online schema change.
+    online: Option<stepwise_sql::OnlineAlter>,
 }
 
 #[derive(Serialize)]
@@ -109,7 +143,13 @@ fn planned(m: &Migration, dialect: Dialect) -> Planned {
             .up
             .statements
             .iter()
-            .map(|s| PlannedStatement { line: s.line, col: s.col, sql: s.sql.clone(), summary: s.info.summary.clone() })
+            .map(|s| PlannedStatement {
+                line: s.line,
+                col: s.col,
+                sql: s.sql.clone(),
+                summary: s.info.summary.clone(),
+                online: s.online.clone(),
+            })
             .collect(),
     }
 }
@@ -160,13 +200,25 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
         out.line("Nothing pending.");
     } else {
         for p in &plan {
-            let how = if p.transactional { "one transaction" } else { "no transaction: statement by statement, progress recorded" };
+            let online = p.statements.iter().filter(|s| s.online.is_some()).count();
+            let how = match (p.transactional, online) {
+                (true, _) => "one transaction".to_string(),
+                (false, 0) => "no transaction: statement by statement, progress recorded".to_string(),
+                (false, n) => format!("no transaction: statement by statement, progress recorded; {n} online change{}", plural(n)),
+            };
             out.line(&format!("{} {} [{}] ({how})", p.version, p.name, p.phase));
             out.line(&format!("  file: {}", p.file));
             for s in &p.statements {
                 let first_line = s.sql.lines().next().unwrap_or("");
                 let more = if s.sql.lines().count() > 1 { " ..." } else { "" };
                 out.line(&format!("  {:>4}: {first_line}{more}", s.line));
+                if let Some(o) = &s.online {
+                    out.line(&format!(
+                        "        online: osc copies {} with `{}` applied, in batches, while writes go on; verifies the copy, swaps it in, and keeps the old table",
+                        o.table,
+                        o.clauses.split_whitespace().collect::<Vec<_>>().join(" ")
+                    ));
+                }
             }
         }
         if dry_run {

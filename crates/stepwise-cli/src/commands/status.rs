@@ -23,6 +23,8 @@ struct Line {
     statements_total: Option<i32>,
     error: Option<String>,
     direction: Option<String>,
+    /// The osc job of the online statement in flight.
+    osc_job: Option<i64>,
 }
 
 pub async fn status(cfg: &Config, out: &Out, scratch: bool) -> i32 {
@@ -50,6 +52,7 @@ pub async fn status(cfg: &Config, out: &Out, scratch: bool) -> i32 {
                 statements_total: e.row.map(|r| r.statements_total),
                 error: e.row.and_then(|r| r.error.clone()),
                 direction: e.row.map(|r| r.direction.as_str().to_string()),
+                osc_job: e.row.and_then(|r| r.osc_job),
             })
             .collect();
         if out.format == Format::Json {
@@ -100,6 +103,11 @@ pub async fn status(cfg: &Config, out: &Out, scratch: bool) -> i32 {
                         l.statements_total.unwrap_or(0),
                         l.error.as_deref().map(|e| format!(": {}", e.lines().next().unwrap_or(""))).unwrap_or_default()
                     ));
+                    if let Some(job) = l.osc_job {
+                        out.line(&format!(
+                            "  Its online statement runs as osc job {job}: `stepwise migrate` resumes that job (`stepwise osc status` shows where it stands)."
+                        ));
+                    }
                 }
                 State::MissingFile => out.line(&format!("\n{} is applied but its file is missing from {}.", l.version, cfg.migrations_dir.display())),
                 State::Applied if l.drift => out.line(&format!(

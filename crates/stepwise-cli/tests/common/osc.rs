@@ -104,7 +104,6 @@ pub fn osc(p: &Project, db: &PgDb, args: &[&str]) -> Run {
     spawn_bg(p.cmd(&db.url, args)).finish(Duration::from_secs(300))
 }
 
-
 /// The error psql printed for `sql`, which must fail.
 pub fn psql_err(db: &PgDb, sql: &str) -> String {
     let out = std::process::Command::new("psql").args([db.url.as_str(), "-X", "-q", "-c", sql]).output().expect("run psql");

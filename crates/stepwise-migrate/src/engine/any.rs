@@ -3,7 +3,9 @@
 
 use super::mysql::MyEngine;
 use super::pg::PgEngine;
-use super::{Engine, Failure, Recovery, Settings, TrackingOp};
+use super::{Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp};
+use crate::events::Event;
+use crate::execute::RunOptions;
 use crate::history::HistoryRow;
 use stepwise_db::{Blocker, DbError, DbUrl, Engine as Kind};
 use stepwise_sql::{Dialect, Statement};
@@ -86,5 +88,13 @@ impl Engine for AnyEngine {
     }
     async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError> {
         each!(self, e => e.column_exists(table, column).await)
+    }
+    async fn online(
+        &mut self,
+        step: &OnlineStep<'_>,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineFailure> {
+        each!(self, e => e.online(step, opts, report).await)
     }
 }

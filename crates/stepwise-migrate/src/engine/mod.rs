@@ -5,11 +5,14 @@
 pub mod any;
 pub mod mysql;
 pub mod pg;
+mod pg_online;
 
+use crate::events::Event;
+use crate::execute::RunOptions;
 use crate::history::{HistoryRow, Stamp};
 use std::time::Duration;
 use stepwise_db::{Blocker, DbError};
-use stepwise_sql::{Dialect, Statement};
+use stepwise_sql::{Dialect, OnlineAlter, Statement};
 
 /// Session settings a unit of work runs under.
 #[derive(Debug, Clone)]
@@ -62,6 +65,36 @@ pub enum Recovery {
     Rerun,
 }
 
+/// A statement marked `-- stepwise:online`, to run as an online schema change.
+pub struct OnlineStep<'a> {
+    /// The migration's tracking key: its row records the job as soon as it exists.
+    pub key: &'a str,
+    /// The migration's version as written, and the statement's index (for events).
+    pub version: &'a str,
+    pub index: usize,
+    pub alter: &'a OnlineAlter,
+    /// The job an interrupted attempt of this statement started (from its row).
+    pub job: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnlineOutcome {
+    /// The change is live on `table`; the old table is kept as `old` until
+    /// `stepwise osc finish` (or `osc revert`); None once it has been dropped.
+    Swapped { job: i64, table: String, old: Option<String> },
+    /// `ALTER TABLE IF EXISTS` on a table that does not exist: nothing to do.
+    NoTable,
+}
+
+/// Why an online statement did not finish.
+#[derive(Debug, Clone)]
+pub struct OnlineFailure {
+    /// The job it started or resumed, if any: kept on the migration's row so
+    /// that the next `migrate` resumes it.
+    pub job: Option<i64>,
+    pub message: String,
+}
+
 // Used only by this workspace, on the caller's task: no Send bounds needed.
 #[allow(async_fn_in_trait)]
 pub trait Engine {
@@ -99,6 +132,16 @@ pub trait Engine {
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError>;
     async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError>;
+    /// Run an online statement as an online schema change (a shadow copy,
+    /// capture triggers, batched copy, verification and a swap), resuming
+    /// `step.job` when an interrupted attempt started one. Engines without
+    /// online changes refuse (the runner refuses such migrations earlier).
+    async fn online(
+        &mut self,
+        step: &OnlineStep<'_>,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineFailure>;
 }
 
 /// How long the lock probe waits before asking who blocks a statement, and

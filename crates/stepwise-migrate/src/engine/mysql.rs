@@ -3,7 +3,9 @@
 //! DDL commits implicitly. Times are stored in UTC (`UTC_TIMESTAMP`), whatever
 //! the server's time zone. Tested on MariaDB.
 
-use super::{Engine, Failure, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST};
+use super::{Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST};
+use crate::events::Event;
+use crate::execute::RunOptions;
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
@@ -280,6 +282,8 @@ impl Engine for MyEngine {
                 error,
                 applied_by,
                 direction,
+                // Online changes run on PostgreSQL only.
+                osc_job: None,
             });
         }
         Ok(out)
@@ -356,6 +360,11 @@ impl Engine for MyEngine {
             )
             .await?;
         Ok(n.unwrap_or(0) > 0)
+    }
+
+    async fn online(&mut self, _: &OnlineStep<'_>, _: &RunOptions, _: &mut dyn FnMut(Event)) -> Result<OnlineOutcome, OnlineFailure> {
+        // `check_runnable` refuses such migrations before anything runs.
+        Err(OnlineFailure { job: None, message: "online schema changes run on PostgreSQL only (MySQL/MariaDB come later)".into() })
     }
 }
 

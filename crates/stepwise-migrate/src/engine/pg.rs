@@ -2,7 +2,12 @@
 //! lock, transactions sent as one pipelined round trip, and catalog checks
 //! for index builds that a crash may have left behind.
 
-use super::{millis, Engine, Failure, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST, WAIT_REPORT_EVERY};
+use super::{
+    millis, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST,
+    WAIT_REPORT_EVERY,
+};
+use crate::events::Event;
+use crate::execute::RunOptions;
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use futures_util::future::join_all;
 use std::future::Future;
@@ -12,10 +17,10 @@ use stepwise_sql::{Dialect, IndexOp, QualifiedName, Statement};
 use tokio::time::{sleep_until, Instant};
 
 pub struct PgEngine {
-    conn: PgConn,
+    pub(super) conn: PgConn,
     /// A second session that asks who blocks the first; never in a transaction.
-    monitor: PgConn,
-    schema: String,
+    pub(super) monitor: PgConn,
+    pub(super) schema: String,
     lock_key: i64,
     rails: bool,
 }
@@ -32,7 +37,7 @@ impl PgEngine {
         &self.conn
     }
 
-    fn table(&self) -> String {
+    pub(super) fn table(&self) -> String {
         format!("{}.migrations", qi(&self.schema))
     }
 
@@ -133,13 +138,14 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
     };
     format!(
         "INSERT INTO {table} AS m (version, name, kind, checksum, phase, status, transactional, started_at, finished_at, duration_ms,
-            statements_total, statements_applied, in_flight, error, applied_by, direction)
-         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {}, {})
+            statements_total, statements_applied, in_flight, error, applied_by, direction, osc_job)
+         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {}, {}, {})
          ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, checksum = EXCLUDED.checksum,
             phase = EXCLUDED.phase, status = EXCLUDED.status, transactional = EXCLUDED.transactional,
             started_at = {on_conflict_started}, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
             statements_total = EXCLUDED.statements_total, statements_applied = EXCLUDED.statements_applied,
-            in_flight = EXCLUDED.in_flight, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by, direction = EXCLUDED.direction",
+            in_flight = EXCLUDED.in_flight, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by, direction = EXCLUDED.direction,
+            osc_job = EXCLUDED.osc_job",
         ql(&r.version),
         ql(&r.name),
         ql(&r.kind),
@@ -153,6 +159,7 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
         opt_lit(&r.error),
         ql(&r.applied_by),
         ql(r.direction.as_str()),
+        r.osc_job.map(|j| j.to_string()).unwrap_or_else(|| "NULL".into()),
     )
 }
 
@@ -269,7 +276,8 @@ impl Engine for PgEngine {
                 applied_by text NOT NULL,
                 direction text NOT NULL DEFAULT 'up'
              );
-             ALTER TABLE {table} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up';",
+             ALTER TABLE {table} ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up';
+             ALTER TABLE {table} ADD COLUMN IF NOT EXISTS osc_job bigint;",
             schema = qi(&self.schema),
             table = self.table()
         );
@@ -294,7 +302,7 @@ impl Engine for PgEngine {
                     // until `ensure_store` adds the column.
                     "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
                             statements_total, statements_applied, in_flight, error, applied_by,
-                            coalesce(to_jsonb(m) ->> 'direction', 'up')
+                            coalesce(to_jsonb(m) ->> 'direction', 'up'), (to_jsonb(m) ->> 'osc_job')::int8
                        FROM {} m ORDER BY version",
                     ts("started_at"),
                     ts("finished_at"),
@@ -322,6 +330,7 @@ impl Engine for PgEngine {
                 error: r.get(13),
                 applied_by: r.get(14),
                 direction: crate::events::Direction::parse(r.get(15)),
+                osc_job: r.get(16),
             })
             .collect())
     }
@@ -444,5 +453,14 @@ impl Engine for PgEngine {
             )
             .await?;
         Ok(!rows.is_empty())
+    }
+
+    async fn online(
+        &mut self,
+        step: &OnlineStep<'_>,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineFailure> {
+        self.run_online(step, opts, report).await
     }
 }

@@ -160,15 +160,11 @@ impl Carry {
             policies: texts(conn, POLICIES, oid).await?,
             replica_identity,
             publications: c.query(PUBLICATIONS, &[&oid]).await?.iter().map(|r| (r.get(0), r.get(1))).collect(),
-            outgoing: fks(
-                "SELECT '%s', conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
-                  WHERE conrelid = $1 AND contype = 'f' ORDER BY conname",
-            )
+            outgoing: fks("SELECT '%s', conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
+                  WHERE conrelid = $1 AND contype = 'f' ORDER BY conname")
             .await?,
-            incoming: fks(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
-                  WHERE confrelid = $1 AND conrelid <> $1 AND contype = 'f' ORDER BY conrelid, conname",
-            )
+            incoming: fks("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
+                  WHERE confrelid = $1 AND conrelid <> $1 AND contype = 'f' ORDER BY conrelid, conname")
             .await?,
         })
     }
@@ -201,8 +197,12 @@ impl Carry {
     /// and the foreign keys pointing at it are dropped (re-added on the
     /// other table by `onto`).
     pub fn off(&self, from: &str) -> Vec<String> {
-        let mut out: Vec<String> =
-            self.triggers.iter().filter(|t| t.enabled != "D").map(|t| format!("ALTER TABLE {from} DISABLE TRIGGER {}", quote_ident(&t.name))).collect();
+        let mut out: Vec<String> = self
+            .triggers
+            .iter()
+            .filter(|t| t.enabled != "D")
+            .map(|t| format!("ALTER TABLE {from} DISABLE TRIGGER {}", quote_ident(&t.name)))
+            .collect();
         out.extend(self.publications.iter().map(|(p, _)| format!("ALTER PUBLICATION {} DROP TABLE {from}", quote_ident(p))));
         out.extend(self.incoming.iter().map(ForeignKey::drop));
         out
@@ -251,11 +251,11 @@ impl Carry {
     /// The foreign keys `onto` added NOT VALID that were valid before: to
     /// validate once the exchange has committed.
     pub fn to_validate(&self, to: &str, fresh: bool) -> Vec<Pending> {
-        let outgoing = self.outgoing.iter().filter(|f| fresh && f.validated).map(|f| Pending { table: to.to_string(), name: f.name.clone() });
+        let outgoing =
+            self.outgoing.iter().filter(|f| fresh && f.validated).map(|f| Pending { table: to.to_string(), name: f.name.clone() });
         let incoming = self.incoming.iter().filter(|f| f.validated).map(|f| Pending { table: f.table.clone(), name: f.name.clone() });
         outgoing.chain(incoming).collect()
     }
-
 }
 
 /// The table a foreign key definition references: `FOREIGN KEY (a) REFERENCES t(id) ...`.
@@ -294,7 +294,12 @@ mod tests {
 
     #[test]
     fn a_foreign_key_is_added_not_valid_once() {
-        let f = ForeignKey { table: "c".into(), name: "c_t_fk".into(), def: "FOREIGN KEY (t) REFERENCES t(id) NOT VALID".into(), validated: false };
+        let f = ForeignKey {
+            table: "c".into(),
+            name: "c_t_fk".into(),
+            def: "FOREIGN KEY (t) REFERENCES t(id) NOT VALID".into(),
+            validated: false,
+        };
         assert_eq!(f.add(), "ALTER TABLE c ADD CONSTRAINT c_t_fk FOREIGN KEY (t) REFERENCES t(id) NOT VALID");
     }
 }

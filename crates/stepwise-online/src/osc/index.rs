@@ -90,9 +90,10 @@ pub async fn set_aside(conn: &PgConn, n: &Names, original: u32, shadow: u32) -> 
         later.push(LaterIndex {
             name: ix.name.clone(),
             using: ix.using.clone(),
-            constraint: ix.constraint.as_ref().map(|(kind, _, deferrable)| {
-                format!("{}{deferrable}", if kind == "p" { "PRIMARY KEY" } else { "UNIQUE" })
-            }),
+            constraint: ix
+                .constraint
+                .as_ref()
+                .map(|(kind, _, deferrable)| format!("{}{deferrable}", if kind == "p" { "PRIMARY KEY" } else { "UNIQUE" })),
         });
     }
     Ok(later)
@@ -110,7 +111,10 @@ pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: O
             None => {}
         }
         let started = std::time::Instant::now();
-        let built = conn.client.batch_execute(&format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} {}", quote_ident(&ix.name), n.shadow_q(), ix.using)).await;
+        let built = conn
+            .client
+            .batch_execute(&format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} {}", quote_ident(&ix.name), n.shadow_q(), ix.using))
+            .await;
         if let Err(e) = built {
             let _ = conn.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")).await;
             let db = e.as_db_error();
@@ -126,7 +130,10 @@ pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: O
             // Unless a cancel got there first (it drops the shadow under the build).
             conn.client
                 .execute(
-                    &format!("UPDATE {} SET state = 'failed', error = $2, updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()),
+                    &format!(
+                        "UPDATE {} SET state = 'failed', error = $2, updated_at = now() WHERE id = $1 AND state = 'indexing'",
+                        n.jobs()
+                    ),
                     &[&job.id, &why],
                 )
                 .await?;
@@ -136,7 +143,10 @@ pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: O
     }
     // Moved on only if nothing else (a cancel, a trigger's failure) happened meanwhile.
     conn.client
-        .execute(&format!("UPDATE {} SET state = 'verifying', updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()), &[&job.id])
+        .execute(
+            &format!("UPDATE {} SET state = 'verifying', updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()),
+            &[&job.id],
+        )
         .await?;
     Ok(())
 }

@@ -212,9 +212,7 @@ pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress
             "verifying" => verify::verify(conn, &job, &spec, &n, opts, progress).await?,
             "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
             // Foreign keys moved by a swap or revert that crashed before validating them.
-            "swapped" | "reverted" if !spec.validate.is_empty() => {
-                swap::finish_validation(conn, &job, spec, &n, opts, progress).await?
-            }
+            "swapped" | "reverted" if !spec.validate.is_empty() => swap::finish_validation(conn, &job, spec, &n, opts, progress).await?,
             _ => return Ok(job),
         }
     }

@@ -13,7 +13,14 @@ use crate::jobs::Job;
 use crate::OnlineError;
 use stepwise_db::pg::{quote_ident, quote_literal, PgConn};
 
-pub async fn revert(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn revert(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
     if job.state != "swapped" {
         return Err(OnlineError::Refused(format!("job {} is {}: revert swaps back a job that has swapped", job.id, job.state)));
     }
@@ -22,8 +29,7 @@ pub async fn revert(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &Osc
     }
     let table = n.original();
     let old = n.qualified(&n.old);
-    let new_spec = std::cell::RefCell::new(spec.clone());
-    let lock_held_ms = exchange(
+    let (lock_held_ms, spec) = exchange(
         conn,
         opts,
         job,
@@ -31,7 +37,6 @@ pub async fn revert(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &Osc
         [table.clone(), old.clone()],
         // The new table's own foreign keys are dropped with it.
         |c| c.other_tables(Some("ACCESS EXCLUSIVE"), n),
-        &table,
         progress,
         async |carried: &Carry| {
             let (state, blocked) = locked_state(conn, n, job.id).await?;
@@ -42,12 +47,14 @@ pub async fn revert(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &Osc
                 return Err(OnlineError::Refused(format!("job {} can no longer be reverted: {why}", job.id)));
             }
             let new_oid: u32 = conn.client.query_one("SELECT to_regclass($1)::oid", &[&table]).await?.get(0);
-            revert_ddl(conn, n, new_oid, carried, &mut new_spec.borrow_mut()).await
+            let mut spec = spec.clone();
+            let ddl = revert_ddl(conn, n, new_oid, carried, &mut spec).await?;
+            Ok((ddl, spec))
         },
     )
     .await?;
     progress(&Progress::Reverted { job: job.id, table: table.clone(), lock_held_ms });
-    finish_validation(conn, job, new_spec.into_inner(), n, opts, progress).await
+    finish_validation(conn, job, spec, n, opts, progress).await
 }
 
 async fn revert_ddl(conn: &PgConn, n: &Names, new_oid: u32, carried: &Carry, spec: &mut Spec) -> Result<Vec<String>, OnlineError> {

@@ -67,19 +67,21 @@ pub(super) async fn lock_in_order(conn: &PgConn, tables: &[(String, &str)]) -> R
 /// The view, sequence and lock work shared by the swap and the revert:
 /// one transaction that takes every lock it needs up front (the two tables,
 /// then the tables whose foreign keys move) under lock_timeout, retried with
-/// a growing pause; `body` runs with every lock held and returns the DDL.
-/// Returns how long the locks were held.
-pub(super) async fn exchange(
+/// a growing pause; `body` runs with every lock held and returns the DDL
+/// (and what it learnt). Returns that and how long the locks were held.
+/// `tables[0]` is the live table, the one that carries the name.
+#[allow(clippy::too_many_arguments)] // each is a distinct input; bundling them would only rename them
+pub(super) async fn exchange<T>(
     conn: &PgConn,
     opts: &OscOptions,
     job: &Job,
     what: &str,
     tables: [String; 2],
     others: impl Fn(&Carry) -> Vec<(String, &'static str)>,
-    live: &str,
     progress: OnProgress<'_>,
-    body: impl AsyncFn(&Carry) -> Result<Vec<String>, OnlineError>,
-) -> Result<u64, OnlineError> {
+    body: impl AsyncFn(&Carry) -> Result<(Vec<String>, T), OnlineError>,
+) -> Result<(u64, T), OnlineError> {
+    let live = tables[0].as_str();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -106,8 +108,8 @@ pub(super) async fn exchange(
             tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
             continue;
         };
-        let ddl = match body(&carried).await {
-            Ok(ddl) => ddl,
+        let (ddl, learnt) = match body(&carried).await {
+            Ok(r) => r,
             Err(e) => {
                 let _ = conn.batch("ROLLBACK").await;
                 return Err(e);
@@ -118,7 +120,7 @@ pub(super) async fn exchange(
             return Err(OnlineError::Refused(format!("could not {what}; rolled back, nothing changed: {e}")));
         }
         conn.batch("COMMIT").await?;
-        return Ok(held.elapsed().as_millis() as u64);
+        return Ok((held.elapsed().as_millis() as u64, learnt));
     }
 }
 
@@ -206,17 +208,22 @@ async fn column_types(conn: &PgConn, oid: u32) -> Result<Vec<(String, String, bo
 /// The swap: one transaction under lock_timeout, retried; the old table is
 /// kept (renamed) and kept in sync by the reverse trigger until `osc finish`
 /// or `osc revert`. Foreign keys moved NOT VALID are validated afterwards.
-pub async fn swap(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn swap(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
     let table = n.original();
-    let new_spec = std::cell::RefCell::new(spec.clone());
-    let lock_held_ms = exchange(
+    let (lock_held_ms, spec) = exchange(
         conn,
         opts,
         job,
         "swap the tables",
         [table.clone(), n.shadow_q()],
         |c| c.other_tables(Some("SHARE ROW EXCLUSIVE"), n),
-        &table,
         progress,
         async |carried: &Carry| {
             let (state, _) = locked_state(conn, n, job.id).await?;
@@ -224,13 +231,13 @@ pub async fn swap(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, opts: &OscOp
                 return Err(OnlineError::Refused(format!("job {} is {state}, not ready to swap", job.id)));
             }
             let (orig, shadow) = (live_oid(conn, &table).await?, live_oid(conn, &n.shadow_q()).await?);
-            let ddl = swap_ddl(conn, n, orig, shadow, carried, &mut new_spec.borrow_mut()).await?;
-            Ok(ddl)
+            let mut spec = spec.clone();
+            let ddl = swap_ddl(conn, n, orig, shadow, carried, &mut spec).await?;
+            Ok((ddl, spec))
         },
     )
     .await?;
     progress(&Progress::Swapped { job: job.id, table: table.clone(), old: n.old.clone(), lock_held_ms });
-    let spec = new_spec.into_inner();
     finish_validation(conn, job, spec, n, opts, progress).await
 }
 
@@ -247,7 +254,10 @@ pub(super) async fn finish_validation(
         return Ok(());
     }
     carry::validate(conn, opts, job.id, &spec.validate, progress).await?;
-    progress(&Progress::Validated { job: job.id, foreign_keys: spec.validate.iter().map(|p| format!("{} on {}", p.name, p.table)).collect() });
+    progress(&Progress::Validated {
+        job: job.id,
+        foreign_keys: spec.validate.iter().map(|p| format!("{} on {}", p.name, p.table)).collect(),
+    });
     spec.validate.clear();
     crate::jobs::set_spec(conn, &n.state_schema, job.id, &serde_json::to_value(&spec).unwrap_or_default()).await
 }

@@ -194,6 +194,11 @@ fn check_statement(
 ) {
     for rule in rules {
         let meta = rule.meta();
+        // One rule for every rule: an online statement does not pay for a
+        // lock or a rewrite on the live table (see `Cost::avoided_online`).
+        if cx.stmt.online.is_some() && meta.cost.avoided_online() {
+            continue;
+        }
         let mut hits = Vec::new();
         rule.check(cx, &mut hits);
         for hit in hits {
@@ -261,5 +266,50 @@ fn human_rows(rows: i64) -> String {
         r if r >= 1_000_000 => format!("{:.1}M", r as f64 / 1e6),
         r if r >= 1_000 => format!("{:.0}k", r as f64 / 1e3),
         r => r.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod online {
+    use super::rules::testing::all_findings;
+
+    const SETUP: &str = "CREATE TABLE t (id int PRIMARY KEY, a int, b text, c int);\nCREATE TABLE p (id int PRIMARY KEY);";
+    /// Each statement is flagged for its lock or its rewrite when run in place.
+    const CHANGES: &[(&str, &str)] = &[
+        ("ALTER TABLE t ALTER COLUMN id TYPE bigint", "alter-column-type"),
+        ("ALTER TABLE t ALTER COLUMN a SET NOT NULL", "set-not-null"),
+        ("ALTER TABLE t ADD COLUMN token uuid DEFAULT gen_random_uuid()", "add-column-volatile-default"),
+        ("ALTER TABLE t ADD CONSTRAINT t_b_key UNIQUE (b)", "unique-without-index"),
+        ("ALTER TABLE t ADD CONSTRAINT t_c_fk FOREIGN KEY (c) REFERENCES p (id)", "foreign-key-not-valid"),
+        ("ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a > 0)", "check-not-valid"),
+        ("ALTER TABLE t ADD COLUMN n bigserial", "add-serial-or-identity-column"),
+    ];
+
+    #[test]
+    fn an_online_statement_is_not_flagged_for_the_lock_or_rewrite_osc_avoids() {
+        for (sql, rule) in CHANGES {
+            let plain = all_findings(SETUP, &format!("{sql};"));
+            assert!(plain.iter().any(|f| f.rule == *rule), "{rule} should flag `{sql}` run in place: {plain:#?}");
+            let online = all_findings(SETUP, &format!("-- stepwise:online\n{sql};"));
+            let costly: Vec<_> = online
+                .iter()
+                .filter(|f| super::rules::all().iter().any(|r| r.meta().id == f.rule && r.meta().cost.avoided_online()))
+                .collect();
+            assert!(costly.is_empty(), "`{sql}` runs online, yet: {costly:#?}");
+        }
+    }
+
+    #[test]
+    fn what_breaks_code_is_still_flagged_online() {
+        let found = all_findings(SETUP, "-- stepwise:online\nALTER TABLE t DROP COLUMN b;");
+        assert!(found.iter().any(|f| f.rule == "drop-column"), "{found:#?}");
+        let found = all_findings(SETUP, "-- stepwise:online\nALTER TABLE t ADD COLUMN d int NOT NULL;");
+        assert!(found.iter().any(|f| f.rule == "add-column-not-null-without-default"), "{found:#?}");
+        // An ignore that an online statement no longer needs excuses nothing.
+        let found = all_findings(
+            SETUP,
+            "-- stepwise:online\n-- stepwise:ignore alter-column-type reviewed\nALTER TABLE t ALTER COLUMN id TYPE bigint;",
+        );
+        assert!(found.iter().any(|f| f.rule == "unused-ignore"), "{found:#?}");
     }
 }

@@ -19,6 +19,18 @@ pub enum Cost {
     Advice,
 }
 
+impl Cost {
+    /// Whether running the statement as an online schema change (`--
+    /// stepwise:online`) takes this cost away. osc applies the ALTER to an
+    /// empty copy, fills it in short keyset batches and swaps it in under
+    /// lock_timeout with retries: no scan or rewrite happens under a lock on
+    /// the live table, and nothing waits in its lock queue for longer than
+    /// lock_timeout. What breaks running code, and advice, still apply.
+    pub fn avoided_online(self) -> bool {
+        matches!(self, Cost::ScanOrRewrite | Cost::LockQueue)
+    }
+}
+
 pub struct RuleMeta {
     /// kebab-case id, used in `-- stepwise:ignore` and configuration.
     pub id: &'static str,

@@ -146,8 +146,10 @@ fn recipe(cx: &Cx, r: &RangeVar, column: &str, new: &str, using: Option<&Node>) 
     let conv = using.and_then(expr_sql).unwrap_or_else(|| format!("{col}::{new}"));
     let using_clause = using.and_then(expr_sql).map(|u| format!(" USING {u}")).unwrap_or_default();
     format!(
-        "-- Option 1: copy the table online and swap it in:\n\
-         --   stepwise osc {t} --alter \"ALTER COLUMN {col} TYPE {new}{using}\"\n\
+        "-- Option 1: copy the table online and swap it in, from the migration itself:\n\
+         --   -- stepwise:online\n\
+         --   ALTER TABLE {t} ALTER COLUMN {col} TYPE {new}{using};\n\
+         -- or by hand: stepwise osc {t} --alter \"ALTER COLUMN {col} TYPE {new}{using}\"\n\
          -- Option 2 (not for a primary key or a column foreign keys reference: use option 1):\n\
          -- a new column kept in sync by a trigger, backfilled, then swapped in.\n\
          ALTER TABLE {t} ADD COLUMN {tmp_sql} {new};\n\
@@ -314,6 +316,7 @@ mod tests {
         let safe = &f[0].safe;
         for s in [
             "stepwise osc t --alter \"ALTER COLUMN qty TYPE bigint\"",
+            "--   -- stepwise:online\n--   ALTER TABLE t ALTER COLUMN qty TYPE bigint;",
             "ALTER TABLE t ADD COLUMN qty_new bigint;",
             "NEW.qty_new := new.qty::bigint;",
             "CREATE OR REPLACE TRIGGER t_qty_new_sync BEFORE INSERT OR UPDATE ON t",

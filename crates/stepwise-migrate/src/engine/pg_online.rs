@@ -1,0 +1,253 @@
+//! PostgreSQL: a statement marked `-- stepwise:online` runs as an online
+//! schema change (stepwise-online's osc) on the runner's own session, which
+//! holds the migration lock throughout: a second runner waits, and cannot
+//! start the same change beside it.
+//!
+//! The job is written on the migration's row as soon as it exists (from the
+//! monitor session, while the runner's session copies), so that after a
+//! crash or `kill -9` the next `migrate` resumes that very job: a job before
+//! its swap is continued from its cursor, a job that swapped is done. Any
+//! other unfinished job on the table is someone else's, and is left alone
+//! with a message saying how to settle it (osc allows one per table).
+
+use super::pg::PgEngine;
+use super::{OnlineFailure, OnlineOutcome, OnlineStep};
+use crate::events::Event;
+use crate::execute::RunOptions;
+use std::future::Future;
+use stepwise_db::pg::quote_ident as qi;
+use stepwise_online::jobs::{self, Job};
+use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
+use stepwise_online::OnlineError;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+/// States of a job that has not swapped yet and can be resumed.
+const BEFORE_SWAP: &[&str] = &["copying", "paused", "indexing", "verifying", "ready"];
+
+impl PgEngine {
+    pub(super) async fn run_online(
+        &mut self,
+        step: &OnlineStep<'_>,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineFailure> {
+        let o = OscOptions {
+            state_schema: self.schema.clone(),
+            batch: opts.online.clone(),
+            lock_timeout: opts.lock_timeout,
+            retries: opts.retry.retries,
+            ..OscOptions::default()
+        };
+        // Objects made for the change (the shadow becomes the table) belong
+        // to the role migrations run as, like those of any other statement.
+        if let Some(role) = &opts.role {
+            if let Err(e) = self.conn.batch(&format!("SET ROLE {}", qi(role))).await {
+                return Err(OnlineFailure { job: step.job, message: e.to_string() });
+            }
+        }
+        let mut job = step.job;
+        let mut result = self.online_job(step, &o, &mut job, report).await;
+        if let (true, Ok(OnlineOutcome::Swapped { job: id, table, old: Some(_) })) = (opts.online_finish, &result) {
+            let (id, table) = (*id, table.clone());
+            result = self.finish_now(id, &o, step, &mut job, report).await.map(|()| OnlineOutcome::Swapped { job: id, table, old: None });
+        }
+        if opts.role.is_some() {
+            let _ = self.conn.batch("RESET ROLE").await;
+        }
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => Err(OnlineFailure { job, message: self.explain(e, job, &o).await }),
+        }
+    }
+
+    async fn online_job(
+        &self,
+        step: &OnlineStep<'_>,
+        o: &OscOptions,
+        job_id: &mut Option<i64>,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineError> {
+        let alter = step.alter;
+        let Some(info) = osc::table::load(&self.conn, &alter.table).await? else {
+            if alter.if_exists {
+                report(Event::Note { message: format!("{} does not exist: ALTER TABLE IF EXISTS has nothing to change", alter.table) });
+                return Ok(OnlineOutcome::NoTable);
+            }
+            return Err(OnlineError::Usage(format!("no table named {}", alter.table)));
+        };
+        let target = format!("{}.{}", info.schema, info.name);
+        let (tx, rx) = unbounded_channel::<Progress>();
+        let progress = move |p: &Progress| {
+            let _ = tx.send(p.clone());
+        };
+        let mut rx = rx;
+
+        if let Some(id) = step.job {
+            if let Some(j) = jobs::get(&self.conn, &o.state_schema, id).await?.filter(|j| j.target == target) {
+                let started_for = j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                match j.state.as_str() {
+                    s if BEFORE_SWAP.contains(&s) => {
+                        if started_for.trim() != alter.clauses.trim() {
+                            return Err(OnlineError::Refused(format!(
+                                "osc job {id} on {target} was started for `{started_for}`, but the statement now says `{}`",
+                                alter.clauses
+                            )));
+                        }
+                        report(Event::OnlineResuming {
+                            version: step.version.to_string(),
+                            statement: step.index,
+                            job: id,
+                            state: j.state.clone(),
+                            rows_done: j.rows_done,
+                        });
+                        let done = self.pump(osc::resume(&self.conn, &j, o, &progress), &mut rx, step, job_id, report).await?;
+                        return self.outcome(done, o);
+                    }
+                    "swapped" | "finished" => {
+                        // It swapped before the crash: the change is made.
+                        // `run` completes a foreign-key validation that the
+                        // crash cut short (and returns at once otherwise).
+                        report(Event::Recovered {
+                            version: step.version.to_string(),
+                            statement: step.index,
+                            action: format!("osc job {id} had already swapped {target}"),
+                        });
+                        let done = if j.state == "swapped" {
+                            self.pump(osc::run(&self.conn, id, o, &progress), &mut rx, step, job_id, report).await?
+                        } else {
+                            j
+                        };
+                        return self.outcome(done, o);
+                    }
+                    "failed" | "cancelling" => {
+                        return Err(OnlineError::Refused(format!(
+                            "osc job {id} on {target} is {}{}",
+                            j.state,
+                            j.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                        )));
+                    }
+                    // Cancelled or reverted since: the change is to be made again.
+                    other => report(Event::Note { message: format!("osc job {id} on {target} was {other}; starting the change again") }),
+                }
+            }
+        }
+        // osc allows one unfinished job per table: one this migration did not
+        // start is left alone, with what settles it.
+        if let Some(j) = jobs::list(&self.conn, &o.state_schema, "osc", false).await?.into_iter().find(|j| j.target == target) {
+            let id = j.id;
+            return Err(OnlineError::Refused(if j.state == "swapped" {
+                format!(
+                    "{target} still keeps the old table of osc job {id} (an earlier change): `stepwise osc finish --job {id}` drops it, or `stepwise osc revert --job {id}` swaps it back; then `stepwise migrate` makes this change"
+                )
+            } else {
+                format!(
+                    "{target} has an unfinished osc job {id} ({}, `{}`) that this migration did not start: `stepwise osc resume --job {id}` completes it, or `stepwise osc cancel --job {id}` removes it; then `stepwise migrate` makes this change",
+                    j.state,
+                    j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default()
+                )
+            }));
+        }
+        let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone() };
+        let done = self.pump(osc::start(&self.conn, &req, o, &progress), &mut rx, step, job_id, report).await?;
+        self.outcome(done, o)
+    }
+
+    /// `osc finish` at once: drop the old table of a job that swapped.
+    async fn finish_now(
+        &self,
+        id: i64,
+        o: &OscOptions,
+        step: &OnlineStep<'_>,
+        job_id: &mut Option<i64>,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<(), OnlineError> {
+        let Some(j) = jobs::get(&self.conn, &o.state_schema, id).await? else { return Ok(()) };
+        let (tx, mut rx) = unbounded_channel::<Progress>();
+        let progress = move |p: &Progress| {
+            let _ = tx.send(p.clone());
+        };
+        self.pump(osc::finish(&self.conn, &j, o, &progress), &mut rx, step, job_id, report).await
+    }
+
+    /// Run an osc call to its end, passing its progress on as it comes.
+    async fn pump<T, F: Future<Output = Result<T, OnlineError>>>(
+        &self,
+        work: F,
+        rx: &mut UnboundedReceiver<Progress>,
+        step: &OnlineStep<'_>,
+        job_id: &mut Option<i64>,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<T, OnlineError> {
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                // Progress first: the job is recorded before the copy goes on.
+                biased;
+                Some(p) = rx.recv() => self.forward(p, step, job_id, report).await,
+                r = &mut work => break r,
+            }
+        };
+        while let Ok(p) = rx.try_recv() {
+            self.forward(p, step, job_id, report).await;
+        }
+        result
+    }
+
+    async fn forward(&self, p: Progress, step: &OnlineStep<'_>, job_id: &mut Option<i64>, report: &mut dyn FnMut(Event)) {
+        if let Progress::Started { job, .. } = &p {
+            *job_id = Some(*job);
+            // On the monitor session: the runner's is busy with the change.
+            // From here on a crash leaves a row that names the job.
+            let sql = format!("UPDATE {} SET osc_job = $1 WHERE version = $2", self.table());
+            if let Err(e) = self.monitor.client.execute(&sql, &[job, &step.key]).await {
+                report(Event::Note {
+                    message: format!(
+                        "could not record osc job {job} on the migration's row ({e}); if this run is interrupted, `stepwise osc resume --job {job}` continues the job"
+                    ),
+                });
+            }
+        }
+        report(Event::Online { version: step.version.to_string(), statement: step.index, progress: p });
+    }
+
+    /// What a job that returned means for the statement.
+    fn outcome(&self, job: Job, o: &OscOptions) -> Result<OnlineOutcome, OnlineError> {
+        let spec = |k: &str| job.spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let old = || {
+            let n = osc::sql::Names::new(&spec("schema"), &spec("table"), &o.state_schema, job.id);
+            format!("{}.{}", n.schema, n.old)
+        };
+        match job.state.as_str() {
+            "swapped" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: Some(old()) }),
+            "finished" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: None }),
+            "paused" => Err(OnlineError::Refused(format!("osc job {} was paused (`stepwise osc pause`)", job.id))),
+            other => Err(OnlineError::Refused(format!(
+                "osc job {} stopped {other}{}",
+                job.id,
+                job.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            ))),
+        }
+    }
+
+    /// The error, and what to do next given where the job stands.
+    async fn explain(&self, e: OnlineError, job: Option<i64>, o: &OscOptions) -> String {
+        let mut message = e.to_string();
+        let Some(id) = job else { return message };
+        let Ok(Some(j)) = jobs::get(&self.conn, &o.state_schema, id).await else { return message };
+        let next = match j.state.as_str() {
+            s if BEFORE_SWAP.contains(&s) => format!(
+                "osc job {id} is {s} ({} rows copied): `stepwise migrate` resumes it; `stepwise osc cancel --job {id}` gives it up",
+                j.rows_done
+            ),
+            "failed" | "cancelling" => format!(
+                "the original table is untouched: `stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"
+            ),
+            _ => String::new(),
+        };
+        if !next.is_empty() {
+            message.push_str("; ");
+            message.push_str(&next);
+        }
+        message
+    }
+}
