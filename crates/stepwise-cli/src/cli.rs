@@ -135,7 +135,7 @@ pub struct OscArgs {
     /// ALTER TABLE clauses to apply, e.g. "ALTER COLUMN id TYPE bigint".
     #[arg(long)]
     pub alter: Option<String>,
-    /// Aim for copy batches that take this long [default: 200ms].
+    /// Aim for copy batches that take this long [default: 50ms].
     #[arg(long, value_parser = crate::duration::parse_duration, conflicts_with = "batch_rows")]
     pub batch_time: Option<std::time::Duration>,
     /// Copy this many rows per batch instead of adapting to --batch-time.
@@ -196,7 +196,7 @@ pub struct MigrateArgs {
     /// Run against a throwaway local PostgreSQL.
     #[arg(long)]
     pub scratch: bool,
-    /// Online statements (`-- stepwise:online`, PostgreSQL): aim for copy batches that take this long [default: 200ms]. Env: STEPWISE_ONLINE_BATCH_TIME.
+    /// Online statements (`-- stepwise:online`, PostgreSQL): aim for copy batches that take this long [default: 50ms]. Env: STEPWISE_ONLINE_BATCH_TIME.
     #[arg(long, env = "STEPWISE_ONLINE_BATCH_TIME", value_parser = crate::duration::parse_duration, conflicts_with = "online_batch_rows")]
     pub online_batch_time: Option<std::time::Duration>,
     /// Online statements: copy this many rows per batch instead. Env: STEPWISE_ONLINE_BATCH_ROWS.

@@ -2,6 +2,7 @@
 //! run, as a ratio, and appends the figures to `bench/results/`.
 
 mod lint;
+mod osc;
 mod runner;
 
 use crate::util::{root, Result};
@@ -10,7 +11,8 @@ pub fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("runner") => runner::run(),
         Some("lint") => lint::run(),
-        _ => Err("usage: cargo xtask bench runner|lint".into()),
+        Some("osc") => osc::run(),
+        _ => Err("usage: cargo xtask bench runner|lint|osc".into()),
     }
 }
 

@@ -300,6 +300,6 @@ mod tests {
             def: "FOREIGN KEY (t) REFERENCES t(id) NOT VALID".into(),
             validated: false,
         };
-        assert_eq!(f.add(), "ALTER TABLE c ADD CONSTRAINT c_t_fk FOREIGN KEY (t) REFERENCES t(id) NOT VALID");
+        assert_eq!(f.add(), "ALTER TABLE c ADD CONSTRAINT \"c_t_fk\" FOREIGN KEY (t) REFERENCES t(id) NOT VALID");
     }
 }

@@ -1,0 +1,443 @@
+//! `cargo xtask bench osc`: `stepwise osc orders --alter "ALTER COLUMN id
+//! TYPE bigint"` on a 1,000,000-row table (about 190 MB with its two
+//! indexes), against a plain `INSERT INTO copy SELECT * FROM orders` into a
+//! table with the same indexes (the floor: what copying the rows costs at
+//! least). Then the same osc under a steady pgbench load (reads, updates and
+//! a few inserts by id), against the same load without osc: latency
+//! percentiles, the longest transaction around the swap, and the copy rate.
+//!
+//! Every osc run starts from the same table: after each run (and `osc
+//! finish`) the table is rebuilt by the same deterministic generator.
+
+use super::{median, record};
+use crate::util::{build_stepwise, capture, Result};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const ROUNDS: usize = 3;
+const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DB: &str = "stepwise_bench_osc";
+const TABLE: &str = "orders";
+const ALTER: &str = "ALTER COLUMN id TYPE bigint";
+/// The foreground load: transactions per second, clients, pgbench threads.
+const RATE: u32 = 300;
+const CLIENTS: u32 = 4;
+const THREADS: u32 = 2;
+/// Seconds of load before osc starts, so the "during" figures skip pgbench's start.
+const WARMUP_SECS: u64 = 5;
+
+/// 1,000,000 rows of about 160 bytes; the same rows every time.
+const CREATE: &[&str] = &[
+    "DROP TABLE IF EXISTS orders CASCADE",
+    "CREATE TABLE orders (
+         id serial PRIMARY KEY,
+         account_id int NOT NULL,
+         status text NOT NULL,
+         amount int NOT NULL,
+         note text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         updated_at timestamptz NOT NULL DEFAULT now()
+     )",
+    "INSERT INTO orders (account_id, status, amount, note, created_at, updated_at)
+     SELECT i::bigint * 7919 % 100000, (ARRAY['new', 'paid', 'shipped', 'done'])[1 + i % 4], i * 31 % 10000,
+            repeat(md5(i::text), 3), timestamptz '2026-01-01' + i * interval '1 second', timestamptz '2026-01-01' + i * interval '1 second'
+       FROM generate_series(1, 1000000) i",
+    "CREATE INDEX orders_account_id ON orders (account_id)",
+    "VACUUM ANALYZE orders",
+];
+
+/// pgbench scripts and their weights: 90% read then update a row, 10% insert.
+const READ_WRITE: &str = "\\set id random(1, 1000000)
+SELECT amount, note FROM orders WHERE id = :id;
+UPDATE orders SET amount = amount + 1, updated_at = now() WHERE id = :id;
+";
+const INSERT: &str = "\\set id random(1, 1000000)
+INSERT INTO orders (account_id, status, amount, note) VALUES (:id % 100000, 'new', 1, 'inserted by pgbench');
+";
+
+fn url() -> String {
+    format!("postgres://postgres@127.0.0.1:5432/{DB}")
+}
+
+/// Run statements in the bench database, each on its own (so VACUUM can run
+/// outside a transaction block); returns the output of the last.
+fn psql(statements: &[&str]) -> Result<String> {
+    let mut cmd = Command::new("psql");
+    cmd.args([url().as_str(), "-X", "-qAt", "-v", "ON_ERROR_STOP=1"]);
+    for s in statements {
+        cmd.args(["-c", s]);
+    }
+    Ok(capture(&mut cmd)?.trim().to_string())
+}
+
+fn admin(sql: &str) -> Result {
+    capture(Command::new("psql").args([ADMIN, "-X", "-q", "-c", sql])).map(drop)
+}
+
+/// Microseconds since the epoch: the clock pgbench's logs use.
+fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// The current WAL position, to measure how much a step writes.
+fn wal_lsn() -> Result<String> {
+    psql(&["SELECT pg_current_wal_lsn()"])
+}
+
+fn wal_mb_since(lsn: &str) -> Result<f64> {
+    let bytes = psql(&[&format!("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{lsn}')")])?;
+    Ok(bytes.parse::<f64>().unwrap_or(0.0) / 1e6)
+}
+
+/// One floor run: seconds and WAL MB of `INSERT INTO orders_copy SELECT * FROM orders`.
+fn floor_once() -> Result<(f64, f64)> {
+    psql(&["DROP TABLE IF EXISTS orders_copy", "CREATE TABLE orders_copy (LIKE orders INCLUDING ALL)", "CHECKPOINT"])?;
+    let lsn = wal_lsn()?;
+    let start = Instant::now();
+    psql(&["INSERT INTO orders_copy SELECT * FROM orders"])?;
+    let secs = start.elapsed().as_secs_f64();
+    let wal = wal_mb_since(&lsn)?;
+    psql(&["DROP TABLE orders_copy"])?;
+    Ok((secs, wal))
+}
+
+/// A JSON event line from `stepwise osc --format json`, with the time it arrived.
+struct Event {
+    at: i64,
+    line: String,
+}
+
+impl Event {
+    fn is(&self, kind: &str) -> bool {
+        self.line.contains(&format!("\"event\":\"{kind}\""))
+    }
+
+    /// The number after `"key":` (the events are flat JSON objects).
+    fn number(&self, key: &str) -> Option<f64> {
+        let rest = self.line.split_once(&format!("\"{key}\":"))?.1;
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
+        rest[..end].parse().ok()
+    }
+}
+
+/// One `stepwise osc` run: when it started and ended (µs since the epoch) and its events.
+struct OscRun {
+    start: i64,
+    end: i64,
+    events: Vec<Event>,
+}
+
+impl OscRun {
+    fn secs(&self) -> f64 {
+        (self.end - self.start) as f64 / 1e6
+    }
+
+    fn first(&self, kind: &str) -> Option<&Event> {
+        self.events.iter().find(|e| e.is(kind))
+    }
+
+    fn lock_held_ms(&self) -> f64 {
+        self.first("swapped").and_then(|e| e.number("lock_held_ms")).unwrap_or(f64::NAN)
+    }
+
+    /// The copy's rate, from its last progress event (rows copied since it started).
+    fn rows_per_sec(&self) -> f64 {
+        self.events.iter().rev().find(|e| e.is("copied")).and_then(|e| e.number("rows_per_sec")).unwrap_or(f64::NAN)
+    }
+
+    fn lock_waits(&self) -> usize {
+        self.events.iter().filter(|e| e.is("lock_wait")).count()
+    }
+
+    /// Seconds from one event to the next: setup (to `started`), triggers and
+    /// copy (to the last `copied`), verification and ANALYZE (to `verified`),
+    /// swap (to `swapped`, lock waits included).
+    fn phases(&self) -> [f64; 4] {
+        let at = |e: Option<&Event>, or: i64| e.map(|e| e.at).unwrap_or(or);
+        let started = at(self.first("started"), self.start);
+        let copied = at(self.events.iter().rev().find(|e| e.is("copied")), started);
+        let verified = at(self.first("verified"), copied);
+        let swapped = at(self.first("swapped"), verified);
+        [started - self.start, copied - started, verified - copied, swapped - verified].map(|us| us as f64 / 1e6)
+    }
+}
+
+/// `setup / copy / verify / swap` seconds, for the tables.
+fn show_phases(p: [f64; 4]) -> String {
+    format!("{:.2} / {:.2} / {:.2} / {:.3} s", p[0], p[1], p[2], p[3])
+}
+
+/// Run `stepwise osc orders --alter ...` to the swap, time-stamping its events as they come.
+fn osc(stepwise: &Path, work: &Path) -> Result<OscRun> {
+    let stderr = std::fs::File::create(work.join("osc.stderr")).map_err(|e| e.to_string())?;
+    let start = now_us();
+    let mut child = Command::new(stepwise)
+        .current_dir(work)
+        .env("DATABASE_URL", url())
+        .args(["osc", TABLE, "--alter", ALTER, "--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", stepwise.display()))?;
+    let mut events = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            events.push(Event { at: now_us(), line: line.map_err(|e| e.to_string())? });
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let run = OscRun { start, end: now_us(), events };
+    if !status.success() || run.first("swapped").is_none() {
+        let lines: Vec<&str> = run.events.iter().rev().take(3).map(|e| e.line.as_str()).collect();
+        let err = std::fs::read_to_string(work.join("osc.stderr")).unwrap_or_default();
+        return Err(format!("stepwise osc did not swap ({status}): {} {}", lines.join(" | "), err.trim()));
+    }
+    Ok(run)
+}
+
+/// `stepwise osc finish` (drops the old table); its seconds.
+fn finish(stepwise: &Path, work: &Path) -> Result<f64> {
+    let start = Instant::now();
+    capture(Command::new(stepwise).current_dir(work).env("DATABASE_URL", url()).args(["osc", "finish"]))?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Start pgbench at a fixed rate for `secs` seconds in its own directory
+/// (its per-transaction logs land in the current directory).
+fn start_pgbench(dir: &Path, secs: u64) -> Result<Child> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("read_write.sql"), READ_WRITE).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("insert.sql"), INSERT).map_err(|e| e.to_string())?;
+    Command::new("pgbench")
+        .current_dir(dir)
+        .args(["-n", "-f", "read_write.sql@9", "-f", "insert.sql@1", "-l"])
+        .args(["-R", &RATE.to_string(), "-c", &CLIENTS.to_string(), "-j", &THREADS.to_string(), "-T", &secs.to_string()])
+        .arg(url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run pgbench: {e}"))
+}
+
+/// What a pgbench run did: each transaction's end (µs since the epoch) and
+/// latency (µs, from its scheduled start, so time spent queued counts).
+struct Load {
+    txs: Vec<(i64, i64)>,
+    failed: usize,
+    skipped: usize,
+    /// pgbench's own complaint when it did not end cleanly (clients aborted).
+    trouble: Option<String>,
+}
+
+impl Load {
+    /// Latencies (ms) of the transactions that overlap `[from, to]`.
+    fn latencies_ms(&self, from: i64, to: i64) -> Vec<f64> {
+        self.txs.iter().filter(|&&(end, lat)| end >= from && end - lat <= to).map(|&(_, lat)| lat as f64 / 1000.0).collect()
+    }
+
+    fn all_ms(&self) -> Vec<f64> {
+        self.latencies_ms(i64::MIN, i64::MAX)
+    }
+}
+
+/// Wait for pgbench and read its logs (lines: client_id transaction_no time
+/// script_no time_epoch time_us [schedule_lag]; `time` is `failed` or
+/// `skipped` for those).
+fn wait_pgbench(child: Child, dir: &Path) -> Result<Load> {
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let trouble = (!out.status.success()).then(|| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        format!("pgbench exited with {}: {}", out.status, err.lines().find(|l| l.contains("rror")).unwrap_or("").trim())
+    });
+    let mut load = Load { txs: Vec::new(), failed: 0, skipped: 0, trouble };
+    for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("pgbench_log.")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for line in text.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 6 {
+                continue;
+            }
+            match f[2] {
+                "failed" => load.failed += 1,
+                "skipped" => load.skipped += 1,
+                time => {
+                    let (Ok(lat), Ok(s), Ok(us)) = (time.parse::<i64>(), f[4].parse::<i64>(), f[5].parse::<i64>()) else { continue };
+                    load.txs.push((s * 1_000_000 + us, lat));
+                }
+            }
+        }
+    }
+    if load.txs.is_empty() {
+        return Err(format!("pgbench logged no transactions in {}: {}", dir.display(), load.trouble.unwrap_or_default()));
+    }
+    Ok(load)
+}
+
+/// The `p`-th percentile (0..=100), nearest rank.
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NAN, f64::max)
+}
+
+pub fn run() -> Result {
+    crate::setup::setup()?;
+    let stepwise = build_stepwise(true)?;
+    let work = std::env::temp_dir().join(format!("stepwise-bench-osc-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    admin(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))?;
+    admin(&format!("CREATE DATABASE {DB}"))?;
+    let result = bench(&stepwise, &work);
+    admin(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))?;
+    let _ = std::fs::remove_dir_all(&work);
+    let block = result?;
+    println!("{block}");
+    record("osc", &block)
+}
+
+fn bench(stepwise: &Path, work: &Path) -> Result<String> {
+    eprintln!("creating the 1,000,000-row table");
+    psql(CREATE)?;
+    let size = psql(&["SELECT pg_size_pretty(pg_total_relation_size('orders'))"])?;
+
+    // The floor and osc, each run after a checkpoint so neither pays for the other's dirty pages.
+    let (mut floor, mut floor_wal) = (vec![], vec![]);
+    for round in 1..=ROUNDS {
+        let (secs, wal) = floor_once()?;
+        eprintln!("floor {round}: {secs:.2} s, {wal:.0} MB WAL");
+        floor.push(secs);
+        floor_wal.push(wal);
+    }
+    let (mut runs, mut wal, mut fin) = (vec![], vec![], vec![]);
+    for round in 1..=ROUNDS {
+        psql(&["CHECKPOINT"])?;
+        let lsn = wal_lsn()?;
+        let run = osc(stepwise, work)?;
+        wal.push(wal_mb_since(&lsn)?);
+        fin.push(finish(stepwise, work)?);
+        eprintln!(
+            "osc {round}: {:.2} s (setup / copy / verify / swap: {}), {:.0} rows/s, locks held {} ms, {:.0} MB WAL; finish {:.2} s",
+            run.secs(),
+            show_phases(run.phases()),
+            run.rows_per_sec(),
+            run.lock_held_ms(),
+            wal[round - 1],
+            fin[round - 1]
+        );
+        runs.push(run);
+        psql(CREATE)?;
+    }
+    let of_runs = |f: &dyn Fn(&OscRun) -> f64| median(runs.iter().map(f).collect());
+    let (f, o) = (median(floor), of_runs(&OscRun::secs));
+    let phases = [0, 1, 2, 3].map(|i| of_runs(&|r| r.phases()[i]));
+
+    // Under load: long enough to cover osc even if the load slows it threefold.
+    let load_secs = WARMUP_SECS + (3.0 * o).ceil() as u64 + 5;
+    eprintln!("pgbench without osc: {load_secs} s at {RATE} tps");
+    psql(&["CHECKPOINT"])?;
+    let quiet = wait_pgbench(start_pgbench(&work.join("quiet"), load_secs)?, &work.join("quiet"))?;
+    psql(&["VACUUM ANALYZE orders", "CHECKPOINT"])?;
+    eprintln!("pgbench with osc: {load_secs} s at {RATE} tps, osc after {WARMUP_SECS} s");
+    let pgbench = start_pgbench(&work.join("busy"), load_secs)?;
+    std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+    let run = osc(stepwise, work);
+    let busy = wait_pgbench(pgbench, &work.join("busy"))?;
+    let run = run?;
+    finish(stepwise, work)?;
+
+    let base = quiet.all_ms();
+    let during = busy.latencies_ms(run.start, run.end);
+    // The swap: from the end of verification to the swapped event, lock waits included.
+    let swap_from = run.first("verified").map(|e| e.at).unwrap_or(run.start);
+    let swap_to = run.first("swapped").map(|e| e.at).unwrap_or(run.end);
+    let at_swap = busy.latencies_ms(swap_from, swap_to);
+    let last_tx = busy.txs.iter().map(|t| t.0).max().unwrap_or(0);
+    let mut notes = String::new();
+    if last_tx < run.end {
+        notes.push_str("\nNote: pgbench ended before osc did; the \"during osc\" figures cover only part of it.\n");
+    }
+    for t in [&quiet.trouble, &busy.trouble].into_iter().flatten() {
+        notes.push_str(&format!("\nNote: {t}\n"));
+    }
+
+    let (p50, p50d, p99, p99d) = (
+        percentile(base.clone(), 50.0),
+        percentile(during.clone(), 50.0),
+        percentile(base.clone(), 99.0),
+        percentile(during.clone(), 99.0),
+    );
+    let version = psql(&["SHOW server_version"]).unwrap_or_default();
+    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default().trim().to_string();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    Ok(format!(
+        "## {date}\n\n\
+         `stepwise osc orders --alter \"{ALTER}\"` (default batches) on a 1,000,000-row table ({size} with its primary key and one \
+         secondary index), PostgreSQL {version} on 127.0.0.1, {cores} cores (timings are noisy). Median of {ROUNDS} runs, each after a \
+         CHECKPOINT; after each osc (and `osc finish`) the table is rebuilt by the same generator, so every run changes the same int table.\n\n\
+         | measure | value |\n| --- | --- |\n\
+         | floor: `INSERT INTO copy SELECT * FROM orders`, copy `LIKE orders INCLUDING ALL` | {f:.2} s ({:.0} MB WAL, whole server) |\n\
+         | stepwise osc, whole command (triggers, copy, verify, swap) | {o:.2} s ({:.0} MB WAL, whole server) |\n\
+         | osc / floor | {:.2} (goal <= 1.5) |\n\
+         | time by phase: setup / triggers and copy / verify and ANALYZE / swap | {} |\n\
+         | copy rate | {:.0} rows/s |\n\
+         | locks held at the swap | {:.0} ms |\n\
+         | osc finish (drops the old table) | {:.2} s |\n\n\
+         Under load: pgbench -R {RATE} -c {CLIENTS} -j {THREADS} -T {load_secs} (simple protocol; 90% `SELECT` then `UPDATE` of a \
+         non-key column by random id, 10% `INSERT`), once without osc and once with osc started after {WARMUP_SECS} s. Latency is \
+         pgbench's, from each transaction's scheduled start; \"during osc\" counts the transactions that overlap the osc command.\n\n\
+         | measure | without osc | during osc | ratio |\n| --- | --- | --- | --- |\n\
+         | transactions | {} | {} | |\n\
+         | p50 latency | {p50:.2} ms | {p50d:.2} ms | {:.2} |\n\
+         | p99 latency | {p99:.2} ms | {p99d:.2} ms | {:.2} (goal <= 1.5) |\n\
+         | longest transaction (bounds any wait on stepwise's locks; goal < 100 ms) | {:.1} ms | {:.1} ms | |\n\
+         | failed / skipped transactions (whole run) | {} / {} | {} / {} | |\n\n\
+         | osc under load | value |\n| --- | --- |\n\
+         | whole command | {:.2} s ({:.2}x unloaded) |\n\
+         | time by phase: setup / triggers and copy / verify and ANALYZE / swap | {} |\n\
+         | copy rate | {:.0} rows/s |\n\
+         | longest transaction overlapping the swap (verified to swapped, {:.0} ms, {} transactions) | {:.1} ms (goal < 100 ms) |\n\
+         | locks held at the swap, as osc reports it | {:.0} ms |\n\
+         | lock waits osc reported | {} |\n{notes}",
+        median(floor_wal),
+        median(wal),
+        o / f,
+        show_phases(phases),
+        of_runs(&OscRun::rows_per_sec),
+        of_runs(&OscRun::lock_held_ms),
+        median(fin),
+        base.len(),
+        during.len(),
+        p50d / p50,
+        p99d / p99,
+        max(&base),
+        max(&during),
+        quiet.failed,
+        quiet.skipped,
+        busy.failed,
+        busy.skipped,
+        run.secs(),
+        run.secs() / o,
+        show_phases(run.phases()),
+        run.rows_per_sec(),
+        (swap_to - swap_from) as f64 / 1000.0,
+        at_swap.len(),
+        max(&at_swap),
+        run.lock_held_ms(),
+        run.lock_waits(),
+    ))
+}
