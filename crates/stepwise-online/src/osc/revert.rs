@@ -36,9 +36,9 @@ pub async fn revert(
         "revert the swap",
         [table.clone(), old.clone()],
         // The new table's own foreign keys are dropped with it.
-        |c| c.other_tables(Some("ACCESS EXCLUSIVE"), n),
+        |c| c.other_tables(Some("ACCESS EXCLUSIVE")),
         progress,
-        async |carried: &Carry| {
+        async |carried: &Carry, new_oid: u32| {
             let (state, blocked) = locked_state(conn, n, job.id).await?;
             if state != "swapped" {
                 return Err(OnlineError::Refused(format!("job {} is {state}, not swapped", job.id)));
@@ -46,7 +46,6 @@ pub async fn revert(
             if let Some(why) = blocked {
                 return Err(OnlineError::Refused(format!("job {} can no longer be reverted: {why}", job.id)));
             }
-            let new_oid: u32 = conn.client.query_one("SELECT to_regclass($1)::oid", &[&table]).await?.get(0);
             let mut spec = spec.clone();
             let ddl = revert_ddl(conn, n, new_oid, carried, &mut spec).await?;
             Ok((ddl, spec))

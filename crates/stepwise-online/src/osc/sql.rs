@@ -79,30 +79,44 @@ pub fn create_shadow(n: &Names, alter: &str) -> String {
 /// resolve as they did then), not the caller's.
 const DEFINER: &str = "SECURITY DEFINER SET search_path FROM CURRENT";
 
+/// The body shared by the capture and the reverse trigger: apply the row
+/// change to `target` by key (insert or update as an upsert, a key change as
+/// a delete then an upsert, a delete as a delete), inside a block whose
+/// errors run `on_error` instead of reaching the application.
+/// `cols` are (column, value written) pairs.
+fn mirror_row(target: &str, key: &[String], cols: &[(String, String)], on_error: &str) -> String {
+    let names = cols.iter().map(|(c, _)| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    let values = cols.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ");
+    let keys = list(key, quote_ident);
+    let set = cols.iter().filter(|(c, _)| !key.contains(c)).map(|(c, _)| format!("{0} = EXCLUDED.{0}", quote_ident(c))).collect::<Vec<_>>();
+    let on_conflict = if set.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", set.join(", ")) };
+    let upsert = format!("INSERT INTO {target} ({names}) OVERRIDING SYSTEM VALUE VALUES ({values}) ON CONFLICT ({keys}) DO {on_conflict};");
+    let match_old = key.iter().map(|k| format!("{0} = OLD.{0}", quote_ident(k))).collect::<Vec<_>>().join(" AND ");
+    let old_key = list(key, |k| format!("OLD.{}", quote_ident(k)));
+    let new_key = list(key, |k| format!("NEW.{}", quote_ident(k)));
+    format!(
+        "BEGIN
+    IF TG_OP = 'INSERT' THEN
+      {upsert}
+    ELSIF TG_OP = 'UPDATE' THEN
+      IF ROW({old_key}) IS DISTINCT FROM ROW({new_key}) THEN
+        DELETE FROM {target} WHERE {match_old};
+      END IF;
+      {upsert}
+    ELSE
+      DELETE FROM {target} WHERE {match_old};
+    END IF;
+  EXCEPTION WHEN OTHERS THEN
+    {on_error}
+  END;"
+    )
+}
+
 /// The trigger functions and triggers that copy every change of the original
 /// into the shadow, in the application's own transaction. They never raise:
 /// a change they cannot apply marks the job failed (and the swap refuses).
 pub fn capture_triggers(n: &Names, key: &[String], common: &[String]) -> String {
-    let cols = list(common, quote_ident);
-    let new_vals = list(common, |c| format!("NEW.{}", quote_ident(c)));
-    let keys = list(key, quote_ident);
-    let set = {
-        let s = list(&common.iter().filter(|c| !key.contains(c)).cloned().collect::<Vec<_>>(), |c| {
-            format!("{0} = EXCLUDED.{0}", quote_ident(c))
-        });
-        if s.is_empty() {
-            "NOTHING".to_string()
-        } else {
-            format!("UPDATE SET {s}")
-        }
-    };
-    let upsert = format!(
-        "INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE VALUES ({new_vals}) ON CONFLICT ({keys}) DO {set};",
-        shadow = n.shadow_q()
-    );
-    let match_old = key.iter().map(|k| format!("{0} = OLD.{0}", quote_ident(k))).collect::<Vec<_>>().join(" AND ");
-    let old_key = list(key, |k| format!("OLD.{}", quote_ident(k)));
-    let new_key = list(key, |k| format!("NEW.{}", quote_ident(k)));
+    let cols: Vec<(String, String)> = common.iter().map(|c| (c.clone(), format!("NEW.{}", quote_ident(c)))).collect();
     let fail = format!(
         "UPDATE {jobs} SET state = 'failed', error = 'change capture: ' || SQLERRM, updated_at = now() WHERE id = {job};",
         jobs = n.jobs(),
@@ -111,20 +125,7 @@ pub fn capture_triggers(n: &Names, key: &[String], common: &[String]) -> String 
     format!(
         "CREATE FUNCTION {fwd}() RETURNS trigger LANGUAGE plpgsql {DEFINER} AS $sw$
 BEGIN
-  BEGIN
-    IF TG_OP = 'INSERT' THEN
-      {upsert}
-    ELSIF TG_OP = 'UPDATE' THEN
-      IF ROW({old_key}) IS DISTINCT FROM ROW({new_key}) THEN
-        DELETE FROM {shadow} WHERE {match_old};
-      END IF;
-      {upsert}
-    ELSE
-      DELETE FROM {shadow} WHERE {match_old};
-    END IF;
-  EXCEPTION WHEN OTHERS THEN
-    {fail}
-  END;
+  {body}
   RETURN NULL;
 END
 $sw$;
@@ -136,6 +137,7 @@ END
 $sw$;
 CREATE TRIGGER {fwd_t} AFTER INSERT OR UPDATE OR DELETE ON {orig} FOR EACH ROW EXECUTE FUNCTION {fwd}();
 CREATE TRIGGER {trunc_t} AFTER TRUNCATE ON {orig} FOR EACH STATEMENT EXECUTE FUNCTION {trunc}();",
+        body = mirror_row(&n.shadow_q(), key, &cols, &fail),
         fwd = n.function("fwd"),
         trunc = n.function("trunc"),
         fwd_t = n.trigger("fwd"),
@@ -191,17 +193,7 @@ impl BackColumn {
 /// Installed by the swap, which holds both tables exclusively.
 pub fn reverse_trigger(n: &Names, key: &[String], cols: &[BackColumn]) -> String {
     let old = n.qualified(&n.old);
-    let names = list(&cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), quote_ident);
-    let values = cols.iter().map(BackColumn::value).collect::<Vec<_>>().join(", ");
-    let keys = list(key, quote_ident);
-    let set = list(&cols.iter().filter(|c| !key.contains(&c.name)).map(|c| c.name.clone()).collect::<Vec<_>>(), |c| {
-        format!("{0} = EXCLUDED.{0}", quote_ident(c))
-    });
-    let on_conflict = if set.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {set}") };
-    let upsert = format!("INSERT INTO {old} ({names}) OVERRIDING SYSTEM VALUE VALUES ({values}) ON CONFLICT ({keys}) DO {on_conflict};");
-    let match_old = key.iter().map(|k| format!("{0} = OLD.{0}", quote_ident(k))).collect::<Vec<_>>().join(" AND ");
-    let old_key = list(key, |k| format!("OLD.{}", quote_ident(k)));
-    let new_key = list(key, |k| format!("NEW.{}", quote_ident(k)));
+    let cols: Vec<(String, String)> = cols.iter().map(|c| (c.name.clone(), c.value())).collect();
     // Checked before updating, so that once revert is blocked the
     // application's transactions do not queue on the job's row.
     let block = format!(
@@ -221,25 +213,13 @@ BEGIN
     TRUNCATE {old};
     RETURN NULL;
   END IF;
-  BEGIN
-    IF TG_OP = 'INSERT' THEN
-      {upsert}
-    ELSIF TG_OP = 'UPDATE' THEN
-      IF ROW({old_key}) IS DISTINCT FROM ROW({new_key}) THEN
-        DELETE FROM {old} WHERE {match_old};
-      END IF;
-      {upsert}
-    ELSE
-      DELETE FROM {old} WHERE {match_old};
-    END IF;
-  EXCEPTION WHEN OTHERS THEN
-    {block}
-  END;
+  {body}
   RETURN NULL;
 END
 $sw$;
 CREATE TRIGGER {rev_t} AFTER INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {rev}();
 CREATE TRIGGER {rev_trunc_t} AFTER TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {rev}();",
+        body = mirror_row(&old, key, &cols, &block),
         rev = n.function("rev"),
         rev_t = n.trigger("rev"),
         rev_trunc_t = n.trigger("rev_trunc"),

@@ -79,7 +79,7 @@ pub(super) async fn exchange<T>(
     tables: [String; 2],
     others: impl Fn(&Carry) -> Vec<(String, &'static str)>,
     progress: OnProgress<'_>,
-    body: impl AsyncFn(&Carry) -> Result<(Vec<String>, T), OnlineError>,
+    body: impl AsyncFn(&Carry, u32) -> Result<(Vec<String>, T), OnlineError>,
 ) -> Result<(u64, T), OnlineError> {
     let live = tables[0].as_str();
     let mut attempt = 0;
@@ -90,17 +90,21 @@ pub(super) async fn exchange<T>(
         let held = Instant::now();
         let mut carried = None;
         if ok {
-            let c = match Carry::load(conn, live_oid(conn, live).await?).await {
+            let loaded = async {
+                let oid = live_oid(conn, live).await?;
+                Ok::<_, OnlineError>((Carry::load(conn, oid).await?, oid))
+            };
+            let c = match loaded.await {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = conn.batch("ROLLBACK").await;
                     return Err(e);
                 }
             };
-            ok = lock_in_order(conn, &others(&c)).await?;
+            ok = lock_in_order(conn, &others(&c.0)).await?;
             carried = Some(c);
         }
-        let Some(carried) = carried.filter(|_| ok) else {
+        let Some((carried, oid)) = carried.filter(|_| ok) else {
             if attempt > opts.retries {
                 return Err(OnlineError::Refused(format!("could not lock the tables to {what} after {attempt} attempt(s)")));
             }
@@ -108,7 +112,7 @@ pub(super) async fn exchange<T>(
             tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
             continue;
         };
-        let (ddl, learnt) = match body(&carried).await {
+        let (ddl, learnt) = match body(&carried, oid).await {
             Ok(r) => r,
             Err(e) => {
                 let _ = conn.batch("ROLLBACK").await;
@@ -223,14 +227,14 @@ pub async fn swap(
         job,
         "swap the tables",
         [table.clone(), n.shadow_q()],
-        |c| c.other_tables(Some("SHARE ROW EXCLUSIVE"), n),
+        |c| c.other_tables(Some("SHARE ROW EXCLUSIVE")),
         progress,
-        async |carried: &Carry| {
+        async |carried: &Carry, orig: u32| {
             let (state, _) = locked_state(conn, n, job.id).await?;
             if state != "ready" {
                 return Err(OnlineError::Refused(format!("job {} is {state}, not ready to swap", job.id)));
             }
-            let (orig, shadow) = (live_oid(conn, &table).await?, live_oid(conn, &n.shadow_q()).await?);
+            let shadow = live_oid(conn, &n.shadow_q()).await?;
             let mut spec = spec.clone();
             let ddl = swap_ddl(conn, n, orig, shadow, carried, &mut spec).await?;
             Ok((ddl, spec))
