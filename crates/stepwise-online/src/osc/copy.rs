@@ -1,5 +1,6 @@
 //! The capture triggers and the batched copy.
 
+use super::replay;
 use super::sql::{self, Names};
 use super::table::{self, TableInfo};
 use super::{OnProgress, OscOptions, Progress, Spec};
@@ -32,11 +33,10 @@ pub async fn install_triggers(
     conn: &PgConn,
     n: &Names,
     key: &[String],
-    common: &[String],
     opts: &OscOptions,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let sql = sql::capture_triggers(n, key, common);
+    let sql = sql::capture_triggers(n, key);
     super::swap::locked(conn, opts, n.job, &n.original(), "install the capture triggers", &sql, progress).await
 }
 
@@ -53,20 +53,26 @@ pub async fn copy(
 ) -> Result<(), OnlineError> {
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
     let common: Vec<String> = common_columns(conn, n, &info).await?.into_iter().map(|c| c.name).collect();
-    // Copying without the capture triggers would miss changes: a job that
-    // crashed before installing them (or whose triggers were dropped) gets
-    // them back before any row is copied.
+    // Copying without the capture triggers would miss changes. A job that
+    // crashed before installing them gets them now, before any row is
+    // copied; a job that copied rows without them cannot be trusted.
     let present: i64 = conn
         .client
         .query_one(
             "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1 AND tgname = $2",
-            &[&info.oid, &format!("stepwise_osc_{}_fwd", n.job)],
+            &[&info.oid, &format!("stepwise_osc_{}_insert", n.job)],
         )
         .await?
         .get(0);
-    if present == 0 {
+    let logged: Option<u32> = conn.client.query_one("SELECT to_regclass($1)::oid", &[&n.log()]).await?.get(0);
+    if present == 0 || logged.is_none() {
+        if job.cursor.is_some() || job.rows_done > 0 || logged.is_none() {
+            let why = "the capture triggers or the change log are gone, so changes made meanwhile may be missing from the copy";
+            jobs::set_state(conn, &n.state_schema, job.id, "failed", Some(why)).await?;
+            return Err(OnlineError::Refused(format!("job {} failed: {why}; `stepwise osc cancel` removes it, then start again", job.id)));
+        }
         conn.batch(&sql::drop_functions(n)).await?;
-        install_triggers(conn, n, &spec.key, &common, opts, progress).await?;
+        install_triggers(conn, n, &spec.key, opts, progress).await?;
     }
     let mut cursor = job.cursor.clone();
     let mut done = job.rows_done;
@@ -75,6 +81,8 @@ pub async fn copy(
     let started = Instant::now();
     let mut since = 0i64;
     let mut last_report = Instant::now();
+    let mut last_replay = Instant::now();
+    let mut collisions = 0;
     loop {
         let rows = sizer.rows();
         let t = Instant::now();
@@ -118,9 +126,25 @@ pub async fn copy(
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
-                return Err(err.into());
+                // A unique value the batch inserts may still sit on a copied
+                // row whose change is logged but not yet replayed (the
+                // application moved it): replaying every copied key makes
+                // the copied part equal to the original, then the batch is
+                // retried. A collision that stays is a real one.
+                let unique = err.server().is_some_and(|s| s.sqlstate == "23505");
+                if unique && collisions < 3 {
+                    collisions += 1;
+                    if let Some(upto) = cursor.as_deref() {
+                        replay::replay(conn, n, &info, &spec.key, &common, Some(upto), sizer.lock_timeout()).await?;
+                    }
+                    continue;
+                }
+                let why = format!("copying rows: {err}");
+                jobs::set_state(conn, &n.state_schema, job.id, "failed", Some(&why)).await?;
+                return Err(OnlineError::Refused(format!("job {} failed, {why}; the original table is untouched", job.id)));
             }
         };
+        collisions = 0;
         // The last batch has no upper end: it read every row left.
         let last = hi.is_none();
         if read > 0 || !last {
@@ -144,6 +168,15 @@ pub async fn copy(
                 .await?;
         }
         conn.batch("COMMIT").await?;
+        // Changes to rows already copied are replayed about once a second,
+        // and all of them after the last batch.
+        if last || last_replay.elapsed() >= std::time::Duration::from_secs(1) {
+            let upto = if last { None } else { cursor.as_deref() };
+            if last || upto.is_some() {
+                replay::replay(conn, n, &info, &spec.key, &common, upto, sizer.lock_timeout()).await?;
+            }
+            last_replay = Instant::now();
+        }
         let took = t.elapsed();
         since += read;
         sizer.done(read as u64, took);

@@ -2,20 +2,23 @@
 //!
 //! 1. A shadow table is created like the original and the ALTER is applied to
 //!    it (it is empty: nothing waits).
-//! 2. Triggers on the original copy every change into the shadow in the
-//!    application's own transaction; they never raise, a change they cannot
-//!    apply marks the job failed.
-//! 3. Rows are copied in keyset batches, each its own short transaction that
-//!    reads FOR SHARE and inserts ON CONFLICT DO NOTHING, so neither a delete
-//!    in flight nor an older version can overwrite what a trigger wrote.
+//! 2. Statement-level triggers on the original log the key of every row a
+//!    change touches into a change log, in the application's own
+//!    transaction (one narrow row per key, no lock anyone waits on); they
+//!    never raise, a change they cannot log marks the job failed.
+//! 3. Rows are copied in keyset batches, each one statement that inserts a
+//!    key range into the shadow and forgets the log entries for that range
+//!    that its snapshot sees. Logged changes to copied keys are replayed by
+//!    key: the shadow's rows deleted and the original's current rows
+//!    inserted, in one snapshot (the rule is in `replay`).
 //! 4. Before the swap, every key range is compared (count and checksum, the
 //!    original's columns converted to the shadow's types) in one snapshot per
-//!    range; the triggers keep both tables equal in every snapshot, so any
-//!    difference is a real one and stops the job with the original untouched.
+//!    range, leaving out keys still in the log; any difference is a real one
+//!    and stops the job with the original untouched.
 //!    Unique indexes the ALTER adds are built after the copy, CONCURRENTLY,
 //!    so a duplicate fails the job and never an application's write.
-//! 5. The swap renames both tables in one short transaction under
-//!    lock_timeout with retries and carries over views, sequences, owner,
+//! 5. The swap replays the last logged changes and renames both tables in
+//!    one short transaction under lock_timeout with retries, and carries over views, sequences, owner,
 //!    grants, comments, index and constraint names, application triggers,
 //!    row-level security, replica identity, publications and foreign keys
 //!    (re-added NOT VALID, validated after the swap).
@@ -31,6 +34,7 @@
 mod carry;
 mod copy;
 mod index;
+mod replay;
 mod revert;
 pub mod sql;
 mod swap;
@@ -82,14 +86,49 @@ impl Default for OscOptions {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Progress {
-    Started { job: i64, table: String, shadow: String, estimated_rows: i64 },
-    Copied { job: i64, rows_done: i64, rows_total: i64, rows_per_sec: f64 },
-    IndexBuilt { job: i64, index: String, ms: u64 },
-    Verified { job: i64, rows: i64, chunks: u64 },
-    LockWait { job: i64, what: String, attempt: u32, blockers: Vec<String> },
-    Swapped { job: i64, table: String, old: String, lock_held_ms: u64 },
-    Validated { job: i64, foreign_keys: Vec<String> },
-    Reverted { job: i64, table: String, lock_held_ms: u64 },
+    Started {
+        job: i64,
+        table: String,
+        shadow: String,
+        estimated_rows: i64,
+    },
+    Copied {
+        job: i64,
+        rows_done: i64,
+        rows_total: i64,
+        rows_per_sec: f64,
+    },
+    IndexBuilt {
+        job: i64,
+        index: String,
+        ms: u64,
+    },
+    Verified {
+        job: i64,
+        rows: i64,
+        chunks: u64,
+    },
+    LockWait {
+        job: i64,
+        what: String,
+        attempt: u32,
+        blockers: Vec<String>,
+    },
+    Swapped {
+        job: i64,
+        table: String,
+        old: String,
+        lock_held_ms: u64,
+    },
+    Validated {
+        job: i64,
+        foreign_keys: Vec<String>,
+    },
+    Reverted {
+        job: i64,
+        table: String,
+        lock_held_ms: u64,
+    },
 }
 
 pub type OnProgress<'a> = &'a (dyn Fn(&Progress) + Sync);
@@ -171,12 +210,15 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
     let n = spec.names(opts, job.id);
     // The shadow and its ALTER in one transaction: a bad ALTER leaves nothing.
     conn.batch("BEGIN").await?;
-    if let Err(e) = conn.batch(&sql::create_shadow(&n, &req.alter)).await {
+    let created = format!("{};\n{}", sql::create_shadow(&n, &req.alter), sql::create_log(&n, &info, &info.key));
+    if let Err(e) = conn.batch(&created).await {
         let _ = conn.batch("ROLLBACK").await;
         jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&format!("the ALTER failed on the shadow table: {e}"))).await?;
         return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}")));
     }
     let aside = async {
+        // The ALTER must keep the key: refused here, it leaves nothing.
+        copy::common_columns(conn, &n, &info).await?;
         let shadow: u32 = conn.client.query_one("SELECT to_regclass($1)::oid", &[&n.shadow_q()]).await?.get(0);
         spec.later = index::set_aside(conn, &n, info.oid, shadow).await?;
         jobs::set_spec(conn, &opts.state_schema, job.id, &serde_json::to_value(&spec).unwrap_or_default()).await
@@ -189,11 +231,10 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
     }
     conn.batch("COMMIT").await?;
     progress(&Progress::Started { job: job.id, table: target, shadow: n.shadow.clone(), estimated_rows: info.estimated_rows });
-    let common: Vec<String> = copy::common_columns(conn, &n, &info).await?.into_iter().map(|c| c.name).collect();
-    if let Err(e) = copy::install_triggers(conn, &n, &spec.key, &common, opts, progress).await {
+    if let Err(e) = copy::install_triggers(conn, &n, &spec.key, opts, progress).await {
         // Nothing has been copied: remove the shadow rather than leave a job
         // that could only be cancelled.
-        conn.batch(&format!("DROP TABLE IF EXISTS {};\n{}", n.shadow_q(), sql::drop_functions(&n))).await?;
+        conn.batch(&format!("DROP TABLE IF EXISTS {};\n{};\n{}", n.shadow_q(), sql::drop_log(&n), sql::drop_functions(&n))).await?;
         jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
         return Err(OnlineError::Refused(format!("{e}; nothing was left behind")));
     }
@@ -274,7 +315,7 @@ pub async fn cancel(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnPro
     // Mark first: a running copy stops at its next batch.
     jobs::set_state(conn, &opts.state_schema, job.id, "cancelling", None).await?;
     swap::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &sql::drop_triggers(&n, &n.original()), progress).await?;
-    conn.batch(&format!("DROP TABLE IF EXISTS {};\n{}", n.shadow_q(), sql::drop_functions(&n))).await?;
+    conn.batch(&format!("DROP TABLE IF EXISTS {};\n{};\n{}", n.shadow_q(), sql::drop_log(&n), sql::drop_functions(&n))).await?;
     jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", None).await
 }
 

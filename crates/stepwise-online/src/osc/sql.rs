@@ -58,6 +58,11 @@ impl Names {
         quote_ident(&format!("stepwise_osc_{}_{what}", self.job))
     }
 
+    /// The change log of the capture triggers.
+    pub fn log(&self) -> String {
+        format!("{}.{}", quote_ident(&self.state_schema), quote_ident(&format!("osc_{}_log", self.job)))
+    }
+
     pub fn jobs(&self) -> String {
         crate::jobs::table(&self.state_schema)
     }
@@ -79,7 +84,7 @@ pub fn create_shadow(n: &Names, alter: &str) -> String {
 /// resolve as they did then), not the caller's.
 const DEFINER: &str = "SECURITY DEFINER SET search_path FROM CURRENT";
 
-/// The body shared by the capture and the reverse trigger: apply the row
+/// The body of the reverse trigger: apply the row
 /// change to `target` by key (insert or update as an upsert, a key change as
 /// a delete then an upsert, a delete as a delete), inside a block whose
 /// errors run `on_error` instead of reaching the application.
@@ -112,20 +117,46 @@ fn mirror_row(target: &str, key: &[String], cols: &[(String, String)], on_error:
     )
 }
 
-/// The trigger functions and triggers that copy every change of the original
-/// into the shadow, in the application's own transaction. They never raise:
-/// a change they cannot apply marks the job failed (and the swap refuses).
-pub fn capture_triggers(n: &Names, key: &[String], common: &[String]) -> String {
-    let cols: Vec<(String, String)> = common.iter().map(|c| (c.clone(), format!("NEW.{}", quote_ident(c)))).collect();
+/// The change log: one row per key changed in the original since the
+/// capture triggers were installed (a key change logs the old key and the
+/// new). Its columns are the key's, with the original's types; the index
+/// serves the copy's and the replay's key ranges.
+pub fn create_log(n: &Names, info: &TableInfo, key: &[String]) -> String {
+    let cols = list(key, |k| format!("{} {}", quote_ident(k), info.column(k).map(|c| c.ty.as_str()).unwrap_or("text")));
+    format!("CREATE TABLE {log} ({cols});\nCREATE INDEX ON {log} ({keys});", log = n.log(), keys = list(key, quote_ident))
+}
+
+pub fn drop_log(n: &Names) -> String {
+    format!("DROP TABLE IF EXISTS {}", n.log())
+}
+
+/// The capture triggers: one statement-level trigger per event, which logs
+/// the keys the statement touched (from its transition tables), in the
+/// application's own transaction. They write one narrow row per key and
+/// take no lock an application write could wait on. They never raise: if
+/// the log cannot be written the job is marked failed instead (and the swap
+/// refuses). A TRUNCATE empties the shadow with it.
+pub fn capture_triggers(n: &Names, key: &[String]) -> String {
+    let keys = list(key, quote_ident);
     let fail = format!(
         "UPDATE {jobs} SET state = 'failed', error = 'change capture: ' || SQLERRM, updated_at = now() WHERE id = {job};",
         jobs = n.jobs(),
         job = n.job
     );
-    format!(
+    let mut sql = format!(
         "CREATE FUNCTION {fwd}() RETURNS trigger LANGUAGE plpgsql {DEFINER} AS $sw$
 BEGIN
-  {body}
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      INSERT INTO {log} ({keys}) SELECT {keys} FROM sw_new;
+    ELSIF TG_OP = 'UPDATE' THEN
+      INSERT INTO {log} ({keys}) SELECT {keys} FROM sw_old UNION SELECT {keys} FROM sw_new;
+    ELSE
+      INSERT INTO {log} ({keys}) SELECT {keys} FROM sw_old;
+    END IF;
+  EXCEPTION WHEN OTHERS THEN
+    {fail}
+  END;
   RETURN NULL;
 END
 $sw$;
@@ -135,25 +166,41 @@ BEGIN
   RETURN NULL;
 END
 $sw$;
-CREATE TRIGGER {fwd_t} AFTER INSERT OR UPDATE OR DELETE ON {orig} FOR EACH ROW EXECUTE FUNCTION {fwd}();
-CREATE TRIGGER {trunc_t} AFTER TRUNCATE ON {orig} FOR EACH STATEMENT EXECUTE FUNCTION {trunc}();",
-        body = mirror_row(&n.shadow_q(), key, &cols, &fail),
+",
+        log = n.log(),
         fwd = n.function("fwd"),
         trunc = n.function("trunc"),
-        fwd_t = n.trigger("fwd"),
-        trunc_t = n.trigger("trunc"),
         shadow = n.shadow_q(),
+    );
+    // A trigger with transition tables fires on one event only.
+    for (event, tables) in CAPTURE_EVENTS {
+        sql.push_str(&format!(
+            "CREATE TRIGGER {t} AFTER {event} ON {orig} REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {fwd}();\n",
+            t = n.trigger(&event.to_lowercase()),
+            orig = n.original(),
+            fwd = n.function("fwd"),
+        ));
+    }
+    sql.push_str(&format!(
+        "CREATE TRIGGER {t} AFTER TRUNCATE ON {orig} FOR EACH STATEMENT EXECUTE FUNCTION {trunc}();",
+        t = n.trigger("trunc"),
         orig = n.original(),
-    )
+        trunc = n.function("trunc"),
+    ));
+    sql
 }
 
+const CAPTURE_EVENTS: [(&str, &str); 3] =
+    [("INSERT", "NEW TABLE AS sw_new"), ("UPDATE", "OLD TABLE AS sw_old NEW TABLE AS sw_new"), ("DELETE", "OLD TABLE AS sw_old")];
+
 /// Drop the capture triggers (on the live table: run under lock_timeout).
+/// `fwd` is the row trigger of jobs started before the change log.
 pub fn drop_triggers(n: &Names, on: &str) -> String {
-    format!(
-        "DROP TRIGGER IF EXISTS {fwd_t} ON {on};\nDROP TRIGGER IF EXISTS {trunc_t} ON {on};",
-        fwd_t = n.trigger("fwd"),
-        trunc_t = n.trigger("trunc")
-    )
+    ["insert", "update", "delete", "trunc", "fwd"]
+        .iter()
+        .map(|t| format!("DROP TRIGGER IF EXISTS {} ON {on};", n.trigger(t)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn drop_functions(n: &Names) -> String {
@@ -237,25 +284,46 @@ pub fn drop_reverse_triggers(n: &Names) -> String {
     )
 }
 
-/// One copy batch: the rows with keys after `lo` up to `hi` (the end when
-/// `hi` is `None`), read FOR SHARE (a delete in flight waits for the batch,
-/// so it cannot bring a row back), inserted into the shadow unless the
-/// capture trigger got there first. Returns the number of rows read.
-///
-/// The range is fixed before the rows are locked: a row updated while the
-/// batch waits for it is re-read in its new version, whose key may have
-/// moved; a range re-checks it (moved out: the trigger copies it), where a
-/// LIMIT would return it and let the cursor jump past rows never copied.
+/// One copy batch, run in a REPEATABLE READ transaction: the rows with keys
+/// after `lo` up to `hi` (the end when `hi` is `None`) are inserted into the
+/// shadow, and the log entries for those keys that the same snapshot sees
+/// are forgotten (the rows copied already hold those changes). A change the
+/// snapshot does not see keeps its entry and is replayed. Nothing is locked
+/// that an application write could wait on. Returns the rows copied.
 pub fn copy_batch(n: &Names, info: &TableInfo, key: &[String], common: &[String], lo: Option<&[String]>, hi: Option<&[String]>) -> String {
     let cols = list(common, quote_ident);
+    let range = key_range(info, key, lo, hi);
     format!(
-        "WITH src AS MATERIALIZED (SELECT {cols} FROM ONLY {orig} {range} FOR SHARE),
-              ins AS (INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM src ON CONFLICT DO NOTHING)
-         SELECT count(*) FROM src",
+        "WITH ins AS (INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM ONLY {orig} {range} RETURNING 1),
+              seen AS (DELETE FROM {log} {range})
+         SELECT count(*) FROM ins",
         orig = n.original(),
         shadow = n.shadow_q(),
-        range = key_range(info, key, lo, hi),
+        log = n.log(),
     )
+}
+
+/// Replay the log up to `upto` (every key when `None`), as three statements
+/// of one REPEATABLE READ transaction (one snapshot): the shadow's rows for
+/// the logged keys are deleted, the original's current rows for them are
+/// inserted, and the entries are forgotten. Entries of changes the snapshot
+/// does not see stay for the next replay. Deleting before inserting makes
+/// the shadow's logged keys equal to the original's in that snapshot as a
+/// set, so a unique value that moved between two rows never collides.
+pub fn replay(n: &Names, info: &TableInfo, key: &[String], common: &[String], upto: Option<&[String]>) -> [String; 3] {
+    let cols = list(common, quote_ident);
+    let keys = list(key, quote_ident);
+    let range = key_range(info, key, None, upto);
+    let logged = format!("ROW({keys}) IN (SELECT {keys} FROM {log} {range})", log = n.log());
+    [
+        format!("DELETE FROM {shadow} WHERE {logged}", shadow = n.shadow_q()),
+        format!(
+            "INSERT INTO {shadow} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM ONLY {orig} WHERE {logged}",
+            shadow = n.shadow_q(),
+            orig = n.original()
+        ),
+        format!("DELETE FROM {log} {range}", log = n.log()),
+    ]
 }
 
 /// `WHERE ROW(keys) > ROW(lo) AND ROW(keys) <= ROW(hi)`, either side optional.
@@ -284,8 +352,10 @@ pub fn key_range(info: &TableInfo, key: &[String], lo: Option<&[String]>, hi: Op
 
 /// Count and an order-independent checksum of one key range of a table, the
 /// columns cast to `types` (the shadow's types, so that values converted by
-/// the ALTER compare equal).
+/// the ALTER compare equal), leaving out the keys in the change log (those
+/// are replayed, and compared after that).
 pub fn checksum(
+    n: &Names,
     table: &str,
     info: &TableInfo,
     key: &[String],
@@ -294,8 +364,17 @@ pub fn checksum(
     hi: Option<&[String]>,
 ) -> String {
     let row = common.iter().map(|(c, ty)| format!("{}::{ty}", quote_ident(c))).collect::<Vec<_>>().join(", ");
-    let filter = key_range(info, key, lo, hi);
-    format!("SELECT count(*), coalesce(sum(hashtextextended(ROW({row})::text, 0)::numeric), 0)::text FROM ONLY {table} {filter}")
+    let filter = match key_range(info, key, lo, hi) {
+        r if r.is_empty() => "WHERE".to_string(),
+        r => format!("{r} AND"),
+    };
+    format!(
+        "SELECT count(*), coalesce(sum(hashtextextended(ROW({row})::text, 0)::numeric), 0)::text FROM ONLY {table} t
+          {filter} NOT EXISTS (SELECT 1 FROM {log} l WHERE ROW({lkeys}) = ROW({tkeys}))",
+        log = n.log(),
+        lkeys = list(key, |k| format!("l.{}", quote_ident(k))),
+        tkeys = list(key, |k| format!("t.{}", quote_ident(k))),
+    )
 }
 
 /// The key of the row `chunk` rows after `lo`: the end of a copy batch or a

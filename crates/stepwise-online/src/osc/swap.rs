@@ -221,6 +221,11 @@ pub async fn swap(
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let table = n.original();
+    // Changes since the verification, replayed before locking so that the
+    // swap replays only the last few while it holds the table.
+    let info = super::table::load(conn, &table).await?.ok_or_else(|| OnlineError::Refused(format!("{table} is gone")))?;
+    let common: Vec<String> = super::copy::common_columns(conn, n, &info).await?.into_iter().map(|c| c.name).collect();
+    super::replay::drain(conn, n, &info, &spec.key, &common, opts.batch.lock_timeout).await?;
     let (lock_held_ms, spec) = exchange(
         conn,
         opts,
@@ -236,7 +241,8 @@ pub async fn swap(
             }
             let shadow = live_oid(conn, &n.shadow_q()).await?;
             let mut spec = spec.clone();
-            let ddl = swap_ddl(conn, n, orig, shadow, carried, &mut spec).await?;
+            let mut ddl = sql::replay(n, &info, &spec.key, &common, None).to_vec();
+            ddl.extend(swap_ddl(conn, n, orig, shadow, carried, &mut spec).await?);
             Ok((ddl, spec))
         },
     )
@@ -279,6 +285,7 @@ async fn swap_ddl(conn: &PgConn, n: &Names, orig: u32, shadow: u32, carried: &Ca
     ddl.extend(drop_views(&view_names));
     ddl.push(sql::drop_triggers(n, &table));
     ddl.push(sql::drop_functions(n));
+    ddl.push(sql::drop_log(n));
     ddl.push(format!("ALTER TABLE {table} RENAME TO {}", quote_ident(&n.old)));
     ddl.push(format!("ALTER TABLE {} RENAME TO {}", n.shadow_q(), quote_ident(&n.table)));
     ddl.extend(carried.off(&old));

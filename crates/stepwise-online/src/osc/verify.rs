@@ -1,9 +1,12 @@
 //! Prove the copy before the swap: each key range of the original and the
-//! shadow is counted and checksummed in one snapshot. The capture triggers
-//! write in the application's transactions, so in any snapshot the two
-//! tables hold the same rows; a difference is a real loss or change, and the
-//! job stops with the original untouched.
+//! shadow is counted and checksummed in one snapshot, leaving out the keys
+//! in the change log. By the rule in `replay`, in any snapshot every key not
+//! in the log has the same row in both tables, so a difference is a real
+//! loss or change, and the job stops with the original untouched. The log
+//! is drained before each range, so what is left out is only what changed
+//! in the last moments; the swap replays it under its lock.
 
+use super::replay;
 use super::sql::{self, Names};
 use super::table;
 use super::{OnProgress, OscOptions, Progress, Spec};
@@ -22,17 +25,23 @@ pub async fn verify(
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
     // Compared through the shadow's types: what the ALTER converted compares equal.
     let common: Vec<(String, String)> = super::copy::common_columns(conn, n, &info).await?.into_iter().map(|c| (c.name, c.ty)).collect();
+    let copied: Vec<String> = common.iter().map(|(c, _)| c.clone()).collect();
     let mut lo: Option<Vec<String>> = None;
     let (mut rows, mut chunks) = (0i64, 0u64);
     loop {
+        replay::drain(conn, n, &info, &spec.key, &copied, opts.batch.lock_timeout).await?;
         conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
         let checked = async {
             let hi: Option<Vec<String>> =
                 conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, lo.as_deref(), opts.verify_chunk), &[]).await?.map(|r| r.get(0));
-            let a =
-                conn.client.query_one(&sql::checksum(&n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
-            let b =
-                conn.client.query_one(&sql::checksum(&n.shadow_q(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[]).await?;
+            let a = conn
+                .client
+                .query_one(&sql::checksum(n, &n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[])
+                .await?;
+            let b = conn
+                .client
+                .query_one(&sql::checksum(n, &n.shadow_q(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[])
+                .await?;
             Ok::<_, tokio_postgres::Error>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
         }
         .await;
