@@ -144,6 +144,9 @@ pub struct OscArgs {
     /// Copy at most this many rows per second.
     #[arg(long)]
     pub max_rate: Option<f64>,
+    /// Wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s].
+    #[arg(long, value_parser = crate::duration::parse_limit)]
+    pub max_replica_lag: Option<crate::duration::Limit>,
     /// Show what would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -205,4 +208,7 @@ pub struct MigrateArgs {
     /// Online statements: copy at most this many rows per second. Env: STEPWISE_ONLINE_MAX_RATE.
     #[arg(long, env = "STEPWISE_ONLINE_MAX_RATE")]
     pub online_max_rate: Option<f64>,
+    /// Online statements: wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s]. Env: STEPWISE_ONLINE_MAX_REPLICA_LAG.
+    #[arg(long, env = "STEPWISE_ONLINE_MAX_REPLICA_LAG", value_parser = crate::duration::parse_limit)]
+    pub online_max_replica_lag: Option<crate::duration::Limit>,
 }

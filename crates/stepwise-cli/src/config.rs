@@ -40,6 +40,8 @@ pub struct OnlineSection {
     pub batch_rows: Option<u64>,
     /// At most this many rows per second.
     pub max_rate: Option<f64>,
+    /// Wait while a standby replays more than this far behind (`5s`, or `off`).
+    pub max_replica_lag: Option<String>,
 }
 
 /// `[lint]` in stepwise.toml.
@@ -161,6 +163,9 @@ fn online_batches(s: &OnlineSection) -> Result<stepwise_online::batch::BatchOpti
         return Err(ConfigError::Invalid("online.max_rate: must be more than 0 rows per second".into()));
     }
     b.max_rate = s.max_rate;
+    if let Some(lag) = &s.max_replica_lag {
+        b.max_replica_lag = crate::duration::parse_limit(lag).map_err(|e| ConfigError::Invalid(format!("online.max_replica_lag: {e}")))?.0;
+    }
     Ok(b)
 }
 

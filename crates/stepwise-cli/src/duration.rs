@@ -35,7 +35,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
-#[allow(dead_code)]
+/// A limit that `off` (or `0`) turns off, such as `--max-replica-lag`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit(pub Option<Duration>);
+
+pub fn parse_limit(s: &str) -> Result<Limit, String> {
+    if s.trim() == "off" {
+        return Ok(Limit(None));
+    }
+    let d = parse_duration(s).map_err(|e| format!("{e} (or `off`)"))?;
+    Ok(Limit((!d.is_zero()).then_some(d)))
+}
+
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
@@ -63,5 +74,13 @@ mod tests {
         assert!(parse_duration("5").unwrap_err().contains("unit"));
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn a_limit_is_a_duration_or_off() {
+        assert_eq!(parse_limit("5s"), Ok(Limit(Some(Duration::from_secs(5)))));
+        assert_eq!(parse_limit("off"), Ok(Limit(None)));
+        assert_eq!(parse_limit("0"), Ok(Limit(None)));
+        assert!(parse_limit("soon").unwrap_err().contains("`off`"));
     }
 }

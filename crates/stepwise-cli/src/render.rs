@@ -2,8 +2,10 @@
 //! people (progress on stderr, results on stdout), JSON lines for machines.
 
 use crate::cli::Format;
+use crate::duration::format_duration;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 use stepwise_migrate::error::StatementFailure;
 use stepwise_migrate::events::{Direction, Event};
 use stepwise_migrate::RunError;
@@ -205,7 +207,7 @@ impl Out {
 }
 
 /// One plain line per osc progress event.
-fn online_line(p: &stepwise_online::osc::Progress) -> String {
+pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
     use stepwise_online::osc::Progress;
     match p {
         Progress::Started { job, table, shadow, estimated_rows } => {
@@ -216,6 +218,11 @@ fn online_line(p: &stepwise_online::osc::Progress) -> String {
             let pct = if *rows_total > 0 { 100.0 * *rows_done as f64 / *rows_total as f64 } else { 100.0 };
             format!("copied {rows_done}/{rows_total} rows ({pct:.0}%), {rows_per_sec:.0} rows/s, ETA {left:.0}s")
         }
+        Progress::Throttled { job, replica, lag_ms, max_ms } => format!(
+            "job {job}: waiting for replica {replica}: {} behind, max {}",
+            format_duration(Duration::from_millis(*lag_ms)),
+            format_duration(Duration::from_millis(*max_ms))
+        ),
         Progress::IndexBuilt { index, ms, .. } => format!("built unique index {index} concurrently in {ms} ms"),
         Progress::Verified { rows, chunks, .. } => format!("verified {rows} rows in {chunks} chunk(s): the copy matches"),
         Progress::LockWait { what, attempt, blockers, .. } => format!(

@@ -1,6 +1,7 @@
 //! Batch sizing and throttling shared by long copies and backfills: batches
 //! grow or shrink toward a target duration, a maximum rate is kept by
-//! sleeping, and a batch that waited too long on a lock is retried smaller.
+//! sleeping, a batch that waited too long on a lock is retried smaller, and
+//! the work waits while a standby is too far behind (see [`crate::lag`]).
 
 use std::time::Duration;
 
@@ -19,11 +20,20 @@ pub struct BatchOptions {
     /// Lock timeout of each batch: below `deadlock_timeout` (1 s by default),
     /// so that in a deadlock the batch is the one that gives way.
     pub lock_timeout: Duration,
+    /// Wait between batches while a standby replays more than this far
+    /// behind (see [`crate::lag`]); None turns the wait off.
+    pub max_replica_lag: Option<Duration>,
 }
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        BatchOptions { target: Duration::from_millis(50), fixed_rows: None, max_rate: None, lock_timeout: Duration::from_millis(500) }
+        BatchOptions {
+            target: Duration::from_millis(50),
+            fixed_rows: None,
+            max_rate: None,
+            lock_timeout: Duration::from_millis(500),
+            max_replica_lag: Some(Duration::from_secs(5)),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod error;
 pub mod jobs;
+pub mod lag;
 pub mod osc;
 
 pub use error::OnlineError;

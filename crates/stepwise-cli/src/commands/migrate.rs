@@ -40,6 +40,9 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
     if let Some(r) = args.online_max_rate {
         run.online.max_rate = Some(r);
     }
+    if let Some(lag) = args.online_max_replica_lag {
+        run.online.max_replica_lag = lag.0;
+    }
     let mut s = match Session::open(cfg, out, args.scratch).await {
         Ok(s) => s,
         Err(code) => return code,

@@ -20,6 +20,9 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
     }
     batch.fixed_rows = args.batch_rows;
     batch.max_rate = args.max_rate;
+    if let Some(lag) = args.max_replica_lag {
+        batch.max_replica_lag = lag.0;
+    }
     OscOptions {
         state_schema: cfg.schema.clone(),
         batch,
@@ -53,6 +56,13 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 }
                 text
             }
+            Progress::Throttled { .. } if tty => {
+                // In place of the copy's progress line, which comes back when the copy goes on.
+                eprint!("\r{}\x1b[K", crate::render::online_line(p));
+                let _ = std::io::stderr().flush();
+                return;
+            }
+            Progress::Throttled { .. } => crate::render::online_line(p),
             Progress::IndexBuilt { index, ms, .. } => {
                 format!("{}built unique index {index} concurrently in {ms} ms", if tty { "\n" } else { "" })
             }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod osc;
+pub mod standby;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

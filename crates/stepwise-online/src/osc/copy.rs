@@ -81,6 +81,7 @@ pub async fn copy(
     let started = Instant::now();
     let mut since = 0i64;
     let mut last_report = Instant::now();
+    let mut lag = crate::lag::ReplicaLag::new();
     let mut last_replay = Instant::now();
     let mut collisions = 0;
     loop {
@@ -191,6 +192,18 @@ pub async fn copy(
         let pause = sizer.pause(read as u64, took);
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
+        }
+        if let Some(max) = opts.batch.max_replica_lag {
+            let max_ms = max.as_millis() as u64;
+            let report = |behind: std::time::Duration, replica: &str| {
+                progress(&Progress::Throttled { job: job.id, replica: replica.into(), lag_ms: behind.as_millis() as u64, max_ms })
+            };
+            // A pause or cancel is seen every few seconds of a long wait.
+            while !lag.wait(conn, max, std::time::Duration::from_secs(3), report).await? {
+                if jobs::get(conn, &n.state_schema, job.id).await?.is_none_or(|j| j.state != "copying") {
+                    break;
+                }
+            }
         }
     }
 }

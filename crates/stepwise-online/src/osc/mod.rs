@@ -98,6 +98,13 @@ pub enum Progress {
         rows_total: i64,
         rows_per_sec: f64,
     },
+    /// The copy waits: a standby replays more than `max_ms` behind.
+    Throttled {
+        job: i64,
+        replica: String,
+        lag_ms: u64,
+        max_ms: u64,
+    },
     IndexBuilt {
         job: i64,
         index: String,
