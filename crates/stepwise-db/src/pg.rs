@@ -11,6 +11,8 @@ pub struct PgConn {
     pub pid: i32,
     /// `server_version_num`, e.g. 150020.
     pub version_num: i32,
+    url: DbUrl,
+    application: String,
 }
 
 impl Drop for PgConn {
@@ -39,7 +41,12 @@ impl PgConn {
             let _ = connection.await;
         });
         let row = client.query_one("SELECT pg_backend_pid(), current_setting('server_version_num')::int", &[]).await?;
-        Ok(PgConn { pid: row.get(0), version_num: row.get(1), client, task })
+        Ok(PgConn { pid: row.get(0), version_num: row.get(1), client, task, url: url.clone(), application: application.into() })
+    }
+
+    /// A second session to the same database, for work done side by side.
+    pub async fn another(&self) -> Result<PgConn, DbError> {
+        PgConn::connect(&self.url, &self.application).await
     }
 
     pub async fn batch(&self, sql: &str) -> Result<(), DbError> {

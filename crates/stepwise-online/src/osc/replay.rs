@@ -37,8 +37,13 @@ pub async fn replay(
     loop {
         attempt += 1;
         let r = async {
-            conn.batch(&format!("BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL lock_timeout = '{}ms'", lock_timeout.as_millis()))
-                .await?;
+            // No wait for the WAL flush, as for copy batches: a crash loses a
+            // replay whole, with the entries it removed.
+            conn.batch(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL lock_timeout = '{}ms'; SET LOCAL synchronous_commit = off",
+                lock_timeout.as_millis()
+            ))
+            .await?;
             conn.client.execute(&delete, &[]).await?;
             conn.client.execute(&insert, &[]).await?;
             let n = conn.client.execute(&forget, &[]).await?;

@@ -12,7 +12,7 @@ use super::table;
 use super::{OnProgress, OscOptions, Progress, Spec};
 use crate::jobs::{self, Job};
 use crate::OnlineError;
-use stepwise_db::pg::PgConn;
+use stepwise_db::pg::{quote_literal, PgConn};
 
 pub async fn verify(
     conn: &PgConn,
@@ -28,25 +28,35 @@ pub async fn verify(
     let copied: Vec<String> = common.iter().map(|(c, _)| c.clone()).collect();
     let mut lo: Option<Vec<String>> = None;
     let (mut rows, mut chunks) = (0i64, 0u64);
+    let mut hash = sql::RowHash::Typed;
+    let side = conn.another().await?;
     loop {
         replay::drain(conn, n, &info, &spec.key, &copied, opts.batch.lock_timeout).await?;
+        // The two tables are read side by side, by two sessions in one
+        // snapshot (exported by the first): on two cores this halves the time.
         conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
         let checked = async {
+            side.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+            let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await?.get(0);
+            side.batch(&format!("SET TRANSACTION SNAPSHOT {}", quote_literal(&snapshot))).await?;
             let hi: Option<Vec<String>> =
                 conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, lo.as_deref(), opts.verify_chunk), &[]).await?.map(|r| r.get(0));
-            let a = conn
-                .client
-                .query_one(&sql::checksum(n, &n.original(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[])
-                .await?;
-            let b = conn
-                .client
-                .query_one(&sql::checksum(n, &n.shadow_q(), &info, &spec.key, &common, lo.as_deref(), hi.as_deref()), &[])
-                .await?;
-            Ok::<_, tokio_postgres::Error>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
+            let sum = |table: &str| sql::checksum(n, table, &info, &spec.key, &common, lo.as_deref(), hi.as_deref(), hash);
+            let (qa, qb) = (sum(&n.original()), sum(&n.shadow_q()));
+            let (a, b) = tokio::try_join!(conn.client.query_one(&qa, &[]), side.client.query_one(&qb, &[]))?;
+            Ok::<_, stepwise_db::DbError>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
         }
         .await;
         let _ = conn.batch("COMMIT").await;
-        let (hi, a, b) = checked?;
+        let _ = side.batch("ROLLBACK").await;
+        let (hi, a, b) = match checked {
+            // A column type without a hash function: compare through text.
+            Err(e) if hash == sql::RowHash::Typed && e.server().is_some_and(|s| s.sqlstate == "42883") => {
+                hash = sql::RowHash::Text;
+                continue;
+            }
+            r => r?,
+        };
         chunks += 1;
         if a != b {
             let range = format!(
