@@ -315,29 +315,31 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     psql(CREATE)?;
     let size = psql(&["SELECT pg_size_pretty(pg_total_relation_size('orders'))"])?;
 
-    // The floor and osc, each run after a checkpoint so neither pays for the other's dirty pages.
-    let (mut floor, mut floor_wal) = (vec![], vec![]);
-    for round in 1..=ROUNDS {
-        let (secs, wal) = floor_once()?;
-        eprintln!("floor {round}: {secs:.2} s, {wal:.0} MB WAL");
-        floor.push(secs);
-        floor_wal.push(wal);
-    }
+    // The floor and osc, each run after a checkpoint so neither pays for the
+    // other's dirty pages, taken in turns: this machine's speed drifts over
+    // minutes, and each round's ratio compares runs taken side by side.
+    let (mut floor, mut floor_wal, mut ratios) = (vec![], vec![], vec![]);
     let (mut runs, mut wal, mut fin) = (vec![], vec![], vec![]);
     for round in 1..=ROUNDS {
+        let (secs, mb) = floor_once()?;
+        eprintln!("floor {round}: {secs:.2} s, {mb:.0} MB WAL");
+        floor.push(secs);
+        floor_wal.push(mb);
         psql(&["CHECKPOINT"])?;
         let lsn = wal_lsn()?;
         let run = osc(stepwise, work)?;
         wal.push(wal_mb_since(&lsn)?);
         fin.push(finish(stepwise, work)?);
+        ratios.push(run.secs() / secs);
         eprintln!(
-            "osc {round}: {:.2} s (setup / copy / verify / swap: {}), {:.0} rows/s, locks held {} ms, {:.0} MB WAL; finish {:.2} s",
+            "osc {round}: {:.2} s (setup / copy / verify / swap: {}), {:.0} rows/s, locks held {} ms, {:.0} MB WAL; finish {:.2} s; osc / floor {:.2}",
             run.secs(),
             show_phases(run.phases()),
             run.rows_per_sec(),
             run.lock_held_ms(),
             wal[round - 1],
-            fin[round - 1]
+            fin[round - 1],
+            ratios[round - 1]
         );
         runs.push(run);
         psql(CREATE)?;
@@ -387,12 +389,12 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     Ok(format!(
         "## {date}\n\n\
          `stepwise osc orders --alter \"{ALTER}\"` (default batches) on a 1,000,000-row table ({size} with its primary key and one \
-         secondary index), PostgreSQL {version} on 127.0.0.1, {cores} cores (timings are noisy). Median of {ROUNDS} runs, each after a \
-         CHECKPOINT; after each osc (and `osc finish`) the table is rebuilt by the same generator, so every run changes the same int table.\n\n\
+         secondary index), PostgreSQL {version} on 127.0.0.1, {cores} cores (timings are noisy). Median of {ROUNDS} rounds of a floor then an osc run, each after a \
+         CHECKPOINT (the ratio is the median of the rounds' ratios); after each osc (and `osc finish`) the table is rebuilt by the same generator, so every run changes the same int table.\n\n\
          | measure | value |\n| --- | --- |\n\
          | floor: `INSERT INTO copy SELECT * FROM orders`, copy `LIKE orders INCLUDING ALL` | {f:.2} s ({:.0} MB WAL, whole server) |\n\
          | stepwise osc, whole command (triggers, copy, verify, swap) | {o:.2} s ({:.0} MB WAL, whole server) |\n\
-         | osc / floor | {:.2} (goal <= 1.5) |\n\
+         | osc / floor | {:.2} (goal <= 1.5; rounds: {}) |\n\
          | time by phase: setup / triggers and copy / verify and ANALYZE / swap | {} |\n\
          | copy rate | {:.0} rows/s |\n\
          | locks held at the swap | {:.0} ms |\n\
@@ -415,7 +417,8 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
          | lock waits osc reported | {} |\n{notes}",
         median(floor_wal),
         median(wal),
-        o / f,
+        median(ratios.clone()),
+        ratios.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", "),
         show_phases(phases),
         of_runs(&OscRun::rows_per_sec),
         of_runs(&OscRun::lock_held_ms),
