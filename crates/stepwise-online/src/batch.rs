@@ -8,10 +8,11 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
     /// Aim for batches that take this long (each is one short transaction).
-    /// A batch holds its row locks until it commits, so an application write
-    /// to one of its rows can wait this long: 50 ms keeps that wait short (a
-    /// 200 ms target gave a foreground p99 of 117 ms under pgbench, 50 ms gave
-    /// 19 ms, and copied as fast; see bench/results/osc.md).
+    /// A batch that locks rows (an UPDATE) holds them until it commits, so an
+    /// application write to one of them can wait this long: 50 ms keeps that
+    /// wait short (when osc's copy still read its rows FOR SHARE, a 200 ms
+    /// target gave a foreground p99 of 117 ms under pgbench, 50 ms gave 19 ms,
+    /// and copied as fast; see bench/results/osc.md).
     pub target: Duration,
     /// A fixed size instead of adapting to `target`.
     pub fixed_rows: Option<u64>,
