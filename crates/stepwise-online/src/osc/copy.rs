@@ -27,6 +27,14 @@ pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> R
     Ok(common)
 }
 
+/// The live original and the columns copied from it (the copy, the
+/// replays, the verification and the swap all work from these).
+pub async fn source(conn: &PgConn, n: &Names) -> Result<(TableInfo, Vec<table::Column>), OnlineError> {
+    let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
+    let common = common_columns(conn, n, &info).await?;
+    Ok((info, common))
+}
+
 /// Install the capture triggers (a brief lock on the live table, under
 /// lock_timeout with retries).
 pub async fn install_triggers(
@@ -51,8 +59,8 @@ pub async fn copy(
     opts: &OscOptions,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
-    let common: Vec<String> = common_columns(conn, n, &info).await?.into_iter().map(|c| c.name).collect();
+    let (info, common) = source(conn, n).await?;
+    let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
     // Copying without the capture triggers would miss changes. A job that
     // crashed before installing them gets them now, before any row is
     // copied; a job that copied rows without them cannot be trusted.

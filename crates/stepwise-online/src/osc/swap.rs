@@ -223,8 +223,8 @@ pub async fn swap(
     let table = n.original();
     // Changes since the verification, replayed before locking so that the
     // swap replays only the last few while it holds the table.
-    let info = super::table::load(conn, &table).await?.ok_or_else(|| OnlineError::Refused(format!("{table} is gone")))?;
-    let common: Vec<String> = super::copy::common_columns(conn, n, &info).await?.into_iter().map(|c| c.name).collect();
+    let (info, common) = super::copy::source(conn, n).await?;
+    let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
     super::replay::drain(conn, n, &info, &spec.key, &common, opts.batch.lock_timeout).await?;
     let (lock_held_ms, spec) = exchange(
         conn,

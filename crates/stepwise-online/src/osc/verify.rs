@@ -8,7 +8,6 @@
 
 use super::replay;
 use super::sql::{self, Names};
-use super::table;
 use super::{OnProgress, OscOptions, Progress, Spec};
 use crate::jobs::{self, Job};
 use crate::OnlineError;
@@ -22,9 +21,9 @@ pub async fn verify(
     opts: &OscOptions,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
+    let (info, common) = super::copy::source(conn, n).await?;
     // Compared through the shadow's types: what the ALTER converted compares equal.
-    let common: Vec<(String, String)> = super::copy::common_columns(conn, n, &info).await?.into_iter().map(|c| (c.name, c.ty)).collect();
+    let common: Vec<(String, String)> = common.into_iter().map(|c| (c.name, c.ty)).collect();
     let copied: Vec<String> = common.iter().map(|(c, _)| c.clone()).collect();
     let mut lo: Option<Vec<String>> = None;
     let (mut rows, mut chunks) = (0i64, 0u64);
