@@ -21,6 +21,13 @@ pub enum Directive {
     /// `-- stepwise:online`: the next statement (an `ALTER TABLE`) runs
     /// through an online schema change instead of being executed.
     Online,
+    /// `-- stepwise:backfill <table> SET ... [WHERE ...]`: a batched update,
+    /// itself a step of its section. `args` are checked by the file parser
+    /// (which knows the dialect); `args_at` is their offset in the comment body.
+    Backfill {
+        args: String,
+        args_at: usize,
+    },
     /// goose: `StatementBegin` / `StatementEnd` enclose one statement verbatim.
     StatementBegin,
     StatementEnd,
@@ -84,6 +91,7 @@ fn parse_stepwise(rest: &str, base: usize) -> Result<Directive, (usize, String)>
         "down" => no_args(Directive::Down { no_transaction: false }),
         "no-transaction" => no_args(Directive::NoTransaction),
         "online" => no_args(Directive::Online),
+        "backfill" => Ok(Directive::Backfill { args: args.to_string(), args_at }),
         "phase" => Phase::parse(args)
             .map(Directive::Phase)
             .ok_or_else(|| (args_at, format!("`stepwise:phase` expects `pre-deploy` or `post-deploy`, found `{args}`"))),
@@ -105,8 +113,10 @@ fn parse_stepwise(rest: &str, base: usize) -> Result<Directive, (usize, String)>
             }
             Ok(Directive::Ignore { rules, reason })
         }
-        "" => Err((base, "empty `stepwise:` directive; known: up, down, no-transaction, phase, ignore, online".into())),
-        other => Err((base, format!("unknown directive `stepwise:{other}`; known: up, down, no-transaction, phase, ignore, online"))),
+        "" => Err((base, "empty `stepwise:` directive; known: up, down, no-transaction, phase, ignore, online, backfill".into())),
+        other => {
+            Err((base, format!("unknown directive `stepwise:{other}`; known: up, down, no-transaction, phase, ignore, online, backfill")))
+        }
     }
 }
 
@@ -149,6 +159,12 @@ mod tests {
         assert_eq!(parse_directive(" just a comment", Flavor::Native), Ok(None));
         assert_eq!(parse_directive(" stepwise:online", Flavor::Native), Ok(Some(Directive::Online)));
         assert_eq!(parse_directive(" stepwise:online ", Flavor::Goose), Ok(Some(Directive::Online)));
+        assert_eq!(
+            parse_directive("  stepwise:backfill  orders SET a = 1 ", Flavor::Native),
+            Ok(Some(Directive::Backfill { args: "orders SET a = 1".into(), args_at: 21 }))
+        );
+        // Empty arguments are the file parser's to report (with the usage).
+        assert_eq!(parse_directive(" stepwise:backfill", Flavor::Native), Ok(Some(Directive::Backfill { args: "".into(), args_at: 18 })));
     }
 
     #[test]
@@ -161,7 +177,7 @@ mod tests {
         let (at, msg) = parse_directive(" stepwise:upp", Flavor::Native).unwrap_err();
         assert_eq!(at, 10);
         assert!(msg.contains("unknown directive `stepwise:upp`"), "{msg}");
-        assert!(msg.contains("online"), "the known directives are listed: {msg}");
+        assert!(msg.contains("online, backfill"), "the known directives are listed: {msg}");
         let (at, msg) = parse_directive(" stepwise:online now", Flavor::Native).unwrap_err();
         assert_eq!(at, 17);
         assert!(msg.contains("takes no arguments"), "{msg}");

@@ -1,6 +1,7 @@
 //! A migration file: its sections (up, down), directives and statements with
 //! their byte spans, so that every later message can point into the file.
 
+use crate::backfill::{parse_backfill, BackfillStep};
 use crate::directive::{parse_directive, Directive, Phase};
 use crate::error::{InputError, SqlError, SqlErrorKind};
 use crate::lexer::{tokenize, Token, TokenKind};
@@ -47,6 +48,9 @@ pub struct Statement {
     /// Marked `-- stepwise:online`: `migrate` runs it through an online schema
     /// change (PostgreSQL) instead of executing it.
     pub online: Option<OnlineAlter>,
+    /// A `-- stepwise:backfill` step: `sql` is the directive's comment, and
+    /// the runner updates the table in batches instead of executing it.
+    pub backfill: Option<BackfillStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +58,8 @@ pub struct Section {
     pub file: Arc<SourceFile>,
     pub statements: Vec<Statement>,
     /// Run statement by statement outside a transaction: marked
-    /// `no-transaction`, or holding a statement marked `online` (an online
-    /// schema change spans many transactions of its own).
+    /// `no-transaction`, or holding a statement marked `online` or a backfill
+    /// step (both span many transactions of their own).
     pub no_transaction: bool,
     /// The section's text (for checksums), between its marker and the next one.
     pub body: Range<usize>,
@@ -293,6 +297,10 @@ impl Builder {
                 let (line, _) = self.lines.line_col(self.text(), at);
                 self.pending_online = Some((line, at));
             }
+            Directive::Backfill { args, args_at } => {
+                self.ensure_between_statements(at, "backfill")?;
+                self.backfill(span, &args, args_at)?;
+            }
             Directive::StatementBegin => {
                 self.flush(tokens, i)?;
                 self.verbatim = true;
@@ -309,8 +317,56 @@ impl Builder {
     }
 
     fn ensure_between_statements(&self, at: usize, name: &str) -> Result<(), SqlError> {
+        if self.open.is_some() && name == "backfill" {
+            return Err(Self::err(
+                at,
+                "`stepwise:backfill` inside a statement: it is a step of its own, so end the statement before it with `;`",
+            ));
+        }
         if self.open.is_some() {
             return Err(Self::err(at, format!("`stepwise:{name}` inside a statement; put it on its own line before the statement")));
+        }
+        Ok(())
+    }
+
+    /// A `-- stepwise:backfill` line (comment `span`) becomes a step of the
+    /// section, in file order between the statements around it.
+    fn backfill(&mut self, span: Range<usize>, args: &str, args_at: usize) -> Result<(), SqlError> {
+        let at = span.start;
+        let (line, col) = self.lines.line_col(self.text(), at);
+        if let Some((online_line, online_at)) = self.pending_online {
+            return Err(Self::err(
+                online_at,
+                format!("`stepwise:online` (line {online_line}) must be on the line before an `ALTER TABLE`, but a `stepwise:backfill` follows on line {line}: a backfill runs in batches of its own, not as an online schema change"),
+            ));
+        }
+        // The backfill is not linted, so an ignore before it would excuse nothing.
+        if let Some((_, ignore_at)) = self.pending_ignores.first() {
+            return Err(Self::err(
+                *ignore_at,
+                format!("`stepwise:ignore` must be on the line before a SQL statement, but the `stepwise:backfill` on line {line} follows (backfills are not linted)"),
+            ));
+        }
+        // `--` then the comment body, where `args_at` counts from.
+        let args_start = at + 2 + args_at;
+        let (table, set, condition) =
+            parse_backfill(args, self.dialect).map_err(|(off, msg)| Self::err(args_start + off, format!("`stepwise:backfill`: {msg}")))?;
+        let sql = self.text()[span].trim_end().to_string();
+        let stmt = Statement {
+            span: at..at + sql.len(),
+            sql,
+            line,
+            col,
+            ignores: vec![],
+            // Nothing to classify: the runner builds the batches' statements.
+            info: StatementInfo { summary: "BACKFILL".into(), ..Default::default() },
+            online: None,
+            backfill: Some(BackfillStep { table, set, condition, directive_line: line }),
+        };
+        match self.sections[self.which as usize].as_mut() {
+            Some(s) => s.statements.push(stmt),
+            // The preamble always exists in a combined file; unreachable otherwise.
+            None => return Err(Self::err(at, "backfill outside any section")),
         }
         Ok(())
     }
@@ -333,7 +389,7 @@ impl Builder {
             }
             None => None,
         };
-        let stmt = Statement { sql: text[span.clone()].to_string(), span, line, col, ignores, info, online };
+        let stmt = Statement { sql: text[span.clone()].to_string(), span, line, col, ignores, info, online, backfill: None };
         match self.sections[self.which as usize].as_mut() {
             Some(s) => s.statements.push(stmt),
             None => {
@@ -379,7 +435,10 @@ impl Builder {
         let make = move |p: Option<PendingSection>, other: Option<usize>| {
             p.map(|p| Section {
                 file: file.clone(),
-                no_transaction: p.no_transaction || file_no_tx || plain_auto(&p) || p.statements.iter().any(|s| s.online.is_some()),
+                no_transaction: p.no_transaction
+                    || file_no_tx
+                    || plain_auto(&p)
+                    || p.statements.iter().any(|s| s.online.is_some() || s.backfill.is_some()),
                 body: p.body_start..end_of(p.body_start, other),
                 statements: p.statements,
             })
@@ -507,6 +566,79 @@ mod tests {
         // RENAME is instant and would lose a column's data in a copy.
         let e = parse("-- stepwise:online\nALTER TABLE t RENAME COLUMN a TO b;").unwrap_err();
         assert_eq!((e.line, e.col), (2, 15));
+    }
+
+    #[test]
+    fn a_backfill_is_a_step_between_the_statements_around_it() {
+        let text = "-- stepwise:up\nALTER TABLE orders ADD COLUMN total numeric;\n  -- stepwise:backfill orders SET total = price * qty WHERE total IS NULL; \nALTER TABLE orders ALTER COLUMN total SET NOT NULL;\n-- stepwise:down\nALTER TABLE orders DROP COLUMN total;";
+        let f = parse(text).unwrap();
+        let up = f.up.as_ref().unwrap();
+        assert!(up.no_transaction, "a backfill spans many transactions");
+        assert!(!f.down.as_ref().unwrap().no_transaction);
+        assert_eq!(
+            sqls(&f.up),
+            [
+                "ALTER TABLE orders ADD COLUMN total numeric",
+                "-- stepwise:backfill orders SET total = price * qty WHERE total IS NULL;",
+                "ALTER TABLE orders ALTER COLUMN total SET NOT NULL",
+            ]
+        );
+        assert_eq!(up.statements.iter().map(|s| s.backfill.is_some()).collect::<Vec<_>>(), [false, true, false]);
+        let s = &up.statements[1];
+        assert_eq!((s.line, s.col), (3, 3));
+        assert_eq!(&text[s.span.clone()], s.sql);
+        assert_eq!(s.info.summary, "BACKFILL");
+        let b = s.backfill.as_ref().unwrap();
+        assert_eq!(
+            b,
+            &BackfillStep {
+                table: "orders".into(),
+                set: "total = price * qty".into(),
+                condition: Some("total IS NULL".into()),
+                directive_line: 3
+            }
+        );
+        // A backfill can undo too; the last step of a file, without a WHERE.
+        let f = parse("-- stepwise:up\nSELECT 1;\n-- stepwise:down\n-- stepwise:backfill t SET a = DEFAULT").unwrap();
+        let down = f.down.as_ref().unwrap();
+        assert!(down.no_transaction && !f.up.as_ref().unwrap().no_transaction);
+        assert_eq!(down.statements[0].backfill.as_ref().map(|b| b.condition.clone()), Some(None));
+        // MySQL quoting, in a .down.sql file.
+        let file = Arc::new(SourceFile { name: "m.down.sql".into(), text: "-- stepwise:backfill `t` SET `a` = \"x;y\"\n".into() });
+        let f = parse_file(file, FileRole::DownOnly, Dialect::MySql, Flavor::Plain).unwrap();
+        assert_eq!(f.down.unwrap().statements[0].backfill.as_ref().map(|b| b.set.as_str()), Some("`a` = \"x;y\""));
+    }
+
+    #[test]
+    fn backfill_errors_are_located() {
+        // In the arguments: the column points into them.
+        let e = parse("ALTER TABLE t ADD COLUMN a int;\n-- stepwise:backfill t a = 1\n").unwrap_err();
+        assert_eq!((e.file.as_str(), e.line, e.col), ("m.sql", 2, 24));
+        assert!(e.message.contains("`stepwise:backfill`: expected `SET`"), "{}", e.message);
+        let e = parse("-- stepwise:backfill t SET a = 1, t.b = 2").unwrap_err();
+        assert_eq!((e.line, e.col), (1, 35));
+        let e = parse("-- stepwise:backfill t SET a = 1 WHERE").unwrap_err();
+        assert_eq!((e.line, e.col), (1, 39));
+        assert!(e.message.contains("empty WHERE"), "{}", e.message);
+        let e = parse("-- stepwise:backfill").unwrap_err();
+        assert_eq!((e.line, e.col), (1, 21));
+        // Inside an unfinished statement.
+        let e = parse("ALTER TABLE t ADD COLUMN a int\n-- stepwise:backfill t SET a = 1\n;").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 1));
+        assert!(e.message.contains("end the statement before it"), "{}", e.message);
+        // `online` needs an ALTER TABLE next, not a backfill.
+        let e = parse("-- stepwise:online\n-- stepwise:backfill t SET a = 1\nALTER TABLE t ADD COLUMN b int;").unwrap_err();
+        assert_eq!((e.line, e.col), (1, 1));
+        assert!(e.message.contains("a `stepwise:backfill` follows on line 2"), "{}", e.message);
+        // An ignore would excuse nothing.
+        let e = parse("-- stepwise:ignore set-not-null reviewed\n-- stepwise:backfill t SET a = 1").unwrap_err();
+        assert_eq!(e.line, 1);
+        // Before the first section marker.
+        let e = parse("-- stepwise:backfill t SET a = 1\n-- stepwise:up\nSELECT 1;").unwrap_err();
+        assert_eq!(e.line, 1);
+        // Inside a goose StatementBegin block.
+        let text = "-- +goose Up\n-- +goose StatementBegin\n-- stepwise:backfill t SET a = 1\n-- +goose StatementEnd";
+        assert_eq!(parse_as(text, FileRole::Combined, Flavor::Goose).unwrap_err().line, 3);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! statements with byte spans), statement classification and positions.
 //! No I/O, no async, no database.
 
+pub mod backfill;
 pub mod directive;
 pub mod error;
 pub mod file;
@@ -11,6 +12,7 @@ pub mod par;
 pub mod position;
 pub mod statement;
 
+pub use backfill::{Assignment, BackfillStep};
 pub use directive::Phase;
 pub use error::{InputError, SqlError, SqlErrorKind};
 pub use file::{parse_file, FileRole, Ignore, ParsedFile, Section, SourceFile, Statement};

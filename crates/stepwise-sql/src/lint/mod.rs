@@ -313,3 +313,17 @@ mod online {
         assert!(found.iter().any(|f| f.rule == "unused-ignore"), "{found:#?}");
     }
 }
+
+#[cfg(test)]
+mod backfill {
+    use super::rules::testing::all_findings;
+
+    #[test]
+    fn a_backfill_step_is_not_linted_and_the_statements_around_it_keep_their_findings() {
+        let setup = "CREATE TABLE t (id int PRIMARY KEY, a int);";
+        let migration = "-- stepwise:backfill t SET a = 0 WHERE a IS NULL\nALTER TABLE t ADD COLUMN d int;\n-- stepwise:backfill t SET d = a WHERE d IS NULL\nALTER TABLE t ALTER COLUMN d SET NOT NULL;\n-- stepwise:backfill t SET a = d";
+        let found = all_findings(setup, migration);
+        assert!(found.iter().any(|f| f.rule == "set-not-null" && f.line == 4), "{found:#?}");
+        assert!(found.iter().all(|f| f.line % 2 == 0), "nothing points at a backfill line: {found:#?}");
+    }
+}

@@ -15,10 +15,12 @@ pub struct ParsedStatement<'f> {
 }
 
 /// Parse trees for the up section; statements that do not parse become
-/// errors (the rest of the file is still linted).
+/// errors (the rest of the file is still linted). Backfill steps are left
+/// out: their text is a comment with no tree, and the rules judge the SQL a
+/// migration executes (the runner writes the batches' UPDATEs itself).
 pub fn parse_up<'f>(file: &'f SourceFile, parsed: &'f ParsedFile) -> (Vec<ParsedStatement<'f>>, Vec<InputError>) {
     let Some(up) = &parsed.up else { return (vec![], vec![]) };
-    let stmts: Vec<&Statement> = up.statements.iter().collect();
+    let stmts: Vec<&Statement> = up.statements.iter().filter(|s| s.backfill.is_none()).collect();
     if stmts.is_empty() {
         return (vec![], vec![]);
     }
