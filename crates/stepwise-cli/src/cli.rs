@@ -119,6 +119,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Change a large PostgreSQL table online: copy it with triggers, verify the copy, swap it in.
     Osc(OscArgs),
+    /// Update (or delete) the rows of a large table in small, throttled, resumable batches (PostgreSQL, MySQL/MariaDB).
+    Backfill(BackfillArgs),
     /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
     Scratch,
     /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
@@ -151,6 +153,48 @@ pub struct OscArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// The job to act on (status, pause, resume, cancel, finish, revert) when several are unfinished.
+    #[arg(long)]
+    pub job: Option<i64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackfillArgs {
+    /// The table to backfill, or one of: status, pause, resume, cancel.
+    pub target: String,
+    /// Assignments, e.g. "total = price * qty, currency = 'EUR'".
+    #[arg(long)]
+    pub set: Option<String>,
+    /// Only rows matching this condition.
+    #[arg(long = "where", value_name = "CONDITION")]
+    pub condition: Option<String>,
+    /// Delete the rows matching --where, in batches, instead of updating.
+    #[arg(long, conflicts_with_all = ["set", "only_missing"])]
+    pub delete: bool,
+    /// With --delete: copy each batch's rows into this table (created like the table if missing) in the same transaction.
+    #[arg(long, requires = "delete")]
+    pub backup_table: Option<String>,
+    /// Update only targets that are NULL, leaving values the application set alone.
+    #[arg(long)]
+    pub only_missing: bool,
+    /// Accept expressions that change from call to call (random(), now()).
+    #[arg(long)]
+    pub allow_volatile: bool,
+    /// Aim for batches that take this long [default: 50ms].
+    #[arg(long, value_parser = crate::duration::parse_duration, conflicts_with = "batch_rows")]
+    pub batch_time: Option<std::time::Duration>,
+    /// This many rows per batch instead of adapting to --batch-time.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_rows: Option<u64>,
+    /// At most this many rows per second.
+    #[arg(long)]
+    pub max_rate: Option<f64>,
+    /// Wait between batches while a standby replays more than this far behind (PostgreSQL); `off` to never wait [default: 5s].
+    #[arg(long, value_parser = crate::duration::parse_limit)]
+    pub max_replica_lag: Option<crate::duration::Limit>,
+    /// Check the request and show the first batch's statement; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The job to act on (status, pause, resume, cancel) when several are unfinished.
     #[arg(long)]
     pub job: Option<i64>,
 }

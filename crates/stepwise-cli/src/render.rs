@@ -103,6 +103,7 @@ impl Out {
                 self.progress(&format!("    resuming osc job {job} ({state}, {rows_done} rows copied before it stopped)"))
             }
             Event::Online { progress, .. } => self.progress(&format!("    {}", online_line(progress))),
+            Event::Backfill { progress, .. } => self.progress(&format!("    {}", backfill_line(progress))),
             Event::OnlineSwapped { job, table, old, .. } => match old {
                 // `migrate` says at the end how to drop it or swap back.
                 Some(old) => self.progress(&format!("    {table} is changed; the old table is kept in sync as {old} (osc job {job})")),
@@ -233,6 +234,31 @@ pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
         Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
         Progress::Reverted { table, lock_held_ms, .. } => {
             format!("reverted: {table} is the old table again (locks held {lock_held_ms} ms)")
+        }
+    }
+}
+
+/// One line of a backfill's progress (the command's and migrate's).
+pub fn backfill_line(p: &stepwise_online::backfill::Progress) -> String {
+    use stepwise_online::backfill::Progress;
+    match p {
+        Progress::Started { job, table, estimated_rows } => format!("backfill job {job}: {table} (about {estimated_rows} rows)"),
+        Progress::Resumed { job, table, rows_done } => format!("backfill job {job}: resuming {table} after {rows_done} rows"),
+        Progress::Batch { rows_done, rows_total, rows_changed, rows_per_sec, .. } => {
+            let left = (rows_total - rows_done).max(0) as f64 / rows_per_sec.max(1.0);
+            let pct = if *rows_total > 0 { 100.0 * *rows_done as f64 / *rows_total as f64 } else { 100.0 };
+            format!("{rows_done}/{rows_total} rows ({pct:.0}%), {rows_changed} changed, {rows_per_sec:.0} rows/s, ETA {left:.0}s")
+        }
+        Progress::LockWait { attempt, rows, .. } => {
+            format!("a batch gave way to the application's row locks (attempt {attempt}); retrying with {rows} rows")
+        }
+        Progress::Throttled { job, replica, lag_ms, max_ms } => format!(
+            "job {job}: waiting for replica {replica}: {} behind, max {}",
+            format_duration(Duration::from_millis(*lag_ms)),
+            format_duration(Duration::from_millis(*max_ms))
+        ),
+        Progress::Finished { job, rows_done, rows_changed, secs } => {
+            format!("backfill job {job} finished: {rows_done} rows examined, {rows_changed} changed in {secs:.1}s")
         }
     }
 }

@@ -226,7 +226,7 @@ fn bad_requests_are_refused_and_leave_nothing() {
     db.sql("INSERT INTO items SELECT g, 'x' FROM generate_series(1, 2000) g");
     let mut first = spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", "ADD COLUMN y int", "--batch-rows", "10", "--max-rate", "200"]));
     assert!(first.wait_for("copied", 1, Duration::from_secs(60)), "{}", first.output());
-    osc(&p, &db, &["osc", "items", "--alter", "ADD COLUMN z int"]).code(1).contains("already has an unfinished job");
+    osc(&p, &db, &["osc", "items", "--alter", "ADD COLUMN z int"]).code(1).contains("already has an unfinished osc job");
     osc(&p, &db, &["osc", "cancel"]).ok().contains("cancelled");
     first.finish(Duration::from_secs(60)).code(1).contains("cancel");
     assert_eq!(leftovers(&db), "");

@@ -194,9 +194,10 @@ async fn apply_statements<E: Engine>(
             version: m.version.text.clone(),
             statement: i,
             line: stmt.line,
-            summary: match &stmt.online {
-                Some(a) => format!("ALTER TABLE {} (online: copy, verify, swap)", a.table),
-                None => stmt.info.summary.clone(),
+            summary: match (&stmt.online, &stmt.backfill) {
+                (Some(a), _) => format!("ALTER TABLE {} (online: copy, verify, swap)", a.table),
+                (None, Some(b)) => format!("BACKFILL {} (in batches)", b.table),
+                (None, None) => stmt.info.summary.clone(),
             },
         });
         let result = match &stmt.online {

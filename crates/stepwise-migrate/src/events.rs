@@ -89,6 +89,12 @@ pub enum Event {
         statement: usize,
         progress: stepwise_online::osc::Progress,
     },
+    /// Progress of a `-- stepwise:backfill` step.
+    Backfill {
+        version: String,
+        statement: usize,
+        progress: stepwise_online::backfill::Progress,
+    },
     /// An online statement is done: `table` is the changed table, and the
     /// old one is kept (in sync) as `old` until `stepwise osc finish` drops
     /// it or `stepwise osc revert` swaps it back (None: already dropped).

@@ -6,7 +6,7 @@ use crate::error::{RunError, StatementFailure};
 use crate::events::Event;
 use crate::retry::RetryPolicy;
 use std::time::{Duration, Instant};
-use stepwise_db::ServerError;
+use stepwise_db::{DbError, ServerError};
 use stepwise_sql::{char_pos_to_byte, LineIndex, Section, Statement};
 
 #[derive(Debug, Clone)]
@@ -153,6 +153,14 @@ pub async fn single_with_retries<E: Engine>(
     report: &mut dyn FnMut(Event),
 ) -> Result<(), RunError> {
     let stmt = &section.statements[index];
+    // A `-- stepwise:backfill` step is a job of its own: its batches retry
+    // their lock waits themselves, and a rerun resumes it.
+    if let Some(step) = &stmt.backfill {
+        return engine.backfill(step, target.version, index, opts, report).await.map_err(|message| {
+            let f = Failure { statement: Some(index), error: DbError::Other(message), blockers: vec![] };
+            failure_at(target, section, index, f, 1, false)
+        });
+    }
     let settings = opts.settings_for(stmt);
     let mut attempt = 1;
     loop {

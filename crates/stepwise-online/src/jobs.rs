@@ -16,12 +16,17 @@ pub struct Job {
     pub spec: serde_json::Value,
     /// Where the copy stopped: the last key copied, as text values.
     pub cursor: Option<Vec<String>>,
+    /// Rows the job has gone past (copied, or examined by a backfill).
     pub rows_done: i64,
+    /// Rows a backfill changed (updated or deleted); 0 for other kinds.
+    pub rows_changed: i64,
     pub rows_total: Option<i64>,
     pub error: Option<String>,
     /// Why the way back (`osc revert`) closed after the swap, if it did.
     pub revert_blocked: Option<String>,
     pub updated_secs_ago: f64,
+    /// Seconds from the job's creation to its last update (for an average rate).
+    pub elapsed_secs: f64,
 }
 
 /// A job in any state but these still holds triggers or tables.
@@ -48,17 +53,21 @@ pub async fn ensure(conn: &PgConn, schema: &str) -> Result<(), OnlineError> {
              created_at timestamptz NOT NULL DEFAULT now(),
              updated_at timestamptz NOT NULL DEFAULT now()
          );
-         ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS revert_blocked text;
+         ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS revert_blocked text,
+                              ADD COLUMN IF NOT EXISTS rows_changed bigint NOT NULL DEFAULT 0;
          DROP INDEX IF EXISTS {s}.jobs_one_active_per_target;
-         CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_unfinished_per_target ON {s}.jobs (target)
-             WHERE state NOT IN {DONE};"
+         -- One unfinished job of each kind per table (a backfill may run
+         -- while an osc job copies the same table: its triggers capture it).
+         CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_unfinished_per_kind_target ON {s}.jobs (kind, target)
+             WHERE state NOT IN {DONE};
+         DROP INDEX IF EXISTS {s}.jobs_one_unfinished_per_target;"
     ))
     .await?;
     Ok(())
 }
 
-const COLUMNS: &str =
-    "id, kind, target, state, spec::text, cursor, rows_done, rows_total, error, revert_blocked, extract(epoch FROM now() - updated_at)::float8";
+const COLUMNS: &str = "id, kind, target, state, spec::text, cursor, rows_done, rows_total, error, revert_blocked,
+     extract(epoch FROM now() - updated_at)::float8, rows_changed, extract(epoch FROM updated_at - created_at)::float8";
 
 fn from_row(r: &tokio_postgres::Row) -> Job {
     Job {
@@ -73,6 +82,8 @@ fn from_row(r: &tokio_postgres::Row) -> Job {
         error: r.get(8),
         revert_blocked: r.get(9),
         updated_secs_ago: r.get(10),
+        rows_changed: r.get(11),
+        elapsed_secs: r.get(12),
     }
 }
 
@@ -90,7 +101,7 @@ pub async fn create(
     match conn.client.query_one(&sql, &[&kind, &target, &state, &spec.to_string()]).await {
         Ok(r) => Ok(from_row(&r)),
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
-            Err(OnlineError::Refused(format!("{target} already has an unfinished job: see `stepwise osc status`")))
+            Err(OnlineError::Refused(format!("{target} already has an unfinished {kind} job: see `stepwise {kind} status`")))
         }
         Err(e) => Err(e.into()),
     }

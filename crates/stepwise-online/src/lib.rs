@@ -3,9 +3,11 @@
 //! (`<schema>.jobs`), never only in process memory, so `status`, `resume`
 //! and `cancel` work from any process after a `kill -9`.
 
+pub mod backfill;
 pub mod batch;
 pub mod error;
 pub mod jobs;
+pub mod jobs_mysql;
 pub mod lag;
 pub mod osc;
 

@@ -1,6 +1,7 @@
 //! One function per command. Each returns the process exit code.
 
 mod adopt;
+mod backfill;
 mod files;
 mod lint;
 mod migrate;
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
         Command::Lint(args) => lint::lint(&cfg, &out, &args).await,
         Command::Osc(args) => osc::osc(&cfg, &out, &args).await,
+        Command::Backfill(args) => backfill::backfill(&cfg, &out, &args).await,
     }
 }
 

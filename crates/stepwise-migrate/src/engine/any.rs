@@ -8,7 +8,7 @@ use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::HistoryRow;
 use stepwise_db::{Blocker, DbError, DbUrl, Engine as Kind};
-use stepwise_sql::{Dialect, Statement};
+use stepwise_sql::{BackfillStep, Dialect, Statement};
 
 // One per run, never moved around in bulk: the size difference does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -96,5 +96,15 @@ impl Engine for AnyEngine {
         report: &mut dyn FnMut(Event),
     ) -> Result<OnlineOutcome, OnlineFailure> {
         each!(self, e => e.online(step, opts, report).await)
+    }
+    async fn backfill(
+        &mut self,
+        step: &BackfillStep,
+        version: &str,
+        index: usize,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<(), String> {
+        each!(self, e => e.backfill(step, version, index, opts, report).await)
     }
 }

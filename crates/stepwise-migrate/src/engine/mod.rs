@@ -3,6 +3,7 @@
 //! `rollback` and is shared; only SQL text and catalog knowledge live here.
 
 pub mod any;
+pub mod backfill;
 pub mod mysql;
 pub mod pg;
 mod pg_online;
@@ -12,7 +13,7 @@ use crate::execute::RunOptions;
 use crate::history::{HistoryRow, Stamp};
 use std::time::Duration;
 use stepwise_db::{Blocker, DbError};
-use stepwise_sql::{Dialect, OnlineAlter, Statement};
+use stepwise_sql::{BackfillStep, Dialect, OnlineAlter, Statement};
 
 /// Session settings a unit of work runs under.
 #[derive(Debug, Clone)]
@@ -142,6 +143,16 @@ pub trait Engine {
         opts: &RunOptions,
         report: &mut dyn FnMut(Event),
     ) -> Result<OnlineOutcome, OnlineFailure>;
+    /// Run a `-- stepwise:backfill` step as a batched, resumable backfill
+    /// (see [`backfill`]); the error says what happened and what to do.
+    async fn backfill(
+        &mut self,
+        step: &BackfillStep,
+        version: &str,
+        index: usize,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<(), String>;
 }
 
 /// How long the lock probe waits before asking who blocks a statement, and

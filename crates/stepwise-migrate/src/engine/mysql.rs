@@ -366,6 +366,18 @@ impl Engine for MyEngine {
         // `check_runnable` refuses such migrations before anything runs.
         Err(OnlineFailure { job: None, message: "online schema changes run on PostgreSQL only (MySQL/MariaDB come later)".into() })
     }
+    async fn backfill(
+        &mut self,
+        step: &stepwise_sql::BackfillStep,
+        version: &str,
+        index: usize,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<(), String> {
+        let prefix = self.prefix.clone();
+        let mut db = stepwise_online::backfill::mysql::MyDb::new(&mut self.conn, &prefix);
+        super::backfill::run(&mut db, &prefix, step, version, index, opts, report).await
+    }
 }
 
 /// `2025-01-02T03:04:05.123000Z` -> `2025-01-02T03:04:05.123Z`, as PostgreSQL prints it.

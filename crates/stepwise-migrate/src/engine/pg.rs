@@ -463,4 +463,23 @@ impl Engine for PgEngine {
     ) -> Result<OnlineOutcome, OnlineFailure> {
         self.run_online(step, opts, report).await
     }
+    async fn backfill(
+        &mut self,
+        step: &stepwise_sql::BackfillStep,
+        version: &str,
+        index: usize,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<(), String> {
+        // Rows are changed as the role migrations run as, like any statement's.
+        if let Some(role) = &opts.role {
+            self.conn.batch(&format!("SET ROLE {}", stepwise_db::pg::quote_ident(role))).await.map_err(|e| e.to_string())?;
+        }
+        let mut db = stepwise_online::backfill::pg::PgDb::new(&self.conn, &self.schema);
+        let result = super::backfill::run(&mut db, &self.schema, step, version, index, opts, report).await;
+        if opts.role.is_some() {
+            let _ = self.conn.batch("RESET ROLE").await;
+        }
+        result
+    }
 }

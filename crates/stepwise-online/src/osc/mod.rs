@@ -184,6 +184,12 @@ pub async fn plan(conn: &PgConn, req: &OscRequest, opts: &OscOptions) -> Result<
 
 async fn checked_table(conn: &PgConn, name: &str) -> Result<TableInfo, OnlineError> {
     let info = table::load(conn, name).await?.ok_or_else(|| OnlineError::Usage(format!("no table named {name}")))?;
+    if info.relkind != "r" {
+        return Err(OnlineError::Refused(format!(
+            "{name} is not a plain table (relkind {}): osc copies ordinary tables; partitioned tables are changed partition by partition",
+            info.relkind
+        )));
+    }
     if info.key.is_empty() {
         return Err(OnlineError::Refused(format!(
             "{name} has neither a primary key nor a unique index on NOT NULL columns: osc copies by key and cannot copy it safely"

@@ -22,6 +22,8 @@ pub struct TableInfo {
     /// The primary key, or a unique index on NOT NULL columns.
     pub key: Vec<String>,
     pub estimated_rows: i64,
+    /// PostgreSQL's relkind: `r` a plain table, `p` a partitioned one.
+    pub relkind: String,
 }
 
 impl TableInfo {
@@ -42,11 +44,9 @@ pub async fn load(conn: &PgConn, name: &str) -> Result<Option<TableInfo>, Online
         )
         .await?;
     let Some(r) = rows.first() else { return Ok(None) };
-    let (oid, kind): (u32, String) = (r.get(0), r.get(3));
-    if kind != "r" {
-        return Err(OnlineError::Refused(format!(
-            "{name} is not a plain table (relkind {kind}): osc copies ordinary tables; partitioned tables are changed partition by partition"
-        )));
+    let (oid, relkind): (u32, String) = (r.get(0), r.get(3));
+    if !matches!(relkind.as_str(), "r" | "p") {
+        return Err(OnlineError::Usage(format!("{name} is not a table (relkind {relkind})")));
     }
     let columns = conn
         .rows(
@@ -58,7 +58,7 @@ pub async fn load(conn: &PgConn, name: &str) -> Result<Option<TableInfo>, Online
         .iter()
         .map(|r| Column { name: r.get(0), ty: r.get(1), generated: r.get(2) })
         .collect();
-    Ok(Some(TableInfo { oid, schema: r.get(1), name: r.get(2), columns, key: key_of(conn, oid).await?, estimated_rows: r.get(4) }))
+    Ok(Some(TableInfo { oid, schema: r.get(1), name: r.get(2), columns, key: key_of(conn, oid).await?, estimated_rows: r.get(4), relkind }))
 }
 
 /// The primary key's columns, else those of the first valid unique index
