@@ -253,3 +253,58 @@ fn json_events_and_a_dry_run() {
     assert_eq!(last["rows_changed"], 5000);
     assert_eq!(last["rows_done"], 5000);
 }
+
+/// The add-column, backfill, NOT NULL sequence in one reviewed migration.
+const MIGRATION: &str = "-- stepwise:up
+ALTER TABLE items ADD COLUMN score bigint;
+-- stepwise:backfill items SET score = a * 10 + b WHERE b <> 3
+-- stepwise:backfill items SET score = 0 WHERE b = 3
+ALTER TABLE items ADD CONSTRAINT items_score_not_null CHECK (score IS NOT NULL) NOT VALID;
+ALTER TABLE items VALIDATE CONSTRAINT items_score_not_null;
+ALTER TABLE items ALTER COLUMN score SET NOT NULL;
+ALTER TABLE items DROP CONSTRAINT items_score_not_null;
+-- stepwise:down
+ALTER TABLE items DROP COLUMN score;
+";
+
+#[test]
+fn migrate_runs_a_backfill_step_and_resumes_it_after_a_kill_9() {
+    let (db, p) = (PgDb::new(), Project::new());
+    setup(&db, 300_000);
+    p.write("20260101000000_score.sql", MIGRATION);
+    let plan = p.run(&db.url, &["plan"]);
+    plan.ok().contains("3: -- stepwise:backfill items SET score = a * 10 + b WHERE b <> 3");
+    let mut run = spawn_bg(p.cmd(&db.url, &["migrate", "--online-batch-rows", "2000", "--online-max-rate", "100000"]));
+    let started = wait_until(Duration::from_secs(60), || {
+        db.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'stepwise' AND tablename = 'jobs'") == "1"
+            && db.sql("SELECT coalesce(max(rows_done), 0) FROM stepwise.jobs").parse::<i64>().unwrap_or(0) >= 40_000
+    });
+    assert!(started, "the backfill step ran:\n{}", run.output());
+    run.kill9();
+    let _ = run.finish(Duration::from_secs(10));
+    let job = db.sql("SELECT id FROM stepwise.jobs");
+    let rerun = p.run(&db.url, &["migrate"]);
+    rerun.ok().contains(&format!("backfill job {job}: resuming public.items")).contains("finished");
+    assert_eq!(
+        db.sql("SELECT string_agg(spec->>'condition' || ': ' || state, ', ' ORDER BY id) FROM stepwise.jobs"),
+        "b <> 3: finished, b = 3: finished",
+        "the interrupted job was resumed, not started again"
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM items WHERE b <> 3 AND score <> a * 10 + b"), "0");
+    assert_eq!(db.sql("SELECT count(*) FROM items WHERE b = 3 AND score <> 0"), "0");
+    assert_eq!(db.sql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'score'"), "t");
+    assert_eq!(db.sql("SELECT count(*) FROM touched WHERE n > 1"), "0", "no row updated twice by the backfill");
+    p.run(&db.url, &["status"]).ok().contains("20260101000000");
+}
+
+#[test]
+fn a_bad_backfill_step_is_refused_with_its_file_line_and_column() {
+    let (db, p) = (PgDb::new(), Project::new());
+    setup(&db, 10);
+    p.write("20260101000000_bad.sql", "-- stepwise:up\n-- stepwise:backfill items SET = 1\n");
+    p.run(&db.url, &["migrate"]).code(2).contains("20260101000000_bad.sql:2:");
+    p.write("20260101000000_bad.sql", "-- stepwise:up\n-- stepwise:backfill items SET total = nosuch\n");
+    let run = p.run(&db.url, &["migrate"]);
+    run.code(1).contains("20260101000000_bad.sql:2").contains("column \"nosuch\" does not exist");
+    assert_eq!(db.sql("SELECT count(*) FROM items WHERE total IS NOT NULL"), "0");
+}

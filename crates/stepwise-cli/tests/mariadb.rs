@@ -416,3 +416,19 @@ fn four_concurrent_runners_apply_each_migration_once_on_mariadb() {
         "1=applied,2=applied,3=applied,4=applied"
     );
 }
+
+#[test]
+fn a_backfill_step_runs_in_batches_on_mariadb_and_in_the_down_section_too() {
+    let (db, p) = (MyDb::new(), Project::new());
+    db.sql("CREATE TABLE items (id BIGINT PRIMARY KEY, a INT NOT NULL); INSERT INTO items SELECT seq, seq % 1000 FROM seq_1_to_20000");
+    p.write(
+        "10_score.sql",
+        "-- stepwise:up\nALTER TABLE items ADD COLUMN score BIGINT NULL;\n-- stepwise:backfill items SET score = a * 2 WHERE a <> 7\n\
+         -- stepwise:down\n-- stepwise:backfill items SET score = NULL WHERE score IS NOT NULL\nALTER TABLE items DROP COLUMN score;\n",
+    );
+    p.run(&db.url, &["migrate", "--online-batch-rows", "3000"]).ok().contains("BACKFILL items").contains("19980 changed");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE NOT (score <=> IF(a <> 7, a * 2, NULL))"), "0");
+    assert_eq!(db.sql("SELECT COUNT(*), SUM(state = 'finished') FROM stepwise_jobs"), "1\t1");
+    p.run(&db.url, &["rollback"]).ok().contains("19980 changed");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'score'"), "0");
+}

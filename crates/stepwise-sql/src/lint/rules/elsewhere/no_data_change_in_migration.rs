@@ -47,10 +47,16 @@ pub(super) fn backfill(table: &str, change: &DataChange) -> String {
             bare.with_clause = None;
             let text = sql_of(&NodeEnum::UpdateStmt(Box::new(bare)));
             let set = text.split_once(" SET ").map(|(_, s)| s.to_string()).unwrap_or_else(|| "<col> = <expr>".into());
+            let cond = u.where_clause.as_ref().and_then(|w| expr_sql(w));
             let mut cmd = format!("--   stepwise backfill {table} --set {}", shell_quote(&set));
-            if let Some(w) = u.where_clause.as_ref().and_then(|w| expr_sql(w)) {
-                cmd.push_str(&format!(" --where {}", shell_quote(&w)));
+            if let Some(w) = &cond {
+                cmd.push_str(&format!(" --where {}", shell_quote(w)));
             }
+            // The same, as a reviewed step of this migration (run by `migrate` in batches).
+            cmd.push_str(&format!(
+                "\n-- or, as a step of the migration (outside a transaction, in batches):\n-- stepwise:backfill {table} SET {set}{}",
+                cond.map(|w| format!(" WHERE {w}")).unwrap_or_default()
+            ));
             if !u.from_clause.is_empty() {
                 cmd.push_str("\n-- (UPDATE ... FROM: write the joined value as a subquery in --set)");
             }
@@ -119,6 +125,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].message.contains("UPDATE of existing table `orders`"));
         assert!(f[0].safe.contains("stepwise backfill orders --set \"status = 'pending'\" --where \"status IS NULL\""), "{}", f[0].safe);
+        assert!(f[0].safe.contains("\n-- stepwise:backfill orders SET status = 'pending' WHERE status IS NULL"), "{}", f[0].safe);
     }
 
     #[test]
