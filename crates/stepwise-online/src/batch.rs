@@ -61,7 +61,12 @@ impl Sizer {
     /// duration, at most doubling or halving at a time so one slow batch (a
     /// checkpoint, a cold cache) does not swing the size.
     pub fn done(&mut self, rows: u64, took: Duration) {
-        if self.opts.fixed_rows.is_some() || rows == 0 {
+        if let Some(fixed) = self.opts.fixed_rows {
+            // Back to the size asked for after a lock wait made it smaller.
+            self.rows = (self.rows * 2).min(fixed);
+            return;
+        }
+        if rows == 0 {
             return;
         }
         let ratio = self.opts.target.as_secs_f64() / took.as_secs_f64().max(1e-4);
@@ -110,6 +115,13 @@ mod tests {
         let mut s = Sizer::new(BatchOptions { fixed_rows: Some(500), max_rate: Some(1000.0), ..Default::default() });
         s.done(500, Duration::from_millis(10));
         assert_eq!(s.rows(), 500);
+        s.lock_timed_out();
+        s.lock_timed_out();
+        assert_eq!(s.rows(), 125);
+        s.done(125, Duration::from_millis(10));
+        s.done(250, Duration::from_millis(10));
+        s.done(500, Duration::from_millis(10));
+        assert_eq!(s.rows(), 500, "a lock wait does not shrink a fixed size for good");
         assert_eq!(s.pause(500, Duration::from_millis(100)), Duration::from_millis(400));
         assert_eq!(s.pause(500, Duration::from_secs(1)), Duration::ZERO);
     }

@@ -204,6 +204,41 @@ fn refuse_clauses(t: &Toks, from: usize, to: usize, dialect: Dialect) -> ParseRe
     Ok(())
 }
 
+/// Check that an expression or condition stands on its own when stepwise
+/// puts it inside parentheses of its own statement: its parentheses balance,
+/// it ends no statement (`;`) and holds no line comment (which would hide
+/// the rest of that statement). Otherwise `a < 100) OR (b = 3` would escape
+/// the batch's key range. Err((byte offset, message)).
+pub fn self_contained(text: &str, dialect: Dialect) -> Result<(), (usize, String)> {
+    let toks = tokenize(text, dialect).map_err(|e| (e.offset, e.kind.to_string()))?;
+    let mut depth = 0i32;
+    let mut open = Vec::new();
+    for t in &toks {
+        match t.kind {
+            TokenKind::LParen => {
+                depth += 1;
+                open.push(t.span.start);
+            }
+            TokenKind::RParen => {
+                depth -= 1;
+                open.pop();
+                if depth < 0 {
+                    return Err((t.span.start, "this `)` closes a parenthesis that was never opened".into()));
+                }
+            }
+            TokenKind::Delimiter => return Err((t.span.start, "a `;` here would end the statement".into())),
+            TokenKind::LineComment => {
+                return Err((t.span.start, "a `--` comment here would hide the rest of the statement; use /* ... */".into()))
+            }
+            _ => {}
+        }
+    }
+    match open.last() {
+        Some(&at) => Err((at, "this `(` is never closed".into())),
+        None => Ok(()),
+    }
+}
+
 /// Split a SET list on top-level commas into assignments. Each must be
 /// `<column> = <expr>`, the column a plain or quoted identifier (not qualified).
 /// Err((byte offset into `set`, message)).
@@ -459,6 +494,16 @@ fn type_position(t: &Toks, i: usize, in_convert: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fragment_must_stand_on_its_own_inside_parentheses() {
+        assert_eq!(self_contained("a < 100 AND (b = 3 OR c = ')')", Dialect::Postgres), Ok(()));
+        assert_eq!(self_contained("a < 100) OR (b = 3", Dialect::Postgres).unwrap_err().0, 7);
+        assert_eq!(self_contained("f(a", Dialect::MySql).unwrap_err().0, 1);
+        assert!(self_contained("a; DROP TABLE t", Dialect::Postgres).unwrap_err().1.contains("`;`"));
+        assert!(self_contained("a -- note", Dialect::Postgres).unwrap_err().1.contains("comment"));
+        assert_eq!(self_contained("a /* note */ + 1", Dialect::Postgres), Ok(()));
+    }
 
     const PG: Dialect = Dialect::Postgres;
     const MY: Dialect = Dialect::MySql;

@@ -272,6 +272,12 @@ pub async fn prepare<D: Db>(db: &mut D, req: &Request) -> Result<(TableInfo, Spe
         }
     }
     let condition = req.condition.as_ref().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if let Some(c) = &condition {
+        stepwise_sql::backfill::self_contained(c, dialect).map_err(|e| located("--where", c, e))?;
+    }
+    for a in &set {
+        stepwise_sql::backfill::self_contained(&a.expr, dialect).map_err(|e| located("--set", &a.expr, e))?;
+    }
     let spec = Spec {
         schema: table.schema.clone(),
         table: table.name.clone(),

@@ -280,6 +280,12 @@ impl Db for MyDb<'_> {
         let select = if values.is_empty() { "1".to_string() } else { values.join(", ") };
         let filter = spec.condition.as_ref().map(|c| format!(" WHERE ({c})")).unwrap_or_default();
         self.text_rows(&format!("SELECT {select} FROM {}{filter} LIMIT 1000", target(table))).await?;
+        // A SELECT only warns where an UPDATE in strict mode fails (a
+        // division by zero, a truncated value): the warnings count as errors.
+        let warnings: Vec<(String, u32, String)> = self.conn.conn.query("SHOW WARNINGS").await?;
+        if let Some((_, code, message)) = warnings.into_iter().find(|w| w.0 != "Note") {
+            return Err(DbError::Other(format!("evaluated on the first rows: {message} (error {code})")));
+        }
         Ok(())
     }
 
