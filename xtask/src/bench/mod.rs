@@ -1,8 +1,12 @@
 //! Benchmarks: each prints its figure next to a baseline measured in the same
 //! run, as a ratio, and appends the figures to `bench/results/`.
 
+mod backfill;
 mod lint;
+mod load;
+mod mariadb_load;
 mod osc;
+mod pgbench;
 mod runner;
 
 use crate::util::{root, Result};
@@ -12,7 +16,8 @@ pub fn bench(args: &[String]) -> Result {
         Some("runner") => runner::run(),
         Some("lint") => lint::run(),
         Some("osc") => osc::run(),
-        _ => Err("usage: cargo xtask bench runner|lint|osc".into()),
+        Some("backfill") => backfill::run(&args[1..]),
+        _ => Err("usage: cargo xtask bench runner|lint|osc|backfill [pg|mysql]".into()),
     }
 }
 

@@ -9,12 +9,14 @@
 //! Every osc run starts from the same table: after each run (and `osc
 //! finish`) the table is rebuilt by the same deterministic generator.
 
+use super::load::{max, now_us, percentile};
+use super::pgbench::{wait as wait_pgbench, Pgbench};
 use super::{median, record};
 use crate::util::{build_stepwise, capture, Result};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 3;
 const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -25,11 +27,13 @@ const ALTER: &str = "ALTER COLUMN id TYPE bigint";
 const RATE: u32 = 300;
 const CLIENTS: u32 = 4;
 const THREADS: u32 = 2;
+const LOAD: Pgbench = Pgbench { rate: RATE, clients: CLIENTS, threads: THREADS };
 /// Seconds of load before osc starts, so the "during" figures skip pgbench's start.
 const WARMUP_SECS: u64 = 5;
 
-/// 1,000,000 rows of about 160 bytes; the same rows every time.
-const CREATE: &[&str] = &[
+/// 1,000,000 rows of about 160 bytes; the same rows every time (the
+/// backfill bench starts from this table too).
+pub(super) const CREATE: &[&str] = &[
     "DROP TABLE IF EXISTS orders CASCADE",
     "CREATE TABLE orders (
          id serial PRIMARY KEY,
@@ -74,11 +78,6 @@ fn psql(statements: &[&str]) -> Result<String> {
 
 fn admin(sql: &str) -> Result {
     capture(Command::new("psql").args([ADMIN, "-X", "-q", "-c", sql])).map(drop)
-}
-
-/// Microseconds since the epoch: the clock pgbench's logs use.
-fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
 /// The current WAL position, to measure how much a step writes.
@@ -205,94 +204,9 @@ fn finish(stepwise: &Path, work: &Path) -> Result<f64> {
     Ok(start.elapsed().as_secs_f64())
 }
 
-/// Start pgbench at a fixed rate for `secs` seconds in its own directory
-/// (its per-transaction logs land in the current directory).
+/// The foreground load: pgbench at a fixed rate, 90% read-write, 10% insert.
 fn start_pgbench(dir: &Path, secs: u64) -> Result<Child> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("read_write.sql"), READ_WRITE).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("insert.sql"), INSERT).map_err(|e| e.to_string())?;
-    Command::new("pgbench")
-        .current_dir(dir)
-        .args(["-n", "-f", "read_write.sql@9", "-f", "insert.sql@1", "-l"])
-        .args(["-R", &RATE.to_string(), "-c", &CLIENTS.to_string(), "-j", &THREADS.to_string(), "-T", &secs.to_string()])
-        .arg(url())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run pgbench: {e}"))
-}
-
-/// What a pgbench run did: each transaction's end (µs since the epoch) and
-/// latency (µs, from its scheduled start, so time spent queued counts).
-struct Load {
-    txs: Vec<(i64, i64)>,
-    failed: usize,
-    skipped: usize,
-    /// pgbench's own complaint when it did not end cleanly (clients aborted).
-    trouble: Option<String>,
-}
-
-impl Load {
-    /// Latencies (ms) of the transactions that overlap `[from, to]`.
-    fn latencies_ms(&self, from: i64, to: i64) -> Vec<f64> {
-        self.txs.iter().filter(|&&(end, lat)| end >= from && end - lat <= to).map(|&(_, lat)| lat as f64 / 1000.0).collect()
-    }
-
-    fn all_ms(&self) -> Vec<f64> {
-        self.latencies_ms(i64::MIN, i64::MAX)
-    }
-}
-
-/// Wait for pgbench and read its logs (lines: client_id transaction_no time
-/// script_no time_epoch time_us [schedule_lag]; `time` is `failed` or
-/// `skipped` for those).
-fn wait_pgbench(child: Child, dir: &Path) -> Result<Load> {
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let trouble = (!out.status.success()).then(|| {
-        let err = String::from_utf8_lossy(&out.stderr);
-        format!("pgbench exited with {}: {}", out.status, err.lines().find(|l| l.contains("rror")).unwrap_or("").trim())
-    });
-    let mut load = Load { txs: Vec::new(), failed: 0, skipped: 0, trouble };
-    for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("pgbench_log.")) {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        for line in text.lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 6 {
-                continue;
-            }
-            match f[2] {
-                "failed" => load.failed += 1,
-                "skipped" => load.skipped += 1,
-                time => {
-                    let (Ok(lat), Ok(s), Ok(us)) = (time.parse::<i64>(), f[4].parse::<i64>(), f[5].parse::<i64>()) else { continue };
-                    load.txs.push((s * 1_000_000 + us, lat));
-                }
-            }
-        }
-    }
-    if load.txs.is_empty() {
-        return Err(format!("pgbench logged no transactions in {}: {}", dir.display(), load.trouble.unwrap_or_default()));
-    }
-    Ok(load)
-}
-
-/// The `p`-th percentile (0..=100), nearest rank.
-fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
-}
-
-fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::NAN, f64::max)
+    LOAD.start(dir, &url(), &[("read_write.sql", READ_WRITE, 9), ("insert.sql", INSERT, 1)], secs)
 }
 
 pub fn run() -> Result {
@@ -368,7 +282,7 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     let swap_from = run.first("verified").map(|e| e.at).unwrap_or(run.start);
     let swap_to = run.first("swapped").map(|e| e.at).unwrap_or(run.end);
     let at_swap = busy.latencies_ms(swap_from, swap_to);
-    let last_tx = busy.txs.iter().map(|t| t.0).max().unwrap_or(0);
+    let last_tx = busy.last_end();
     let mut notes = String::new();
     if last_tx < run.end {
         notes.push_str("\nNote: pgbench ended before osc did; the \"during osc\" figures cover only part of it.\n");

@@ -1,0 +1,795 @@
+//! `cargo xtask bench backfill [pg|mysql]`: `stepwise backfill orders --set
+//! "total = amount * 100 + account_id % 7"` over 1,000,000 rows, on
+//! PostgreSQL and on MariaDB, against two baselines filling the same column
+//! with the same expression:
+//!
+//! - the floor: one plain `UPDATE orders SET total = ...` (what updating
+//!   every row costs at least, in one long transaction);
+//! - the loop Rails' `in_batches(of: 1000).update_all(...)` produces: 1,000
+//!   rows per statement, each committed on its own, one round trip per
+//!   statement.
+//!
+//! Then the foreground latency under a steady load on the same table (pgbench
+//! on PostgreSQL, [`super::mariadb_load`] on MariaDB): p99 without a
+//! backfill and during stepwise's, with the rows/s the backfill achieved
+//! meanwhile.
+//!
+//! Every measured run, loaded or not, starts from the same freshly built
+//! table (see each engine's `fresh`).
+
+use super::load::{max, now_us, percentile, Load};
+use super::mariadb_load::MariadbLoad;
+use super::pgbench::{self, Pgbench};
+use super::{median, osc, record};
+use crate::util::{build_stepwise, capture, succeeds, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+const ROWS: u64 = 1_000_000;
+const ROUNDS: usize = 3;
+const TABLE: &str = "orders";
+const SET: &str = "total = amount * 100 + account_id % 7";
+const EXPR: &str = "amount * 100 + account_id % 7";
+/// Rails' `in_batches` default.
+const BATCH: u64 = 1000;
+/// The foreground load: transactions per second, clients, pgbench threads.
+const RATE: u32 = 300;
+const CLIENTS: u32 = 4;
+const THREADS: u32 = 2;
+/// Seconds of load before a backfill starts, so the "during" figures skip the load's start.
+const WARMUP_SECS: u64 = 5;
+/// Length of the load without a backfill (9,000 transactions at 300/s).
+const QUIET_SECS: u64 = 30;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Method {
+    Floor,
+    Rails,
+    Stepwise,
+}
+
+const METHODS: [Method; 3] = [Method::Floor, Method::Rails, Method::Stepwise];
+
+impl Method {
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn short(self) -> &'static str {
+        match self {
+            Method::Floor => "floor",
+            Method::Rails => "Rails loop",
+            Method::Stepwise => "stepwise backfill",
+        }
+    }
+}
+
+/// When a run started and ended (µs since the epoch).
+#[derive(Clone, Copy)]
+struct Timed {
+    start: i64,
+    end: i64,
+}
+
+impl Timed {
+    fn secs(&self) -> f64 {
+        (self.end - self.start) as f64 / 1e6
+    }
+}
+
+fn rows_per_sec(secs: f64) -> f64 {
+    ROWS as f64 / secs
+}
+
+/// One database engine: how it builds the table, runs each method and drives
+/// the foreground load. The rounds, windows and the report are shared.
+trait Engine {
+    /// "PostgreSQL 15.20", with the settings that matter here.
+    fn title(&mut self) -> Result<String>;
+    /// How `fresh` resets the table, for the report.
+    fn reset_note(&self) -> &'static str;
+    /// What each method sends, for the report.
+    fn method_note(&self, m: Method) -> String;
+    /// The foreground load, for the report.
+    fn load_note(&self) -> String;
+    /// The table as first built, before every measured run.
+    fn fresh(&mut self) -> Result;
+    fn run(&mut self, m: Method, stepwise: &Path) -> Result<Timed>;
+    /// Rows whose `total` is not the expression's value.
+    fn remaining(&mut self) -> Result<i64>;
+    /// Run the foreground load for `secs` seconds; with a job, run it
+    /// `WARMUP_SECS` into the load (the job's result comes back apart, so
+    /// that a failing stepwise does not lose the load's figures).
+    fn under_load(&mut self, dir: &Path, secs: u64, job: Option<(Method, &Path)>) -> Result<(Load, Option<Result<Timed>>)>;
+    fn drop_databases(&mut self) -> Result;
+}
+
+/// Set an engine up (its bench database and table), given a directory for its files.
+type Open = fn(&Path) -> Result<Box<dyn Engine>>;
+
+pub fn run(args: &[String]) -> Result {
+    let pg: (&str, Open) = ("PostgreSQL", |dir| Ok(Box::new(Pg::new(dir)?)));
+    let my: (&str, Open) = ("MariaDB", |dir| Ok(Box::new(Maria::new(dir)?)));
+    let engines = match args.first().map(String::as_str) {
+        None => vec![pg, my],
+        Some("pg") => vec![pg],
+        Some("mysql") => vec![my],
+        Some(other) => return Err(format!("unknown engine {other}: usage: cargo xtask bench backfill [pg|mysql]")),
+    };
+    crate::setup::setup()?;
+    let stepwise = available_stepwise();
+    if let Err(why) = &stepwise {
+        eprintln!("\n*** stepwise backfill will not be measured: {why} ***\n");
+    }
+    let work = std::env::temp_dir().join(format!("stepwise-bench-backfill-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+
+    // One engine's failure does not lose the other's figures.
+    let (mut sections, mut failures) = (Vec::new(), Vec::new());
+    for (name, open) in engines {
+        let dir = work.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let result = open(&dir).and_then(|mut engine| {
+            let section = measure(engine.as_mut(), &stepwise, &dir);
+            engine.drop_databases()?;
+            section
+        });
+        match result {
+            Ok(section) => sections.push(section),
+            Err(e) => {
+                eprintln!("\n*** {name}: {e} ***\n");
+                failures.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    if sections.is_empty() {
+        return Err(failures.join("; "));
+    }
+
+    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default().trim().to_string();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let ram = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next()?.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map(|kb| format!(", {:.0} GB RAM", kb / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    let block = format!(
+        "## {date}\n\n\
+         `stepwise backfill {TABLE} --set \"{SET}\"` over {} rows (the osc bench's `orders` table plus a nullable `total bigint`, \
+         all NULL), servers on 127.0.0.1, {cores} cores{ram}, timings noisy (the machine's speed drifts over minutes and other \
+         work may share it). Rows/s is {} rows over the command's wall time (connection included); every method must leave \
+         no row whose `total` differs from the expression, checked in the database after each run.\n\n{}",
+        thousands(ROWS as f64),
+        thousands(ROWS as f64),
+        sections.join("\n")
+    );
+    println!("{block}");
+    record("backfill", &block)?;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// The stepwise binary, if it has the backfill command; why not otherwise.
+fn available_stepwise() -> std::result::Result<PathBuf, String> {
+    let bin = build_stepwise(true).map_err(|e| format!("the stepwise build failed: {e}"))?;
+    if succeeds(Command::new(&bin).args(["backfill", "--help"])) {
+        Ok(bin)
+    } else {
+        Err(format!("`{} backfill --help` fails: this build has no backfill command", bin.display()))
+    }
+}
+
+/// What one engine measured.
+struct Figures {
+    /// Each method's seconds, by round (NaN where not measured).
+    secs: [Vec<f64>; 3],
+    /// Per-round ratios: the floor's seconds over stepwise's (= stepwise's
+    /// rows/s over the floor's), the Rails loop's over stepwise's, the
+    /// floor's over the Rails loop's.
+    vs_floor: Vec<f64>,
+    vs_rails: Vec<f64>,
+    rails_vs_floor: Vec<f64>,
+    quiet: Load,
+    /// The load and the backfill run inside it.
+    during: Option<(Load, Timed)>,
+    /// Why stepwise was not (fully) measured.
+    skip: Option<String>,
+    notes: String,
+}
+
+impl Figures {
+    fn median_secs(&self, m: Method) -> f64 {
+        let v = &self.secs[m.index()];
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            median(v.clone())
+        }
+    }
+}
+
+fn median_or_nan(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        median(v.to_vec())
+    }
+}
+
+/// Run a method on a freshly built table and check it left no row to do.
+fn measured(e: &mut dyn Engine, m: Method, bin: &Path) -> Result<Timed> {
+    e.fresh()?;
+    let t = e.run(m, bin)?;
+    match e.remaining()? {
+        0 => Ok(t),
+        n => Err(format!("the {} left {n} rows whose total is not {EXPR}", m.short())),
+    }
+}
+
+/// Run the rounds and the load windows on one engine; its report section.
+fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, work: &Path) -> Result<String> {
+    let title = e.title()?;
+    let clock = Instant::now();
+    let stamp = || format!("[{:>4.0} s]", clock.elapsed().as_secs_f64());
+    let mut skip: Option<String> = stepwise.as_ref().err().cloned();
+    let bin = stepwise.as_ref().map(PathBuf::as_path).unwrap_or(Path::new("stepwise"));
+
+    // The methods taken in turns, the order rotated each round: this
+    // machine's speed drifts over minutes, and each round's ratios compare
+    // runs taken side by side.
+    let mut secs: [Vec<f64>; 3] = Default::default();
+    let (mut vs_floor, mut vs_rails, mut rails_vs_floor) = (vec![], vec![], vec![]);
+    for round in 0..ROUNDS {
+        let mut this = [f64::NAN; 3];
+        for i in 0..METHODS.len() {
+            let m = METHODS[(round + i) % METHODS.len()];
+            if m == Method::Stepwise && skip.is_some() {
+                continue;
+            }
+            let t = match measured(e, m, bin) {
+                Ok(t) => t,
+                Err(why) if m == Method::Stepwise => {
+                    eprintln!("\n*** stepwise backfill failed, not measured further: {why} ***\n");
+                    skip = Some(format!("it failed: {why}"));
+                    continue;
+                }
+                Err(why) => return Err(why),
+            };
+            this[m.index()] = t.secs();
+            secs[m.index()].push(t.secs());
+            eprintln!("{} round {}: {} {:.2} s, {} rows/s", stamp(), round + 1, m.short(), t.secs(), thousands(rows_per_sec(t.secs())));
+        }
+        let [f, r, s] = this;
+        rails_vs_floor.push(f / r);
+        if !s.is_nan() {
+            vs_floor.push(f / s);
+            vs_rails.push(r / s);
+        }
+    }
+
+    // Under load: a window without a backfill, then one with stepwise's
+    // backfill started into it, long enough to cover the backfill even if the
+    // load halves its speed; each on a freshly built table. (The Rails loop
+    // under the same load ran at 0.43 x its unloaded speed and took the p99
+    // to 12 x on PostgreSQL, but a window long enough for it would cost over
+    // a minute per engine.)
+    eprintln!("{} load without a backfill: {QUIET_SECS} s", stamp());
+    e.fresh()?;
+    let (quiet, _) = e.under_load(&work.join("quiet"), QUIET_SECS, None)?;
+    let mut notes = String::new();
+    let mut during = None;
+    if skip.is_none() {
+        let secs = WARMUP_SECS + (2.0 * median_or_nan(&secs[Method::Stepwise.index()])).ceil() as u64 + 5;
+        eprintln!("{} load with the stepwise backfill: {secs} s, the backfill started after {WARMUP_SECS} s", stamp());
+        e.fresh()?;
+        let (load, run) = e.under_load(&work.join("during"), secs, Some((Method::Stepwise, bin)))?;
+        let run = run.unwrap_or_else(|| Err("the backfill did not run".into())).and_then(|t| match e.remaining()? {
+            0 => Ok(t),
+            n => Err(format!("the backfill left {n} rows whose total is not {EXPR}")),
+        });
+        match run {
+            Ok(t) => {
+                if load.last_end() < t.end {
+                    notes.push_str("\nNote: the load ended before the backfill did; the \"during\" figures cover only part of it.\n");
+                }
+                during = Some((load, t));
+            }
+            Err(why) => {
+                eprintln!("\n*** stepwise backfill failed under load: {why} ***\n");
+                notes.push_str(&format!("\nNote: stepwise backfill failed under load: {why}\n"));
+            }
+        }
+    }
+    eprintln!("{} done", stamp());
+    for t in [Some(&quiet), during.as_ref().map(|d| &d.0)].into_iter().flatten().filter_map(|l| l.trouble.as_ref()) {
+        notes.push_str(&format!("\nNote: {t}\n"));
+    }
+    let figures = Figures { secs, vs_floor, vs_rails, rails_vs_floor, quiet, during, skip, notes };
+    Ok(report(e, &title, &figures))
+}
+
+/// One engine's section of the report.
+fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
+    let (floor, rails, ours) = (f.median_secs(Method::Floor), f.median_secs(Method::Rails), f.median_secs(Method::Stepwise));
+    let (r_floor, r_rails, r_rails_floor) = (median_or_nan(&f.vs_floor), median_or_nan(&f.vs_rails), median_or_nan(&f.rails_vs_floor));
+    let base = f.quiet.all_ms();
+    let span = f.during.as_ref().map(|(load, t)| load.latencies_ms(t.start, t.end)).unwrap_or_default();
+    let (p50, p99, p50d, p99d) =
+        (percentile(base.clone(), 50.0), percentile(base.clone(), 99.0), percentile(span.clone(), 50.0), percentile(span.clone(), 99.0));
+    let loaded_secs = f.during.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
+
+    let mut out = format!("### {title}\n\n");
+    match &f.skip {
+        Some(why) => out.push_str(&format!("**stepwise backfill not measured**: {why}\n\n")),
+        None => out.push_str(&format!(
+            "**Summary:** stepwise backfill {} rows/s unthrottled = {r_floor:.2} x the floor's {} rows/s ({}) and {r_rails:.2} x \
+             the Rails loop's {} rows/s; under load p99 {p99d:.2} ms during the backfill against {p99:.2} ms without = {:.2} ({}), \
+             while backfilling {} rows/s.\n\n",
+            thousands(rows_per_sec(ours)),
+            thousands(rows_per_sec(floor)),
+            goal(r_floor, true, 0.8),
+            thousands(rows_per_sec(rails)),
+            p99d / p99,
+            goal(p99d / p99, false, 1.5),
+            thousands(rows_per_sec(loaded_secs)),
+        )),
+    }
+    out.push_str(&format!(
+        "{} Median of {ROUNDS} rounds, the methods taken in turns and the order rotated each round; ratios are the medians of \
+         the rounds' ratios.\n\n\
+         | method | time | rows/s | stepwise's rows/s as a ratio to it |\n| --- | --- | --- | --- |\n",
+        e.reset_note()
+    ));
+    let rounds = |v: &[f64]| v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ");
+    for m in METHODS {
+        let s = f.median_secs(m);
+        let vs = match m {
+            Method::Floor if f.skip.is_none() => format!("{r_floor:.2} ({}; rounds: {})", goal(r_floor, true, 0.8), rounds(&f.vs_floor)),
+            Method::Rails if f.skip.is_none() => format!("{r_rails:.2} (rounds: {})", rounds(&f.vs_rails)),
+            _ => String::new(),
+        };
+        let (time, rps) =
+            if s.is_nan() { ("not measured".into(), String::new()) } else { (format!("{s:.2} s"), thousands(rows_per_sec(s))) };
+        out.push_str(&format!("| {}: {} | {time} | {rps} | {vs} |\n", m.short(), e.method_note(m)));
+    }
+    out.push_str(&format!(
+        "\nThe Rails loop's rows/s as a ratio to the floor's: {r_rails_floor:.2} (rounds: {}).\n",
+        rounds(&f.rails_vs_floor)
+    ));
+
+    out.push_str(&format!(
+        "\nUnder load: {}, once without a backfill ({QUIET_SECS} s), then with stepwise's backfill started {WARMUP_SECS} s into \
+         the load, each on a freshly built table. Latency is from each transaction's scheduled start; \"during\" counts the \
+         transactions that overlap the backfill command.\n\n",
+        e.load_note()
+    ));
+    let ms = |v: f64| format!("{v:.2} ms");
+    let rows: [(&str, String, String, String); 6] = [
+        ("transactions", base.len().to_string(), span.len().to_string(), String::new()),
+        ("p50 latency", ms(p50), ms(p50d), format!("{:.2}", p50d / p50)),
+        ("p99 latency", ms(p99), ms(p99d), format!("{:.2} ({})", p99d / p99, goal(p99d / p99, false, 1.5))),
+        ("longest transaction", ms(max(&base)), ms(max(&span)), String::new()),
+        (
+            "failed / skipped transactions (whole load)",
+            format!("{} / {}", f.quiet.failed, f.quiet.skipped),
+            f.during.as_ref().map(|(l, _)| format!("{} / {}", l.failed, l.skipped)).unwrap_or_default(),
+            String::new(),
+        ),
+        (
+            "the backfill meanwhile",
+            String::new(),
+            format!("{loaded_secs:.2} s, {} rows/s", thousands(rows_per_sec(loaded_secs))),
+            format!("{:.2} x its unloaded rows/s", ours / loaded_secs),
+        ),
+    ];
+    if f.during.is_some() {
+        out.push_str("| measure | without a backfill | during stepwise backfill | ratio |\n| --- | --- | --- | --- |\n");
+        for (name, without, during, ratio) in &rows {
+            out.push_str(&format!("| {name} | {without} | {during} | {ratio} |\n"));
+        }
+    } else {
+        out.push_str("| measure | without a backfill |\n| --- | --- |\n");
+        for (name, without, _, _) in &rows[..5] {
+            out.push_str(&format!("| {name} | {without} |\n"));
+        }
+    }
+    out.push_str(&f.notes);
+    out
+}
+
+/// "goal >= 0.8: met" (or "NOT met"), ASCII like the other results files.
+fn goal(v: f64, at_least: bool, target: f64) -> String {
+    let met = if at_least { v >= target } else { v <= target };
+    let sign = if at_least { ">=" } else { "<=" };
+    match (v.is_nan(), met) {
+        (true, _) => format!("goal {sign} {target}: not measured"),
+        (false, true) => format!("goal {sign} {target}: met"),
+        (false, false) => format!("goal {sign} {target}: NOT met"),
+    }
+}
+
+/// 123456.7 -> "123,457".
+fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    let digits = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `stepwise backfill orders --set ...`, unthrottled (the default: batches
+/// aiming at 50 ms, no --max-rate); its output kept for a failure's message.
+fn stepwise_backfill(bin: &Path, url: &str, work: &Path) -> Result<Timed> {
+    let file = |name: &str| std::fs::File::create(work.join(name)).map_err(|e| e.to_string());
+    let start = now_us();
+    let status = Command::new(bin)
+        .current_dir(work)
+        .env("DATABASE_URL", url)
+        .args(["backfill", TABLE, "--set", SET, "--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(file("backfill.stdout")?)
+        .stderr(file("backfill.stderr")?)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let end = now_us();
+    if !status.success() {
+        let tail = |name: &str| {
+            let text = std::fs::read_to_string(work.join(name)).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(3)..].join(" | ")
+        };
+        return Err(format!("stepwise backfill exited with {status}: {} {}", tail("backfill.stdout"), tail("backfill.stderr")));
+    }
+    Ok(Timed { start, end })
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+const PG_DB: &str = "stepwise_bench_backfill";
+const PG_TEMPLATE: &str = "stepwise_bench_backfill_template";
+const PG_LOAD: Pgbench = Pgbench { rate: RATE, clients: CLIENTS, threads: THREADS };
+/// Reads a row and updates a column that is neither the backfilled one nor
+/// one it reads (osc's script changes `amount`, which would race the
+/// backfill's expression), so every method must still leave no row to do.
+const PG_READ_UPDATE: &str = "\\set id random(1, 1000000)
+SELECT amount, note, total FROM orders WHERE id = :id;
+UPDATE orders SET updated_at = now() WHERE id = :id;
+";
+
+fn pg_url(db: &str) -> String {
+    format!("postgres://postgres@127.0.0.1:5432/{db}")
+}
+
+/// Run statements in a database, each on its own; the output of the last.
+fn psql(db: &str, statements: &[&str]) -> Result<String> {
+    let mut cmd = Command::new("psql");
+    cmd.args([pg_url(db).as_str(), "-X", "-qAt", "-v", "ON_ERROR_STOP=1"]);
+    for s in statements {
+        cmd.args(["-c", s]);
+    }
+    Ok(capture(&mut cmd)?.trim().to_string())
+}
+
+struct Pg {
+    work: PathBuf,
+    rails_script: PathBuf,
+}
+
+impl Pg {
+    /// Build the table once, in a template database; `work` for files.
+    fn new(work: &Path) -> Result<Pg> {
+        let mut pg = Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql") };
+        pg.drop_databases()?;
+        psql("postgres", &[&format!("CREATE DATABASE {PG_TEMPLATE}")])?;
+        eprintln!("PostgreSQL: building the {ROWS}-row table");
+        let mut create: Vec<&str> = osc::CREATE.to_vec();
+        // A nullable column without a default: a catalog change, no row is rewritten.
+        create.insert(create.len() - 1, "ALTER TABLE orders ADD COLUMN total bigint");
+        psql(PG_TEMPLATE, &create)?;
+        std::fs::write(&pg.rails_script, rails_script()).map_err(|e| e.to_string())?;
+        Ok(pg)
+    }
+}
+
+/// What `Order.in_batches(of: 1000).update_all("total = ...")` sends, one
+/// statement per round trip through one psql session, each committed on its
+/// own: the batch's UPDATE in the `WHERE id IN (SELECT id ... LIMIT 1000)`
+/// form, then the batch's last id fetched into `:last` for the next one
+/// (unrolled: psql has no loops; the last fetch finds no row, as Rails' does).
+fn rails_script() -> String {
+    let batch = format!("SELECT id FROM orders WHERE id > :last ORDER BY id LIMIT {BATCH}");
+    let mut script = String::from("\\set last 0\n");
+    for _ in 0..ROWS.div_ceil(BATCH) {
+        script.push_str(&format!("UPDATE orders SET {SET} WHERE id IN ({batch});\n"));
+        script.push_str(&format!("SELECT max(id) AS last FROM ({batch}) b \\gset\n"));
+    }
+    script.push_str(&format!("SELECT max(id) AS last FROM ({batch}) b \\gset\n"));
+    script
+}
+
+impl Engine for Pg {
+    fn title(&mut self) -> Result<String> {
+        let v = psql(PG_TEMPLATE, &["SHOW server_version"])?;
+        let s = psql(
+            PG_TEMPLATE,
+            &["SELECT string_agg(name || ' ' || current_setting(name), ', ') FROM unnest(ARRAY['shared_buffers', 'max_wal_size', 'synchronous_commit', 'autovacuum']) name"],
+        )?;
+        Ok(format!("PostgreSQL {v} ({s})"))
+    }
+
+    fn reset_note(&self) -> &'static str {
+        "Before every run the database is copied from a template holding the freshly built and vacuumed table \
+         (`CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY`, which checkpoints): the same bytes on disk every time, \
+         like rebuilding it but faster."
+    }
+
+    fn method_note(&self, m: Method) -> String {
+        match m {
+            Method::Floor => format!("one `UPDATE orders SET {SET}`"),
+            Method::Rails => format!(
+                "what `in_batches(of: {BATCH}).update_all` sends: `UPDATE orders SET ... WHERE id IN (SELECT id FROM orders WHERE id > :last \
+                 ORDER BY id LIMIT {BATCH})` then `SELECT max(id)` of the same batch for `:last`, through one psql session"
+            ),
+            Method::Stepwise => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (default --batch-time 50ms, no --max-rate)"),
+        }
+    }
+
+    fn load_note(&self) -> String {
+        format!(
+            "pgbench -R {RATE} -c {CLIENTS} -j {THREADS} (simple protocol; `SELECT` a row then `UPDATE` its `updated_at`, by random id, \
+             each statement its own transaction), p99 from its `-l` logs"
+        )
+    }
+
+    /// A rebuild in effect: the database copied file by file from the
+    /// template, so every run starts from the same bytes (no dead tuples, the
+    /// same hint bits and visibility map), after a checkpoint, in a fraction
+    /// of a second instead of the generator's many seconds.
+    fn fresh(&mut self) -> Result {
+        psql("postgres", &[&format!("DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")])?;
+        psql("postgres", &[&format!("CREATE DATABASE {PG_DB} TEMPLATE {PG_TEMPLATE} STRATEGY FILE_COPY")]).map(drop)
+    }
+
+    fn run(&mut self, m: Method, stepwise: &Path) -> Result<Timed> {
+        let start = now_us();
+        match m {
+            Method::Floor => psql(PG_DB, &[&format!("UPDATE orders SET {SET}")]).map(drop)?,
+            Method::Rails => {
+                let mut cmd = Command::new("psql");
+                cmd.args([pg_url(PG_DB).as_str(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]).arg(&self.rails_script);
+                capture(&mut cmd).map(drop)?
+            }
+            Method::Stepwise => return stepwise_backfill(stepwise, &pg_url(PG_DB), &self.work),
+        }
+        Ok(Timed { start, end: now_us() })
+    }
+
+    fn remaining(&mut self) -> Result<i64> {
+        let n = psql(PG_DB, &[&format!("SELECT count(*) FROM orders WHERE total IS DISTINCT FROM {EXPR}")])?;
+        n.parse().map_err(|_| format!("unexpected count: {n}"))
+    }
+
+    fn under_load(&mut self, dir: &Path, secs: u64, job: Option<(Method, &Path)>) -> Result<(Load, Option<Result<Timed>>)> {
+        let child = PG_LOAD.start(dir, &pg_url(PG_DB), &[("read_update.sql", PG_READ_UPDATE, 1)], secs)?;
+        let run = job.map(|(m, bin)| {
+            std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+            self.run(m, bin)
+        });
+        Ok((pgbench::wait(child, dir)?, run))
+    }
+
+    fn drop_databases(&mut self) -> Result {
+        for db in [PG_DB, PG_TEMPLATE] {
+            psql("postgres", &[&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")])?;
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------- MariaDB
+
+const MY_SERVER: &str = "mysql://root@127.0.0.1:3306";
+const MY_DB: &str = "stepwise_bench_backfill";
+const MY_LOAD: MariadbLoad = MariadbLoad { rate: RATE, clients: CLIENTS };
+/// The same transaction as [`PG_READ_UPDATE`].
+const MY_READ_UPDATE: &[&str] =
+    &["SELECT amount, note, total FROM orders WHERE id = {id}", "UPDATE orders SET updated_at = now(6) WHERE id = {id}"];
+
+/// The same rows as PostgreSQL's table (`osc::CREATE`), from MariaDB's
+/// Sequence engine; the secondary index built after the rows, as there.
+const MY_CREATE: &[&str] = &[
+    "DROP TABLE IF EXISTS orders",
+    "CREATE TABLE orders (
+         id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+         account_id int NOT NULL,
+         status varchar(16) NOT NULL,
+         amount int NOT NULL,
+         note text NOT NULL,
+         created_at datetime(6) NOT NULL DEFAULT current_timestamp(6),
+         updated_at datetime(6) NOT NULL DEFAULT current_timestamp(6),
+         total bigint
+     ) ENGINE = InnoDB",
+    "INSERT INTO orders (id, account_id, status, amount, note, created_at, updated_at)
+     SELECT seq, seq * 7919 % 100000, elt(1 + seq % 4, 'new', 'paid', 'shipped', 'done'), seq * 31 % 10000,
+            repeat(md5(seq), 3), timestamp '2026-01-01 00:00:00' + interval seq second, timestamp '2026-01-01 00:00:00' + interval seq second
+       FROM seq_1_to_1000000",
+    "CREATE INDEX orders_account_id ON orders (account_id)",
+    "ANALYZE TABLE orders",
+];
+
+fn my_url() -> String {
+    format!("{MY_SERVER}/{MY_DB}")
+}
+
+struct Maria {
+    rt: Runtime,
+    /// A connection for setting up and checking (not for measured runs).
+    admin: Conn,
+    work: PathBuf,
+}
+
+impl Maria {
+    /// A fresh bench database; `work` for files.
+    fn new(work: &Path) -> Result<Maria> {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+        let opts = Opts::from_url(MY_SERVER).map_err(|e| e.to_string())?;
+        let admin = rt.block_on(Conn::new(opts)).map_err(|e| format!("cannot connect to {MY_SERVER}: {e}"))?;
+        let mut my = Maria { rt, admin, work: work.to_path_buf() };
+        my.drop_databases()?;
+        my.sql(&format!("CREATE DATABASE {MY_DB}"))?;
+        my.sql(&format!("USE {MY_DB}"))?;
+        Ok(my)
+    }
+
+    fn sql(&mut self, q: &str) -> Result {
+        self.rt.block_on(self.admin.query_drop(q)).map_err(|e| format!("{q}: {e}"))
+    }
+
+    fn value(&mut self, q: &str) -> Result<String> {
+        let v: Option<String> = self.rt.block_on(self.admin.query_first(q)).map_err(|e| format!("{q}: {e}"))?;
+        Ok(v.unwrap_or_default())
+    }
+
+    /// Wait (up to a minute) until purge is done and the redo log's
+    /// checkpoint has caught up: the InnoDB side of PostgreSQL's CHECKPOINT.
+    fn settle(&mut self) -> Result {
+        let status = |name: &str| format!("(SELECT variable_value FROM information_schema.global_status WHERE variable_name = '{name}')");
+        let q = format!(
+            "SELECT {} < 10 AND {} < @@innodb_log_file_size / 20",
+            status("INNODB_HISTORY_LIST_LENGTH"),
+            status("INNODB_CHECKPOINT_AGE")
+        );
+        let start = Instant::now();
+        while self.value(&q)? != "1" {
+            if start.elapsed() > Duration::from_secs(60) {
+                eprintln!("MariaDB did not settle within a minute (other work on the server?); measuring anyway");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok(())
+    }
+
+    fn connect(&self) -> Result<Conn> {
+        let opts = Opts::from_url(&my_url()).map_err(|e| e.to_string())?;
+        self.rt.block_on(Conn::new(opts)).map_err(|e| format!("cannot connect to {}: {e}", my_url()))
+    }
+}
+
+/// What `in_batches(of: 1000).update_all` sends on MySQL and MariaDB: pluck
+/// the batch's ids, then `UPDATE ... WHERE id IN (<the ids>)`, each statement
+/// committed on its own. (MariaDB refuses the `WHERE id IN (SELECT id ...
+/// LIMIT 1000)` form used on PostgreSQL: "This version of MariaDB doesn't yet
+/// support 'LIMIT & IN/ALL/ANY/SOME subquery'".) Text protocol, literal ids,
+/// as the mysql2 gem sends them.
+async fn rails_loop(conn: &mut Conn) -> mysql_async::Result<()> {
+    let mut last = 0i64;
+    loop {
+        let ids: Vec<i64> = conn.query(format!("SELECT id FROM orders WHERE id > {last} ORDER BY id LIMIT {BATCH}")).await?;
+        let Some(&end) = ids.last() else { return Ok(()) };
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        conn.query_drop(format!("UPDATE orders SET {SET} WHERE id IN ({list})")).await?;
+        last = end;
+    }
+}
+
+impl Engine for Maria {
+    fn title(&mut self) -> Result<String> {
+        let v = self.value("SELECT version()")?;
+        let s = self.value(
+            "SELECT concat('innodb_buffer_pool_size ', @@innodb_buffer_pool_size DIV 1048576, 'MB, innodb_log_file_size ', \
+             @@innodb_log_file_size DIV 1048576, 'MB, innodb_flush_log_at_trx_commit ', @@innodb_flush_log_at_trx_commit)",
+        )?;
+        Ok(format!("MariaDB {v} ({s})"))
+    }
+
+    fn reset_note(&self) -> &'static str {
+        "Before every run the table is dropped and rebuilt by the same generator, its pages flushed (`FLUSH TABLES orders \
+         FOR EXPORT`), and InnoDB let finish its purge and its checkpoint (history list length below 10, checkpoint age \
+         below 5% of the redo log)."
+    }
+
+    fn method_note(&self, m: Method) -> String {
+        match m {
+            Method::Floor => format!("one `UPDATE orders SET {SET}`"),
+            Method::Rails => format!(
+                "what `in_batches(of: {BATCH}).update_all` sends on MariaDB: `SELECT id FROM orders WHERE id > ? ORDER BY id LIMIT {BATCH}`, \
+                 then `UPDATE orders SET ... WHERE id IN (<those ids>)` (MariaDB refuses `IN (SELECT ... LIMIT)`), one connection"
+            ),
+            Method::Stepwise => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (default --batch-time 50ms, no --max-rate)"),
+        }
+    }
+
+    fn load_note(&self) -> String {
+        format!(
+            "the bench's own load generator at {RATE} transactions/s over {CLIENTS} connections (text protocol; `SELECT` a row then \
+             `UPDATE` its `updated_at`, by random id, each statement its own transaction; transactions on a fixed schedule, \
+             latency from the scheduled start, as pgbench -R)"
+        )
+    }
+
+    /// Rebuilt by the generator every time (MariaDB has no cheap copy of a table).
+    fn fresh(&mut self) -> Result {
+        for q in MY_CREATE {
+            self.sql(q)?;
+        }
+        // Write the table's pages out, then let InnoDB finish: the rebuild
+        // leaves the redo log most of the way to full, and a run started
+        // then pays for the flushing that frees it (about 20% slower here).
+        self.sql("FLUSH TABLES orders FOR EXPORT")?;
+        self.sql("UNLOCK TABLES")?;
+        self.settle()
+    }
+
+    fn run(&mut self, m: Method, stepwise: &Path) -> Result<Timed> {
+        if m == Method::Stepwise {
+            return stepwise_backfill(stepwise, &my_url(), &self.work);
+        }
+        let mut conn = self.connect()?;
+        let start = now_us();
+        self.rt
+            .block_on(async {
+                match m {
+                    Method::Rails => rails_loop(&mut conn).await,
+                    _ => conn.query_drop(format!("UPDATE orders SET {SET}")).await,
+                }
+            })
+            .map_err(|e| format!("{}: {e}", m.short()))?;
+        let end = now_us();
+        let _ = self.rt.block_on(conn.disconnect());
+        Ok(Timed { start, end })
+    }
+
+    fn remaining(&mut self) -> Result<i64> {
+        let n = self.value(&format!("SELECT count(*) FROM orders WHERE NOT (total <=> {EXPR})"))?;
+        n.parse().map_err(|_| format!("unexpected count: {n}"))
+    }
+
+    fn under_load(&mut self, _dir: &Path, secs: u64, job: Option<(Method, &Path)>) -> Result<(Load, Option<Result<Timed>>)> {
+        let running = MY_LOAD.start(&self.rt, &my_url(), MY_READ_UPDATE, ROWS, secs)?;
+        let run = job.map(|(m, bin)| {
+            std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+            self.run(m, bin)
+        });
+        Ok((running.wait(&self.rt)?, run))
+    }
+
+    fn drop_databases(&mut self) -> Result {
+        self.sql(&format!("DROP DATABASE IF EXISTS {MY_DB}"))
+    }
+}
