@@ -123,6 +123,19 @@ pub async fn list(conn: &PgConn, schema: &str, kind: &str, all: bool) -> Result<
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The job to act on when none was named: the only unfinished one of `kind`.
+pub fn the_only(kind: &str, mut open: Vec<Job>) -> Result<Job, OnlineError> {
+    match open.len() {
+        0 => Err(OnlineError::Usage(format!("there is no unfinished {kind} job"))),
+        1 => Ok(open.remove(0)),
+        _ => Err(OnlineError::Usage(format!(
+            "{} unfinished {kind} jobs ({}): name one with --job",
+            open.len(),
+            open.iter().map(|j| format!("{} on {}", j.id, j.target)).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
 /// Set the state (and error) of a job.
 pub async fn set_state(conn: &PgConn, schema: &str, id: i64, state: &str, error: Option<&str>) -> Result<(), OnlineError> {
     conn.client

@@ -1,6 +1,6 @@
 //! `backfill`: start a batched update or delete, or act on an unfinished one.
 
-use super::target;
+use super::{online_fail as fail, show_jobs, target};
 use crate::cli::{BackfillArgs, Format};
 use crate::config::Config;
 use crate::render::{backfill_line, Out};
@@ -11,7 +11,6 @@ use stepwise_db::Engine;
 use stepwise_online::backfill::{self, mysql::MyDb, pg::PgDb, Db, Options, Progress, Request};
 use stepwise_online::batch::BatchOptions;
 use stepwise_online::jobs::Job;
-use stepwise_online::OnlineError;
 
 const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel"];
 
@@ -82,11 +81,6 @@ pub fn status_line(j: &Job) -> String {
         s.push_str(next);
     }
     s
-}
-
-fn fail(out: &Out, e: OnlineError) -> i32 {
-    out.error(&e.to_string());
-    e.exit_code()
 }
 
 pub async fn backfill(cfg: &Config, out: &Out, args: &BackfillArgs) -> i32 {
@@ -164,16 +158,7 @@ async fn act<D: Db>(db: &mut D, cfg: &Config, out: &Out, args: &BackfillArgs, ac
         }
         Some("status") => match db.jobs(args.job.is_some()).await {
             Ok(jobs) => {
-                let jobs: Vec<Job> = jobs.into_iter().filter(|j| args.job.is_none_or(|id| j.id == id)).collect();
-                if out.format == Format::Json {
-                    out.json(&jobs);
-                } else if jobs.is_empty() {
-                    out.line("no unfinished backfill jobs");
-                } else {
-                    for j in &jobs {
-                        out.line(&status_line(j));
-                    }
-                }
+                show_jobs(out, "backfill", jobs, args.job, status_line);
                 0
             }
             Err(e) => fail(out, e),

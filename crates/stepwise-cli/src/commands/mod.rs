@@ -124,6 +124,33 @@ pub async fn target(cfg: &Config, out: &Out, scratch: bool) -> Result<Target, i3
     }
 }
 
+/// An online job's error, rendered; returns its exit code.
+pub fn online_fail(out: &Out, e: stepwise_online::OnlineError) -> i32 {
+    out.error(&e.to_string());
+    e.exit_code()
+}
+
+/// `osc status` and `backfill status`: the jobs (only `only` when given),
+/// one line each, or as JSON.
+pub fn show_jobs(
+    out: &Out,
+    kind: &str,
+    jobs: Vec<stepwise_online::jobs::Job>,
+    only: Option<i64>,
+    line: fn(&stepwise_online::jobs::Job) -> String,
+) {
+    let jobs: Vec<_> = jobs.into_iter().filter(|j| only.is_none_or(|id| j.id == id)).collect();
+    if out.format == Format::Json {
+        out.json(&jobs);
+    } else if jobs.is_empty() {
+        out.line(&format!("no unfinished {kind} jobs"));
+    } else {
+        for j in &jobs {
+            out.line(&line(j));
+        }
+    }
+}
+
 pub fn dialect_of(url: &DbUrl) -> Dialect {
     match url.engine {
         stepwise_db::Engine::Postgres => Dialect::Postgres,

@@ -1,6 +1,6 @@
 //! `osc`: start an online schema change, or act on an unfinished one.
 
-use super::target;
+use super::{online_fail as fail, show_jobs, target};
 use crate::cli::{Format, OscArgs};
 use crate::config::Config;
 use crate::render::Out;
@@ -9,7 +9,6 @@ use stepwise_db::pg::PgConn;
 use stepwise_online::batch::BatchOptions;
 use stepwise_online::jobs::Job;
 use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
-use stepwise_online::OnlineError;
 
 const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel", "finish", "revert"];
 
@@ -114,11 +113,6 @@ fn status_line(j: &Job) -> String {
     s
 }
 
-fn fail(out: &Out, e: OnlineError) -> i32 {
-    out.error(&e.to_string());
-    e.exit_code()
-}
-
 pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
     let action = ACTIONS.contains(&args.target.as_str()).then_some(args.target.as_str());
     if action.is_none() && args.alter.is_none() {
@@ -170,16 +164,7 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
         }
         Some("status") => match stepwise_online::jobs::list(&conn, &opts.state_schema, "osc", args.job.is_some()).await {
             Ok(jobs) => {
-                let jobs: Vec<Job> = jobs.into_iter().filter(|j| args.job.is_none_or(|id| j.id == id)).collect();
-                if out.format == Format::Json {
-                    out.json(&jobs);
-                } else if jobs.is_empty() {
-                    out.line("no unfinished osc jobs");
-                } else {
-                    for j in &jobs {
-                        out.line(&status_line(j));
-                    }
-                }
+                show_jobs(out, "osc", jobs, args.job, status_line);
                 0
             }
             Err(e) => fail(out, e),

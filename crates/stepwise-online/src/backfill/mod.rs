@@ -477,16 +477,7 @@ pub async fn pick<D: Db>(db: &mut D, id: Option<i64>) -> Result<Job, OnlineError
     if let Some(id) = id {
         return db.job(id).await?.ok_or_else(|| OnlineError::Usage(format!("no backfill job {id}")));
     }
-    let mut open = db.jobs(false).await?;
-    match open.len() {
-        0 => Err(OnlineError::Usage("there is no unfinished backfill job".into())),
-        1 => Ok(open.remove(0)),
-        _ => Err(OnlineError::Usage(format!(
-            "{} unfinished backfill jobs ({}): name one with --job",
-            open.len(),
-            open.iter().map(|j| format!("{} on {}", j.id, j.target)).collect::<Vec<_>>().join(", ")
-        ))),
-    }
+    crate::jobs::the_only(KIND, db.jobs(false).await?)
 }
 
 /// Continue a paused, interrupted or failed job from its cursor.

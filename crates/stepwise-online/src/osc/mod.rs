@@ -277,16 +277,7 @@ pub async fn pick(conn: &PgConn, opts: &OscOptions, id: Option<i64>) -> Result<J
     if let Some(id) = id {
         return jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")));
     }
-    let mut open = jobs::list(conn, &opts.state_schema, "osc", false).await?;
-    match open.len() {
-        0 => Err(OnlineError::Usage("there is no unfinished osc job".into())),
-        1 => Ok(open.remove(0)),
-        _ => Err(OnlineError::Usage(format!(
-            "{} unfinished osc jobs ({}): name one with --job",
-            open.len(),
-            open.iter().map(|j| format!("{} on {}", j.id, j.target)).collect::<Vec<_>>().join(", ")
-        ))),
-    }
+    jobs::the_only("osc", jobs::list(conn, &opts.state_schema, "osc", false).await?)
 }
 
 /// Resume a paused, interrupted or failed-to-swap job.
