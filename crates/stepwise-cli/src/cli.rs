@@ -149,6 +149,9 @@ pub struct OscArgs {
     /// Wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s].
     #[arg(long, value_parser = crate::duration::parse_limit)]
     pub max_replica_lag: Option<crate::duration::Limit>,
+    /// Rows compared in one snapshot when verifying the copy (a long snapshot holds back vacuum) [default: 100000].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub verify_chunk: Option<u64>,
     /// Show what would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -338,3 +338,58 @@ fn a_copy_that_differs_from_the_original_fails_verification_and_the_original_sta
         assert_eq!(db.sql(&format!("SELECT count(*), sum(v) FROM {table}")), "3000|4501500", "{table}");
     }
 }
+
+/// Ranges are verified behind the copy's cursor while it runs: a difference
+/// in the copied part stops the job before the copy reaches the end.
+#[test]
+fn a_difference_behind_the_copy_cursor_fails_the_job_before_the_copy_ends() {
+    let (db, p) = (PgDb::new(), Project::new());
+    db.sql("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t SELECT g, g FROM generate_series(1, 3000) g;");
+    let slow = ["--batch-rows", "10", "--max-rate", "200", "--verify-chunk", "100"];
+    let mut first = spawn_bg(p.cmd(&db.url, &[&["osc", "t", "--alter", "ALTER COLUMN id TYPE bigint"][..], &slow].concat()));
+    assert!(first.wait_for("copied", 1, Duration::from_secs(60)), "{}", first.output());
+    osc(&p, &db, &["osc", "pause"]).ok();
+    first.finish(Duration::from_secs(60)).ok().contains("paused");
+    db.sql("UPDATE _sw1_t_new SET v = v + 1 WHERE id = 1");
+    // The resumed copy has 15 s to go at 200 rows/s; its verifier meets the
+    // changed row within the first chunks.
+    osc(&p, &db, &[&["osc", "resume"][..], &slow].concat()).code(1).contains("verification failed for keys from the start to (100)");
+    let (state, done) =
+        db.sql("SELECT state || '|' || rows_done FROM stepwise.jobs").split_once('|').map(|(a, b)| (a.to_string(), b.to_string())).unwrap();
+    assert_eq!(state, "failed");
+    assert!(done.parse::<i64>().unwrap() < 3000, "the copy ran to the end ({done} rows) before the difference was found");
+    osc(&p, &db, &["osc", "cancel"]).ok();
+    assert_eq!(leftovers(&db), "");
+    assert_eq!(db.sql("SELECT count(*), sum(v) FROM t"), "3000|4501500");
+}
+
+/// A row changed by the application after its range was verified is
+/// replayed into the copy; the last pass of verification checks such rows
+/// again, so a copy that went wrong after the early check is still caught.
+#[test]
+fn a_row_replayed_after_its_range_was_verified_is_checked_again_before_the_swap() {
+    let (db, p) = (PgDb::new(), Project::new());
+    db.sql("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t SELECT g, g FROM generate_series(1, 3000) g;");
+    let mut run = spawn_bg(p.cmd(
+        &db.url,
+        &["osc", "t", "--alter", "ALTER COLUMN id TYPE bigint", "--batch-rows", "10", "--max-rate", "200", "--verify-chunk", "100"],
+    ));
+    assert!(run.wait_for("copied", 1, Duration::from_secs(60)), "{}", run.output());
+    // Well past the first verified chunk.
+    assert!(wait_until(Duration::from_secs(60), || db
+        .sql("SELECT coalesce(max(rows_done), 0) FROM stepwise.jobs")
+        .parse::<i64>()
+        .unwrap()
+        >= 500));
+    db.sql("UPDATE t SET v = -5 WHERE id = 5");
+    // The copy's replay (about once a second) moves the key out of the log.
+    assert!(wait_until(Duration::from_secs(30), || db.sql("SELECT count(*) FROM stepwise.osc_1_replayed WHERE id = 5") != "0"));
+    assert_eq!(db.sql("SELECT v FROM _sw1_t_new WHERE id = 5"), "-5");
+    // Now the copy goes wrong behind osc's back, after the replay.
+    db.sql("UPDATE _sw1_t_new SET v = 7 WHERE id = 5");
+    run.finish(Duration::from_secs(120)).code(1).contains("verification failed for the rows changed during the copy");
+    assert_eq!(db.sql("SELECT state FROM stepwise.jobs"), "failed");
+    osc(&p, &db, &["osc", "cancel"]).ok();
+    assert_eq!(leftovers(&db), "");
+    assert_eq!(db.sql("SELECT count(*), sum(v) FROM t"), "3000|4501490");
+}

@@ -27,7 +27,7 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
         batch,
         lock_timeout: cfg.run.lock_timeout,
         retries: cfg.run.retry.retries,
-        ..OscOptions::default()
+        verify_chunk: args.verify_chunk.unwrap_or(OscOptions::default().verify_chunk),
     }
 }
 

@@ -94,7 +94,7 @@ pub fn assert_equal_to_control(db: &PgDb) {
 pub fn leftovers(db: &PgDb) -> String {
     db.sql(
         "SELECT string_agg(x, ', ') FROM (
-            SELECT relname::text AS x FROM pg_class WHERE relname LIKE '\\_sw%\\_new' OR relname LIKE 'osc\\_%\\_log'
+            SELECT relname::text AS x FROM pg_class WHERE relname LIKE '\\_sw%\\_new' OR relname LIKE 'osc\\_%\\_log' OR relname LIKE 'osc\\_%\\_replayed'
             UNION ALL SELECT tgname::text FROM pg_trigger WHERE tgname LIKE 'stepwise_osc_%'
             UNION ALL SELECT proname::text FROM pg_proc WHERE proname LIKE 'osc\\_%' ORDER BY 1) t",
     )

@@ -3,12 +3,14 @@
 use super::replay;
 use super::sql::{self, Names};
 use super::table::{self, TableInfo};
+use super::verify;
 use super::{OnProgress, OscOptions, Progress, Spec};
 use crate::batch::Sizer;
 use crate::jobs::{self, Job};
 use crate::OnlineError;
 use std::time::Instant;
 use stepwise_db::pg::PgConn;
+use tokio::sync::watch;
 
 /// Columns copied, with the shadow's types: those of the shadow that the
 /// original has too, except the shadow's generated columns (PostgreSQL
@@ -51,12 +53,35 @@ pub async fn install_triggers(
 /// Copy the rows after the job's cursor, batch by batch, until the last range;
 /// then the job moves on to build the indexes set aside and verify. Stops early when the job is paused,
 /// cancelled or failed by a trigger (another process changed its row).
+/// Meanwhile a second session verifies the ranges already copied (see
+/// `verify`), recording in `checked` how far it got.
 pub async fn copy(
     conn: &PgConn,
     job: &Job,
     spec: &Spec,
     n: &Names,
     opts: &OscOptions,
+    checked: &mut verify::Checked,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    let verifier = conn.another().await?;
+    let (copied, follow) = watch::channel(job.cursor.clone());
+    let (copy, verified) = tokio::join!(
+        batches(conn, job, spec, n, opts, copied, progress),
+        verify::follow(&verifier, n, &spec.key, opts.verify_chunk, checked, follow)
+    );
+    copy?;
+    verified
+}
+
+/// The copy itself; `copied` hears the cursor after each batch commits.
+async fn batches(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    copied: watch::Sender<Option<Vec<String>>>,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let (info, common) = source(conn, n).await?;
@@ -97,7 +122,7 @@ pub async fn copy(
         let t = Instant::now();
         // Where this batch ends, found before anything is locked.
         let hi: Option<Vec<String>> =
-            conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, cursor.as_deref(), rows), &[]).await?.map(|r| r.get(0));
+            conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, cursor.as_deref(), None, rows), &[]).await?.map(|r| r.get(0));
         let batch = sql::copy_batch(n, &info, &spec.key, &common, cursor.as_deref(), hi.as_deref());
         // Batches commit without waiting for their WAL flush: a server crash
         // can lose only the last batches whole, with the cursor that
@@ -185,6 +210,7 @@ pub async fn copy(
                 .await?;
         }
         conn.batch("COMMIT").await?;
+        copied.send_replace(cursor.clone());
         // Changes to rows already copied are replayed about once a second,
         // and all of them after the last batch.
         if last || last_replay.elapsed() >= std::time::Duration::from_secs(1) {

@@ -256,14 +256,23 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
 
 /// Continue a job from where its row says it stopped.
 pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    // Ranges verified while the copy ran (in this process only: a job
+    // resumed elsewhere verifies them all again).
+    let mut checked = verify::Checked::default();
     loop {
         let job = jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")))?;
         let spec = spec_of(&job)?;
         let n = spec.names(opts, job.id);
+        // The replayed keys' table, for a job started before it existed
+        // (a job whose log is gone fails in the copy).
+        let logged: bool = conn.client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&n.log()]).await?.get(0);
+        if logged && matches!(job.state.as_str(), "copying" | "indexing" | "verifying" | "ready") {
+            conn.batch(&sql::create_replayed(&n)).await?;
+        }
         match job.state.as_str() {
-            "copying" => copy::copy(conn, &job, &spec, &n, opts, progress).await?,
+            "copying" => copy::copy(conn, &job, &spec, &n, opts, &mut checked, progress).await?,
             "indexing" => index::build(conn, &job, &spec, &n, progress).await?,
-            "verifying" => verify::verify(conn, &job, &spec, &n, opts, progress).await?,
+            "verifying" => verify::verify(conn, &job, &spec, &n, opts, &mut checked, progress).await?,
             "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
             // Foreign keys moved by a swap or revert that crashed before validating them.
             "swapped" | "reverted" if !spec.validate.is_empty() => swap::finish_validation(conn, &job, spec, &n, opts, progress).await?,

@@ -63,6 +63,11 @@ impl Names {
         format!("{}.{}", quote_ident(&self.state_schema), quote_ident(&format!("osc_{}_log", self.job)))
     }
 
+    /// The keys replays took out of the log, for the last verification pass.
+    pub fn replayed(&self) -> String {
+        format!("{}.{}", quote_ident(&self.state_schema), quote_ident(&format!("osc_{}_replayed", self.job)))
+    }
+
     pub fn jobs(&self) -> String {
         crate::jobs::table(&self.state_schema)
     }
@@ -123,11 +128,21 @@ fn mirror_row(target: &str, key: &[String], cols: &[(String, String)], on_error:
 /// serves the copy's and the replay's key ranges.
 pub fn create_log(n: &Names, info: &TableInfo, key: &[String]) -> String {
     let cols = list(key, |k| format!("{} {}", quote_ident(k), info.column(k).map(|c| c.ty.as_str()).unwrap_or("text")));
-    format!("CREATE TABLE {log} ({cols});\nCREATE INDEX ON {log} ({keys});", log = n.log(), keys = list(key, quote_ident))
+    format!(
+        "CREATE TABLE {log} ({cols});\nCREATE INDEX ON {log} ({keys});\n{}",
+        create_replayed(n),
+        log = n.log(),
+        keys = list(key, quote_ident)
+    )
+}
+
+/// The keys replayed (see [`replay`]); also made for jobs started before it existed.
+pub fn create_replayed(n: &Names) -> String {
+    format!("CREATE TABLE IF NOT EXISTS {} (LIKE {})", n.replayed(), n.log())
 }
 
 pub fn drop_log(n: &Names) -> String {
-    format!("DROP TABLE IF EXISTS {}", n.log())
+    format!("DROP TABLE IF EXISTS {}, {}", n.log(), n.replayed())
 }
 
 /// The capture triggers: one statement-level trigger per event, which logs
@@ -306,7 +321,8 @@ pub fn copy_batch(n: &Names, info: &TableInfo, key: &[String], common: &[String]
 /// Replay the log up to `upto` (every key when `None`), as three statements
 /// of one REPEATABLE READ transaction (one snapshot): the shadow's rows for
 /// the logged keys are deleted, the original's current rows for them are
-/// inserted, and the entries are forgotten. Entries of changes the snapshot
+/// inserted, and the entries move to the replayed keys (which verification
+/// checks once more at its end). Entries of changes the snapshot
 /// does not see stay for the next replay. Deleting before inserting makes
 /// the shadow's logged keys equal to the original's in that snapshot as a
 /// set, so a unique value that moved between two rows never collides.
@@ -322,7 +338,11 @@ pub fn replay(n: &Names, info: &TableInfo, key: &[String], common: &[String], up
             shadow = n.shadow_q(),
             orig = n.original()
         ),
-        format!("DELETE FROM {log} {range}", log = n.log()),
+        format!(
+            "WITH gone AS (DELETE FROM {log} {range} RETURNING {keys}) INSERT INTO {replayed} SELECT {keys} FROM gone",
+            log = n.log(),
+            replayed = n.replayed()
+        ),
     ]
 }
 
@@ -361,20 +381,27 @@ pub enum RowHash {
     Text,
 }
 
+/// The rows a checksum covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Keys after the first and up to the second (either side open).
+    Range(Option<&'a [String]>, Option<&'a [String]>),
+    /// The keys replays took out of the log.
+    Replayed,
+}
+
 /// Count and an order-independent checksum of one key range of a table, the
 /// columns cast to `types` (the shadow's types, so that values converted by
 /// the ALTER compare equal), leaving out the keys in the change log (those
 /// are replayed, and compared after that). The 64-bit hashes are summed
 /// exactly (PostgreSQL sums bigint in 128 bits).
-#[allow(clippy::too_many_arguments)] // a range of one table, all distinct inputs
 pub fn checksum(
     n: &Names,
     table: &str,
     info: &TableInfo,
     key: &[String],
     common: &[(String, String)],
-    lo: Option<&[String]>,
-    hi: Option<&[String]>,
+    scope: Scope,
     hash: RowHash,
 ) -> String {
     let row = common.iter().map(|(c, ty)| format!("{}::{ty}", quote_ident(c))).collect::<Vec<_>>().join(", ");
@@ -382,9 +409,15 @@ pub fn checksum(
         RowHash::Typed => format!("hash_record_extended(ROW({row}), 0)"),
         RowHash::Text => format!("hashtextextended(ROW({row})::text, 0)"),
     };
-    let filter = match key_range(info, key, lo, hi) {
-        r if r.is_empty() => "WHERE".to_string(),
-        r => format!("{r} AND"),
+    let filter = match scope {
+        Scope::Range(lo, hi) => match key_range(info, key, lo, hi) {
+            r if r.is_empty() => "WHERE".to_string(),
+            r => format!("{r} AND"),
+        },
+        Scope::Replayed => {
+            let keys = list(key, quote_ident);
+            format!("WHERE ROW({keys}) IN (SELECT {keys} FROM {}) AND", n.replayed())
+        }
     };
     format!(
         "SELECT count(*), coalesce(sum({hashed}), 0)::text FROM ONLY {table} t
@@ -396,13 +429,13 @@ pub fn checksum(
 }
 
 /// The key of the row `chunk` rows after `lo`: the end of a copy batch or a
-/// verify chunk (none when fewer rows are left).
-pub fn chunk_end(n: &Names, info: &TableInfo, key: &[String], lo: Option<&[String]>, chunk: u64) -> String {
+/// verify chunk (none when fewer rows are left, up to `upto` when given).
+pub fn chunk_end(n: &Names, info: &TableInfo, key: &[String], lo: Option<&[String]>, upto: Option<&[String]>, chunk: u64) -> String {
     let last = list(key, |k| format!("{}::text", quote_ident(k)));
     format!(
         "SELECT ARRAY[{last}] FROM ONLY {orig} {after} ORDER BY {order} OFFSET {off} LIMIT 1",
         orig = n.original(),
-        after = key_range(info, key, lo, None),
+        after = key_range(info, key, lo, upto),
         order = list(key, quote_ident),
         off = chunk.saturating_sub(1)
     )

@@ -1,79 +1,238 @@
 //! Prove the copy before the swap: each key range of the original and the
 //! shadow is counted and checksummed in one snapshot, leaving out the keys
-//! in the change log. By the rule in `replay`, in any snapshot every key not
-//! in the log has the same row in both tables, so a difference is a real
-//! loss or change, and the job stops with the original untouched. The log
-//! is drained before each range, so what is left out is only what changed
-//! in the last moments; the swap replays it under its lock.
+//! in the change log. By the rule in `replay`, in any snapshot every copied
+//! key not in the log has the same row in both tables, so a difference is a
+//! real loss or change, and the job stops with the original untouched.
+//!
+//! Because that holds for a range from the moment it is copied, a range need
+//! not wait for the end of the copy: while the copy goes on, [`follow`]
+//! checks the ranges behind its cursor on a session of its own (on a second
+//! core, in the time the copy takes anyway). What it has not reached when
+//! the copy ends, or everything when a job resumes in a new process, is
+//! checked by [`verify`], which drains the log before each range so that
+//! what is left out is only what changed in the last moments. Either way
+//! each range is checked once, after it was copied; the swap replays what is
+//! still logged under its lock.
 
 use super::replay;
 use super::sql::{self, Names};
+use super::table::TableInfo;
 use super::{OnProgress, OscOptions, Progress, Spec};
 use crate::jobs::{self, Job};
 use crate::OnlineError;
 use stepwise_db::pg::{quote_literal, PgConn};
+use stepwise_db::DbError;
+use tokio::sync::watch;
 
+/// How far verification has got in this process: the ranges up to `lo` match.
+#[derive(Debug, Default)]
+pub struct Checked {
+    lo: Option<Vec<String>>,
+    rows: i64,
+    chunks: u64,
+    /// A column type without a hash function was met: compare through text.
+    text: bool,
+}
+
+/// What one step of verification did.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// A range matched; there is more.
+    Matched,
+    /// Fewer than a chunk of copied rows are left to check for now.
+    Waiting,
+    /// The last range matched.
+    Done,
+}
+
+/// The tables compared and the columns compared, with the shadow's types
+/// (what the ALTER converted compares equal).
+struct Compared<'a> {
+    n: &'a Names,
+    info: TableInfo,
+    key: &'a [String],
+    common: Vec<(String, String)>,
+}
+
+impl<'a> Compared<'a> {
+    async fn load(conn: &PgConn, n: &'a Names, key: &'a [String]) -> Result<Compared<'a>, OnlineError> {
+        let (info, common) = super::copy::source(conn, n).await?;
+        Ok(Compared { n, info, key, common: common.into_iter().map(|c| (c.name, c.ty)).collect() })
+    }
+
+    /// Check the next range after `checked.lo` of `chunk` rows. With
+    /// `copied`, only keys up to it are copied, and a range is checked only
+    /// when it is whole; without, the last range runs to the end. `side`,
+    /// when given, reads the shadow at the same time as `conn` reads the
+    /// original, in one snapshot exported to it: on two cores that halves
+    /// the time.
+    async fn step(
+        &self,
+        conn: &PgConn,
+        side: Option<&PgConn>,
+        checked: &mut Checked,
+        chunk: u64,
+        copied: Option<&[String]>,
+        job: i64,
+    ) -> Result<Step, OnlineError> {
+        loop {
+            conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+            let r = self.compare(conn, side, checked, chunk, copied).await;
+            let _ = conn.batch("COMMIT").await;
+            if let Some(side) = side {
+                let _ = side.batch("ROLLBACK").await;
+            }
+            let (hi, a, b) = match r {
+                Err(e) if !checked.text && e.server().is_some_and(|s| s.sqlstate == "42883") => {
+                    checked.text = true;
+                    continue;
+                }
+                r => r?,
+            };
+            let Some((a, b)) = a.zip(b) else { return Ok(Step::Waiting) };
+            if a != b {
+                let range = format!(
+                    "keys {} to {}",
+                    checked.lo.as_ref().map(|l| format!("after ({})", l.join(", "))).unwrap_or_else(|| "from the start".into()),
+                    hi.as_ref().map(|h| format!("({})", h.join(", "))).unwrap_or_else(|| "the end".into())
+                );
+                return Err(self.mismatch(conn, job, &range, a, b).await);
+            }
+            checked.rows += a.0;
+            checked.chunks += 1;
+            return Ok(match hi {
+                Some(h) => {
+                    checked.lo = Some(h);
+                    Step::Matched
+                }
+                None => Step::Done,
+            });
+        }
+    }
+
+    /// In the snapshot of `conn`'s open transaction: the range's end and
+    /// both tables' count and checksum (none when the range is not whole yet).
+    async fn compare(
+        &self,
+        conn: &PgConn,
+        side: Option<&PgConn>,
+        checked: &Checked,
+        chunk: u64,
+        copied: Option<&[String]>,
+    ) -> Result<(Option<Vec<String>>, Option<Sum>, Option<Sum>), DbError> {
+        let (n, info, key) = (self.n, &self.info, self.key);
+        let lo = checked.lo.as_deref();
+        let hi: Option<Vec<String>> = conn.client.query_opt(&sql::chunk_end(n, info, key, lo, copied, chunk), &[]).await?.map(|r| r.get(0));
+        if hi.is_none() && copied.is_some() {
+            return Ok((None, None, None));
+        }
+        let (a, b) = self.sums(conn, side, sql::Scope::Range(lo, hi.as_deref()), checked.text).await?;
+        Ok((hi, Some(a), Some(b)))
+    }
+
+    /// Count and checksum of the rows in `scope` of both tables, in the
+    /// snapshot of `conn`'s open transaction (exported to `side`, which then
+    /// reads the shadow meanwhile).
+    async fn sums(&self, conn: &PgConn, side: Option<&PgConn>, scope: sql::Scope<'_>, text: bool) -> Result<(Sum, Sum), DbError> {
+        let hash = if text { sql::RowHash::Text } else { sql::RowHash::Typed };
+        let sum = |table: &str| sql::checksum(self.n, table, &self.info, self.key, &self.common, scope, hash);
+        let (qa, qb) = (sum(&self.n.original()), sum(&self.n.shadow_q()));
+        let pair = |r: tokio_postgres::Row| (r.get::<_, i64>(0), r.get::<_, String>(1));
+        let (a, b) = match side {
+            Some(side) => {
+                side.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+                let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await?.get(0);
+                side.batch(&format!("SET TRANSACTION SNAPSHOT {}", quote_literal(&snapshot))).await?;
+                tokio::try_join!(conn.client.query_one(&qa, &[]), side.client.query_one(&qb, &[]))?
+            }
+            None => (conn.client.query_one(&qa, &[]).await?, conn.client.query_one(&qb, &[]).await?),
+        };
+        Ok((pair(a), pair(b)))
+    }
+
+    /// The rows whose changes were replayed into the shadow, checked once
+    /// more after the ranges: a range checked while the copy ran may have
+    /// had rows replayed since. What is still logged is left out (the swap
+    /// replays it).
+    async fn replayed(&self, conn: &PgConn, side: &PgConn, checked: &mut Checked, job: i64) -> Result<(), OnlineError> {
+        loop {
+            conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+            let r = self.sums(conn, Some(side), sql::Scope::Replayed, checked.text).await;
+            let _ = conn.batch("COMMIT").await;
+            let _ = side.batch("ROLLBACK").await;
+            let (a, b) = match r {
+                Err(e) if !checked.text && e.server().is_some_and(|s| s.sqlstate == "42883") => {
+                    checked.text = true;
+                    continue;
+                }
+                r => r?,
+            };
+            if a != b {
+                return Err(self.mismatch(conn, job, "the rows changed during the copy", a, b).await);
+            }
+            return Ok(());
+        }
+    }
+
+    /// Fail the job: the copy differs from the original.
+    async fn mismatch(&self, conn: &PgConn, job: i64, rows: &str, a: Sum, b: Sum) -> OnlineError {
+        let why = format!("verification failed for {rows}: the original has {} rows, the copy {} (or their contents differ)", a.0, b.0);
+        if let Err(e) = jobs::set_state(conn, &self.n.state_schema, job, "failed", Some(&why)).await {
+            return e;
+        }
+        OnlineError::Refused(format!("{why}; the original table is untouched, `stepwise osc cancel` removes the copy"))
+    }
+}
+
+/// A count and a checksum.
+type Sum = (i64, String);
+
+/// While the copy runs: check the ranges behind its cursor (sent on
+/// `copied` after each batch commits) until the copy stops. No replay here:
+/// the copy replays, and what is logged is left out of the check.
+pub async fn follow(
+    conn: &PgConn,
+    n: &Names,
+    key: &[String],
+    chunk: u64,
+    checked: &mut Checked,
+    mut copied: watch::Receiver<Option<Vec<String>>>,
+) -> Result<(), OnlineError> {
+    let compared = Compared::load(conn, n, key).await?;
+    loop {
+        let upto = copied.borrow_and_update().clone();
+        if let Some(upto) = upto {
+            // Stop as soon as the copy does: the rest is checked with two sessions.
+            while copied.has_changed().is_ok() && compared.step(conn, None, checked, chunk, Some(&upto), n.job).await? == Step::Matched {}
+        }
+        if copied.changed().await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Check what is left after the copy, then ANALYZE the shadow and mark the
+/// job ready for the swap.
 pub async fn verify(
     conn: &PgConn,
     job: &Job,
     spec: &Spec,
     n: &Names,
     opts: &OscOptions,
+    checked: &mut Checked,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let (info, common) = super::copy::source(conn, n).await?;
-    // Compared through the shadow's types: what the ALTER converted compares equal.
-    let common: Vec<(String, String)> = common.into_iter().map(|c| (c.name, c.ty)).collect();
-    let copied: Vec<String> = common.iter().map(|(c, _)| c.clone()).collect();
-    let mut lo: Option<Vec<String>> = None;
-    let (mut rows, mut chunks) = (0i64, 0u64);
-    let mut hash = sql::RowHash::Typed;
+    let compared = Compared::load(conn, n, &spec.key).await?;
+    let copied: Vec<String> = compared.common.iter().map(|(c, _)| c.clone()).collect();
     let side = conn.another().await?;
     loop {
-        replay::drain(conn, n, &info, &spec.key, &copied, opts.batch.lock_timeout).await?;
-        // The two tables are read side by side, by two sessions in one
-        // snapshot (exported by the first): on two cores this halves the time.
-        conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-        let checked = async {
-            side.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-            let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await?.get(0);
-            side.batch(&format!("SET TRANSACTION SNAPSHOT {}", quote_literal(&snapshot))).await?;
-            let hi: Option<Vec<String>> =
-                conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, lo.as_deref(), opts.verify_chunk), &[]).await?.map(|r| r.get(0));
-            let sum = |table: &str| sql::checksum(n, table, &info, &spec.key, &common, lo.as_deref(), hi.as_deref(), hash);
-            let (qa, qb) = (sum(&n.original()), sum(&n.shadow_q()));
-            let (a, b) = tokio::try_join!(conn.client.query_one(&qa, &[]), side.client.query_one(&qb, &[]))?;
-            Ok::<_, stepwise_db::DbError>((hi, (a.get::<_, i64>(0), a.get::<_, String>(1)), (b.get::<_, i64>(0), b.get::<_, String>(1))))
-        }
-        .await;
-        let _ = conn.batch("COMMIT").await;
-        let _ = side.batch("ROLLBACK").await;
-        let (hi, a, b) = match checked {
-            // A column type without a hash function: compare through text.
-            Err(e) if hash == sql::RowHash::Typed && e.server().is_some_and(|s| s.sqlstate == "42883") => {
-                hash = sql::RowHash::Text;
-                continue;
-            }
-            r => r?,
-        };
-        chunks += 1;
-        if a != b {
-            let range = format!(
-                "keys {} to {}",
-                lo.as_ref().map(|l| format!("after ({})", l.join(", "))).unwrap_or_else(|| "from the start".into()),
-                hi.as_ref().map(|h| format!("({})", h.join(", "))).unwrap_or_else(|| "the end".into())
-            );
-            let why =
-                format!("verification failed for {range}: the original has {} rows, the copy {} (or their contents differ)", a.0, b.0);
-            jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&why)).await?;
-            return Err(OnlineError::Refused(format!("{why}; the original table is untouched, `stepwise osc cancel` removes the copy")));
-        }
-        rows += a.0;
-        match hi {
-            Some(h) => lo = Some(h),
-            None => break,
+        replay::drain(conn, n, &compared.info, &spec.key, &copied, opts.batch.lock_timeout).await?;
+        if compared.step(conn, Some(&side), checked, opts.verify_chunk, None, job.id).await? == Step::Done {
+            break;
         }
     }
+    replay::drain(conn, n, &compared.info, &spec.key, &copied, opts.batch.lock_timeout).await?;
+    compared.replayed(conn, &side, checked, job.id).await?;
     conn.batch(&format!("ANALYZE {}", n.shadow_q())).await?;
     // Only from verifying: a capture trigger that failed meanwhile, or a
     // cancel, must not be overwritten by a ready job.
@@ -82,7 +241,7 @@ pub async fn verify(
         .execute(&format!("UPDATE {} SET state = 'ready', updated_at = now() WHERE id = $1 AND state = 'verifying'", n.jobs()), &[&job.id])
         .await?;
     if moved == 1 {
-        progress(&Progress::Verified { job: job.id, rows, chunks });
+        progress(&Progress::Verified { job: job.id, rows: checked.rows, chunks: checked.chunks });
     }
     Ok(())
 }
