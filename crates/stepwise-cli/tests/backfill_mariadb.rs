@@ -325,6 +325,24 @@ fn only_missing_keeps_values_the_application_set_and_fills_the_rest_on_mariadb()
     assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE NOT (total <=> a * 10 + b)"), "10");
 }
 
+/// A DECIMAL target rounds what it stores: the expression is compared
+/// rounded the same way, so a rerun finds every row equal and updates none.
+/// (MariaDB reports a row set to the value it holds as unchanged either
+/// way; the row was still locked and its triggers fired, which is what the
+/// trigger here counts.)
+#[test]
+fn a_decimal_target_filled_from_an_unrounded_expression_is_not_updated_again_by_a_rerun_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db, 1_000);
+    db.sql("ALTER TABLE items ADD COLUMN share DECIMAL(10,2) NULL; CREATE TABLE fired (n INT NOT NULL); INSERT INTO fired VALUES (0)");
+    routine(&db, "CREATE TRIGGER items_updated AFTER UPDATE ON items FOR EACH ROW UPDATE fired SET n = n + 1");
+    p.run(&db.url, &["backfill", "items", "--set", "share = (a * 10 + b) / 3"]).ok().contains("1000 changed");
+    assert_eq!(db.sql("SELECT n FROM fired"), "1000");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE share <> ROUND((a * 10 + b) / 3, 2)"), "0");
+    p.run(&db.url, &["backfill", "items", "--set", "share = (a * 10 + b) / 3"]).ok().contains(" 0 changed");
+    assert_eq!(db.sql("SELECT n FROM fired"), "1000", "the rerun updated rows whose value was already right");
+}
+
 #[test]
 fn a_batched_delete_keeps_every_deleted_row_in_the_backup_table_and_nothing_else_changes_on_mariadb() {
     let (db, p) = (MyDb::new(), Project::new());

@@ -35,8 +35,20 @@ impl<'a> MyDb<'a> {
 const NUMERIC: &[&str] = &["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "year"];
 const BINARY: &[&str] = &["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"];
 
+/// The column's type without its precision (`decimal(10,2)` is `decimal`).
 fn key_type<'t>(table: &'t TableInfo, k: &str) -> &'t str {
-    table.column(k).map(|c| c.ty.as_str()).unwrap_or("varchar")
+    table.column(k).and_then(|c| c.ty.split('(').next()).unwrap_or("varchar")
+}
+
+/// The value a target will hold: a DECIMAL column rounds what it stores, so
+/// the expression is cast to the column's precision first; otherwise the
+/// comparison that skips unchanged rows would see an unrounded value differ
+/// on every rerun.
+fn stored(table: &TableInfo, column: &str, expr: &str) -> String {
+    match table.column(column).map(|c| c.ty.as_str()) {
+        Some(ty) if ty.starts_with("decimal(") => format!("CAST(({expr}) AS {})", ty.to_ascii_uppercase()),
+        _ => format!("({expr})"),
+    }
 }
 
 /// A key value read back as text, as a literal of its column's type.
@@ -104,7 +116,8 @@ fn statements(table: &TableInfo, spec: &Spec, lo: Option<&[String]>, hi: Option<
                 .iter()
                 .map(|a| {
                     let column = qi(&a.column);
-                    let value = if spec.only_missing { format!("COALESCE({column}, ({}))", a.expr) } else { format!("({})", a.expr) };
+                    let value = stored(table, &a.column, &a.expr);
+                    let value = if spec.only_missing { format!("COALESCE({column}, {value})") } else { value };
                     (column, value)
                 })
                 .collect();
@@ -190,7 +203,9 @@ impl Db for MyDb<'_> {
             .conn
             .conn
             .exec(
-                "SELECT COLUMN_NAME, LOWER(DATA_TYPE), COALESCE(EXTRA, '') FROM information_schema.COLUMNS
+                "SELECT COLUMN_NAME,
+                        CASE WHEN DATA_TYPE = 'decimal' THEN CONCAT('decimal(', NUMERIC_PRECISION, ',', NUMERIC_SCALE, ')') ELSE LOWER(DATA_TYPE) END,
+                        COALESCE(EXTRA, '') FROM information_schema.COLUMNS
                   WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
                 (&schema, &table),
             )
@@ -276,7 +291,7 @@ impl Db for MyDb<'_> {
             self.conn.exec(&format!("EXPLAIN {sql}")).await?;
         }
         // And evaluate it on the first rows, changing nothing.
-        let values = spec.set.iter().map(|a| format!("({})", a.expr)).collect::<Vec<_>>();
+        let values = spec.set.iter().map(|a| stored(table, &a.column, &a.expr)).collect::<Vec<_>>();
         let select = if values.is_empty() { "1".to_string() } else { values.join(", ") };
         let filter = spec.condition.as_ref().map(|c| format!(" WHERE ({c})")).unwrap_or_default();
         self.text_rows(&format!("SELECT {select} FROM {}{filter} LIMIT 1000", target(table))).await?;
