@@ -152,6 +152,9 @@ pub struct OscArgs {
     /// Rows compared in one snapshot when verifying the copy (a long snapshot holds back vacuum) [default: 100000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub verify_chunk: Option<u64>,
+    /// Run although a publication publishes all tables (its subscribers must be able to take osc's tables).
+    #[arg(long)]
+    pub allow_all_tables_publication: bool,
     /// Show what would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -258,4 +261,7 @@ pub struct MigrateArgs {
     /// Online statements: wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s]. Env: STEPWISE_ONLINE_MAX_REPLICA_LAG.
     #[arg(long, env = "STEPWISE_ONLINE_MAX_REPLICA_LAG", value_parser = crate::duration::parse_limit)]
     pub online_max_replica_lag: Option<crate::duration::Limit>,
+    /// Online statements: run although a publication publishes all tables (its subscribers must be able to take osc's tables).
+    #[arg(long)]
+    pub online_allow_all_tables_publication: bool,
 }

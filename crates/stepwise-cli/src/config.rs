@@ -42,6 +42,8 @@ pub struct OnlineSection {
     pub max_rate: Option<f64>,
     /// Wait while a standby replays more than this far behind (`5s`, or `off`).
     pub max_replica_lag: Option<String>,
+    /// Run although a publication publishes all tables.
+    pub allow_all_tables_publication: Option<bool>,
 }
 
 /// `[lint]` in stepwise.toml.
@@ -135,6 +137,7 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         lint: None,
         online: online_batches(&file.online.clone().unwrap_or_default())?,
         online_finish: false,
+        online_all_tables_publication: file.online.as_ref().and_then(|o| o.allow_all_tables_publication).unwrap_or(false),
     };
     Ok(Config {
         lint: file.lint.clone().unwrap_or_default(),

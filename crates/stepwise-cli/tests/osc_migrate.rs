@@ -234,3 +234,24 @@ fn verify_runs_online_statements_and_judges_the_downs() {
     cmd.env_remove("DATABASE_URL");
     spawn_bg(cmd).finish(Duration::from_secs(300)).ok().contains("ok       2 widen: down restores the schema").contains("verify: ok");
 }
+
+/// A publication FOR ALL TABLES would stream osc's own tables (the copy, the
+/// change log, the old table) to subscribers that do not have them: the
+/// online statement is refused before anything is created, and runs when
+/// the flag says the subscribers can take them.
+#[test]
+fn an_online_alter_under_a_publication_for_all_tables_is_refused_unless_allowed() {
+    let (db, p) = (PgDb::new(), Project::new());
+    setup(&db, 1_000);
+    db.sql("CREATE PUBLICATION everything FOR ALL TABLES");
+    p.write("20251110090000_widen_orders_id.sql", WIDEN);
+    p.run(&db.url, &["migrate"]).code(1).contains("publication everything publishes all tables");
+    assert_eq!(id_type(&db), "integer");
+    assert_eq!(leftovers(&db), "");
+    p.run(&db.url, &["osc", "orders", "--alter", "ALTER COLUMN id TYPE bigint"]).code(1).contains("--allow-all-tables-publication");
+    assert_eq!(leftovers(&db), "");
+    p.run(&db.url, &["migrate", "--online-allow-all-tables-publication"]).ok();
+    assert_eq!(id_type(&db), "bigint");
+    // The new table is published like every table.
+    assert_eq!(db.sql("SELECT count(*) FROM pg_publication_tables WHERE pubname = 'everything' AND tablename = 'orders'"), "1");
+}

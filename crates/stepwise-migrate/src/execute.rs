@@ -30,6 +30,8 @@ pub struct RunOptions {
     /// (`osc finish`), for a throwaway database (`verify`) where nobody needs
     /// the way back; otherwise it is kept until `stepwise osc finish`.
     pub online_finish: bool,
+    /// Online statements run although a publication publishes all tables.
+    pub online_all_tables_publication: bool,
 }
 
 impl Default for RunOptions {
@@ -45,6 +47,7 @@ impl Default for RunOptions {
             lint: None,
             online: stepwise_online::batch::BatchOptions::default(),
             online_finish: false,
+            online_all_tables_publication: false,
         }
     }
 }

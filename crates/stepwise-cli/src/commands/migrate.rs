@@ -43,6 +43,7 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
     if let Some(lag) = args.online_max_replica_lag {
         run.online.max_replica_lag = lag.0;
     }
+    run.online_all_tables_publication |= args.online_allow_all_tables_publication;
     let mut s = match Session::open(cfg, out, args.scratch).await {
         Ok(s) => s,
         Err(code) => return code,

@@ -28,6 +28,7 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
         lock_timeout: cfg.run.lock_timeout,
         retries: cfg.run.retry.retries,
         verify_chunk: args.verify_chunk.unwrap_or(OscOptions::default().verify_chunk),
+        allow_all_tables_publication: args.allow_all_tables_publication,
     }
 }
 

@@ -36,6 +36,7 @@ impl PgEngine {
             batch: opts.online.clone(),
             lock_timeout: opts.lock_timeout,
             retries: opts.retry.retries,
+            allow_all_tables_publication: opts.online_all_tables_publication,
             ..OscOptions::default()
         };
         // Objects made for the change (the shadow becomes the table) belong
@@ -238,6 +239,10 @@ impl PgEngine {
             s if BEFORE_SWAP.contains(&s) => format!(
                 "osc job {id} is {s} ({} rows copied): `stepwise migrate` resumes it; `stepwise osc cancel --job {id}` gives it up",
                 j.rows_done
+            ),
+            // osc's own message already says the original is untouched.
+            "failed" | "cancelling" if message.contains("the original table is untouched") => format!(
+                "`stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"
             ),
             "failed" | "cancelling" => format!(
                 "the original table is untouched: `stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"

@@ -68,6 +68,8 @@ pub struct OscOptions {
     pub retries: u32,
     /// Rows per verification chunk (one snapshot each).
     pub verify_chunk: u64,
+    /// Run even though a publication publishes all tables (see [`publishes_all`]).
+    pub allow_all_tables_publication: bool,
 }
 
 impl Default for OscOptions {
@@ -78,6 +80,7 @@ impl Default for OscOptions {
             lock_timeout: Duration::from_secs(2),
             retries: 10,
             verify_chunk: 100_000,
+            allow_all_tables_publication: false,
         }
     }
 }
@@ -205,9 +208,33 @@ async fn checked_table(conn: &PgConn, name: &str) -> Result<TableInfo, OnlineErr
     Ok(info)
 }
 
+/// A publication `FOR ALL TABLES` publishes every table osc creates: the
+/// copy, the change log and, after the swap, the old table. Its subscribers
+/// do not have them, and a subscriber's apply stops at the first change to a
+/// table it does not have (42P01) until someone creates it there. So osc
+/// refuses unless told that the subscribers are ready (or that there are
+/// none that apply, such as a CDC connector).
+async fn publishes_all(conn: &PgConn, opts: &OscOptions) -> Result<(), OnlineError> {
+    let all: Option<String> = conn
+        .client
+        .query_one("SELECT string_agg(quote_ident(pubname), ', ' ORDER BY pubname) FROM pg_publication WHERE puballtables", &[])
+        .await?
+        .get(0);
+    match all {
+        Some(names) if !opts.allow_all_tables_publication => Err(OnlineError::Refused(format!(
+            "publication {names} publishes all tables: the copy osc makes, its change log and, after the swap, the old table \
+             would be streamed to its subscribers, and a subscriber's apply stops at a table it does not have; publish a list of \
+             tables instead, or make sure every subscriber can take them and run again with --allow-all-tables-publication \
+             (`migrate --online-allow-all-tables-publication`)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Start a job and run it to the swap.
 pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     let info = checked_table(conn, &req.table).await?;
+    publishes_all(conn, opts).await?;
     jobs::ensure(conn, &opts.state_schema).await?;
     let mut spec = Spec {
         schema: info.schema.clone(),

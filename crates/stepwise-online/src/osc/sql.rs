@@ -125,11 +125,13 @@ fn mirror_row(target: &str, key: &[String], cols: &[(String, String)], on_error:
 /// The change log: one row per key changed in the original since the
 /// capture triggers were installed (a key change logs the old key and the
 /// new). Its columns are the key's, with the original's types; the index
-/// serves the copy's and the replay's key ranges.
+/// serves the copy's and the replay's key ranges. Its replica identity is
+/// the whole row: under a publication that publishes all tables (and so
+/// deletes), a table without one cannot be deleted from.
 pub fn create_log(n: &Names, info: &TableInfo, key: &[String]) -> String {
     let cols = list(key, |k| format!("{} {}", quote_ident(k), info.column(k).map(|c| c.ty.as_str()).unwrap_or("text")));
     format!(
-        "CREATE TABLE {log} ({cols});\nCREATE INDEX ON {log} ({keys});\n{}",
+        "CREATE TABLE {log} ({cols});\nCREATE INDEX ON {log} ({keys});\nALTER TABLE {log} REPLICA IDENTITY FULL;\n{}",
         create_replayed(n),
         log = n.log(),
         keys = list(key, quote_ident)
