@@ -45,6 +45,15 @@ enum Step {
     Done,
 }
 
+/// What one snapshot compares.
+#[derive(Clone, Copy)]
+enum What<'a> {
+    /// The next `chunk` rows after the last range checked, up to `copied` when given.
+    Range { chunk: u64, copied: Option<&'a [String]> },
+    /// The rows replays wrote.
+    Replayed,
+}
+
 /// The tables compared and the columns compared, with the shadow's types
 /// (what the ALTER converted compares equal).
 struct Compared<'a> {
@@ -75,38 +84,63 @@ impl<'a> Compared<'a> {
         copied: Option<&[String]>,
         job: i64,
     ) -> Result<Step, OnlineError> {
+        let (hi, sums) = self.snapshot(conn, side, checked, What::Range { chunk, copied }).await?;
+        let Some((a, b)) = sums else { return Ok(Step::Waiting) };
+        if a != b {
+            let range = format!(
+                "keys {} to {}",
+                checked.lo.as_ref().map(|l| format!("after ({})", l.join(", "))).unwrap_or_else(|| "from the start".into()),
+                hi.as_ref().map(|h| format!("({})", h.join(", "))).unwrap_or_else(|| "the end".into())
+            );
+            return Err(self.mismatch(conn, job, &range, a, b).await);
+        }
+        checked.rows += a.0;
+        checked.chunks += 1;
+        Ok(match hi {
+            Some(h) => {
+                checked.lo = Some(h);
+                Step::Matched
+            }
+            None => Step::Done,
+        })
+    }
+
+    /// The rows whose changes were replayed into the shadow, checked once
+    /// more after the ranges: a range checked while the copy ran may have
+    /// had rows replayed since. What is still logged is left out (the swap
+    /// replays it).
+    async fn replayed(&self, conn: &PgConn, side: &PgConn, checked: &mut Checked, job: i64) -> Result<(), OnlineError> {
+        match self.snapshot(conn, Some(side), checked, What::Replayed).await? {
+            (_, Some((a, b))) if a != b => Err(self.mismatch(conn, job, "the rows changed during the copy", a, b).await),
+            _ => Ok(()),
+        }
+    }
+
+    /// Compare `what` in one snapshot: a REPEATABLE READ transaction on
+    /// `conn`, exported to `side`. Returns the range's end and both tables'
+    /// sums (none when the range is not whole yet). A column type without a
+    /// hash function makes it compare through text from then on.
+    async fn snapshot(
+        &self,
+        conn: &PgConn,
+        side: Option<&PgConn>,
+        checked: &mut Checked,
+        what: What<'_>,
+    ) -> Result<(Option<Vec<String>>, Option<(Sum, Sum)>), DbError> {
         loop {
             conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-            let r = self.compare(conn, side, checked, chunk, copied).await;
+            let r = match what {
+                What::Range { chunk, copied } => self.compare(conn, side, checked, chunk, copied).await,
+                What::Replayed => self.sums(conn, side, sql::Scope::Replayed, checked.text).await.map(|s| (None, Some(s))),
+            };
             let _ = conn.batch("COMMIT").await;
             if let Some(side) = side {
                 let _ = side.batch("ROLLBACK").await;
             }
-            let (hi, a, b) = match r {
-                Err(e) if !checked.text && e.server().is_some_and(|s| s.sqlstate == "42883") => {
-                    checked.text = true;
-                    continue;
-                }
-                r => r?,
-            };
-            let Some((a, b)) = a.zip(b) else { return Ok(Step::Waiting) };
-            if a != b {
-                let range = format!(
-                    "keys {} to {}",
-                    checked.lo.as_ref().map(|l| format!("after ({})", l.join(", "))).unwrap_or_else(|| "from the start".into()),
-                    hi.as_ref().map(|h| format!("({})", h.join(", "))).unwrap_or_else(|| "the end".into())
-                );
-                return Err(self.mismatch(conn, job, &range, a, b).await);
+            match r {
+                Err(e) if !checked.text && e.server().is_some_and(|s| s.sqlstate == "42883") => checked.text = true,
+                r => return r,
             }
-            checked.rows += a.0;
-            checked.chunks += 1;
-            return Ok(match hi {
-                Some(h) => {
-                    checked.lo = Some(h);
-                    Step::Matched
-                }
-                None => Step::Done,
-            });
         }
     }
 
@@ -119,15 +153,15 @@ impl<'a> Compared<'a> {
         checked: &Checked,
         chunk: u64,
         copied: Option<&[String]>,
-    ) -> Result<(Option<Vec<String>>, Option<Sum>, Option<Sum>), DbError> {
+    ) -> Result<(Option<Vec<String>>, Option<(Sum, Sum)>), DbError> {
         let (n, info, key) = (self.n, &self.info, self.key);
         let lo = checked.lo.as_deref();
         let hi: Option<Vec<String>> = conn.client.query_opt(&sql::chunk_end(n, info, key, lo, copied, chunk), &[]).await?.map(|r| r.get(0));
         if hi.is_none() && copied.is_some() {
-            return Ok((None, None, None));
+            return Ok((None, None));
         }
-        let (a, b) = self.sums(conn, side, sql::Scope::Range(lo, hi.as_deref()), checked.text).await?;
-        Ok((hi, Some(a), Some(b)))
+        let sums = self.sums(conn, side, sql::Scope::Range(lo, hi.as_deref()), checked.text).await?;
+        Ok((hi, Some(sums)))
     }
 
     /// Count and checksum of the rows in `scope` of both tables, in the
@@ -148,30 +182,6 @@ impl<'a> Compared<'a> {
             None => (conn.client.query_one(&qa, &[]).await?, conn.client.query_one(&qb, &[]).await?),
         };
         Ok((pair(a), pair(b)))
-    }
-
-    /// The rows whose changes were replayed into the shadow, checked once
-    /// more after the ranges: a range checked while the copy ran may have
-    /// had rows replayed since. What is still logged is left out (the swap
-    /// replays it).
-    async fn replayed(&self, conn: &PgConn, side: &PgConn, checked: &mut Checked, job: i64) -> Result<(), OnlineError> {
-        loop {
-            conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-            let r = self.sums(conn, Some(side), sql::Scope::Replayed, checked.text).await;
-            let _ = conn.batch("COMMIT").await;
-            let _ = side.batch("ROLLBACK").await;
-            let (a, b) = match r {
-                Err(e) if !checked.text && e.server().is_some_and(|s| s.sqlstate == "42883") => {
-                    checked.text = true;
-                    continue;
-                }
-                r => r?,
-            };
-            if a != b {
-                return Err(self.mismatch(conn, job, "the rows changed during the copy", a, b).await);
-            }
-            return Ok(());
-        }
     }
 
     /// Fail the job: the copy differs from the original.
