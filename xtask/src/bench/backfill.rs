@@ -17,6 +17,7 @@
 //! Every measured run, loaded or not, starts from the same freshly built
 //! table (see each engine's `fresh`).
 
+use super::busy;
 use super::load::{max, now_us, percentile, Load};
 use super::mariadb_load::MariadbLoad;
 use super::pgbench::{self, Pgbench};
@@ -85,6 +86,17 @@ fn rows_per_sec(secs: f64) -> f64 {
     ROWS as f64 / secs
 }
 
+/// What runs inside a load window.
+#[derive(Clone, Copy)]
+enum Job<'a> {
+    /// `stepwise backfill`, with this binary.
+    Backfill(&'a Path),
+    /// One session that only computes for this many seconds: no I/O, no
+    /// locks. What any one busy backend costs the foreground on this
+    /// machine, the yardstick for the backfill's p99 ratio.
+    Busy(f64),
+}
+
 /// One database engine: how it builds the table, runs each method and drives
 /// the foreground load. The rounds, windows and the report are shared.
 trait Engine {
@@ -99,13 +111,26 @@ trait Engine {
     /// The table as first built, before every measured run.
     fn fresh(&mut self) -> Result;
     fn run(&mut self, m: Method, stepwise: &Path) -> Result<Timed>;
+    /// How `sizes` measures, for the report.
+    fn sizes_note(&self) -> &'static str;
     /// Rows whose `total` is not the expression's value.
     fn remaining(&mut self) -> Result<i64>;
+    /// The table's and each index's size on disk, as "orders 159 MB, ...".
+    fn sizes(&mut self) -> Result<String>;
+    /// One session computing for `secs` seconds (see [`Job::Busy`]).
+    fn busy(&mut self, secs: f64) -> Result<Timed>;
     /// Run the foreground load for `secs` seconds; with a job, run it
     /// `WARMUP_SECS` into the load (the job's result comes back apart, so
     /// that a failing stepwise does not lose the load's figures).
-    fn under_load(&mut self, dir: &Path, secs: u64, job: Option<(Method, &Path)>) -> Result<(Load, Option<Result<Timed>>)>;
+    fn under_load(&mut self, dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)>;
     fn drop_databases(&mut self) -> Result;
+
+    fn start_job(&mut self, job: Job) -> Result<Timed> {
+        match job {
+            Job::Backfill(bin) => self.run(Method::Stepwise, bin),
+            Job::Busy(secs) => self.busy(secs),
+        }
+    }
 }
 
 /// Set an engine up (its bench database and table), given a directory for its files.
@@ -200,6 +225,11 @@ struct Figures {
     quiet: Load,
     /// The load and the backfill run inside it.
     during: Option<(Load, Timed)>,
+    /// The load and one busy session inside it, for as long as the backfill took there.
+    busy: Option<(Load, Timed)>,
+    /// The sizes on disk as built, then after each method's first run.
+    built: String,
+    sizes: [Option<String>; 3],
     /// Why stepwise was not (fully) measured.
     skip: Option<String>,
     notes: String,
@@ -224,11 +254,16 @@ fn median_or_nan(v: &[f64]) -> f64 {
     }
 }
 
-/// Run a method on a freshly built table and check it left no row to do.
-fn measured(e: &mut dyn Engine, m: Method, bin: &Path) -> Result<Timed> {
+/// Run a method on a freshly built table and check it left no row to do;
+/// the sizes it left too, when asked.
+fn measured(e: &mut dyn Engine, m: Method, bin: &Path, sizes: &mut Option<String>) -> Result<Timed> {
     e.fresh()?;
     let t = e.run(m, bin)?;
     match e.remaining()? {
+        0 if sizes.is_none() => {
+            *sizes = Some(e.sizes()?);
+            Ok(t)
+        }
         0 => Ok(t),
         n => Err(format!("the {} left {n} rows whose total is not {EXPR}", m.short())),
     }
@@ -246,6 +281,9 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     // machine's speed drifts over minutes, and each round's ratios compare
     // runs taken side by side.
     let mut secs: [Vec<f64>; 3] = Default::default();
+    let mut sizes: [Option<String>; 3] = Default::default();
+    e.fresh()?;
+    let built = e.sizes()?;
     let (mut vs_floor, mut vs_rails, mut rails_vs_floor) = (vec![], vec![], vec![]);
     for round in 0..ROUNDS {
         let mut this = [f64::NAN; 3];
@@ -254,7 +292,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
             if m == Method::Stepwise && skip.is_some() {
                 continue;
             }
-            let t = match measured(e, m, bin) {
+            let t = match measured(e, m, bin, &mut sizes[m.index()]) {
                 Ok(t) => t,
                 Err(why) if m == Method::Stepwise => {
                     eprintln!("\n*** stepwise backfill failed, not measured further: {why} ***\n");
@@ -290,7 +328,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
         let secs = WARMUP_SECS + (2.0 * median_or_nan(&secs[Method::Stepwise.index()])).ceil() as u64 + 5;
         eprintln!("{} load with the stepwise backfill: {secs} s, the backfill started after {WARMUP_SECS} s", stamp());
         e.fresh()?;
-        let (load, run) = e.under_load(&work.join("during"), secs, Some((Method::Stepwise, bin)))?;
+        let (load, run) = e.under_load(&work.join("during"), secs, Some(Job::Backfill(bin)))?;
         let run = run.unwrap_or_else(|| Err("the backfill did not run".into())).and_then(|t| match e.remaining()? {
             0 => Ok(t),
             n => Err(format!("the backfill left {n} rows whose total is not {EXPR}")),
@@ -308,11 +346,27 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
             }
         }
     }
+    // The yardstick: what one session that only computes, for as long as
+    // the backfill ran under load, does to the same load.
+    let busy_secs = during.as_ref().map(|(_, t)| t.secs()).unwrap_or(20.0);
+    let window = WARMUP_SECS + busy_secs.ceil() as u64 + 5;
+    eprintln!("{} load with one busy session: {window} s, computing for {busy_secs:.0} s after {WARMUP_SECS} s", stamp());
+    e.fresh()?;
+    let busy = match e.under_load(&work.join("busy"), window, Some(Job::Busy(busy_secs)))? {
+        (load, Some(Ok(t))) => Some((load, t)),
+        (_, Some(Err(why))) => {
+            notes.push_str(&format!("\nNote: the busy session failed: {why}\n"));
+            None
+        }
+        (_, None) => None,
+    };
     eprintln!("{} done", stamp());
-    for t in [Some(&quiet), during.as_ref().map(|d| &d.0)].into_iter().flatten().filter_map(|l| l.trouble.as_ref()) {
+    for t in
+        [Some(&quiet), during.as_ref().map(|d| &d.0), busy.as_ref().map(|d| &d.0)].into_iter().flatten().filter_map(|l| l.trouble.as_ref())
+    {
         notes.push_str(&format!("\nNote: {t}\n"));
     }
-    let figures = Figures { secs, vs_floor, vs_rails, rails_vs_floor, quiet, during, skip, notes };
+    let figures = Figures { secs, vs_floor, vs_rails, rails_vs_floor, quiet, during, busy, built, sizes, skip, notes };
     Ok(report(e, &title, &figures))
 }
 
@@ -325,6 +379,8 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
     let (p50, p99, p50d, p99d) =
         (percentile(base.clone(), 50.0), percentile(base.clone(), 99.0), percentile(span.clone(), 50.0), percentile(span.clone(), 99.0));
     let loaded_secs = f.during.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
+    let busy = f.busy.as_ref().map(|(load, t)| load.latencies_ms(t.start, t.end)).unwrap_or_default();
+    let (p50b, p99b) = (percentile(busy.clone(), 50.0), percentile(busy.clone(), 99.0));
 
     let mut out = format!("### {title}\n\n");
     match &f.skip {
@@ -332,7 +388,8 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
         None => out.push_str(&format!(
             "**Summary:** stepwise backfill {} rows/s unthrottled = {r_floor:.2} x the floor's {} rows/s ({}) and {r_rails:.2} x \
              the Rails loop's {} rows/s; under load p99 {p99d:.2} ms during the backfill against {p99:.2} ms without = {:.2} ({}), \
-             while backfilling {} rows/s.\n\n",
+             while backfilling {} rows/s. One session that only computes (no I/O, no locks), for as long, takes the same \
+             p99 to {p99b:.2} ms = {:.2}: what any one busy backend costs the foreground on this machine.\n\n",
             thousands(rows_per_sec(ours)),
             thousands(rows_per_sec(floor)),
             goal(r_floor, true, 0.8),
@@ -340,6 +397,7 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
             p99d / p99,
             goal(p99d / p99, false, 1.5),
             thousands(rows_per_sec(loaded_secs)),
+            p99b / p99,
         )),
     }
     out.push_str(&format!(
@@ -364,42 +422,60 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
         "\nThe Rails loop's rows/s as a ratio to the floor's: {r_rails_floor:.2} (rounds: {}).\n",
         rounds(&f.rails_vs_floor)
     ));
+    out.push_str(&format!("\nSizes on disk, as built and after each method's first run: {}\n\n", e.sizes_note()));
+    out.push_str(&format!("| after | sizes |\n| --- | --- |\n| (as built) | {} |\n", f.built));
+    for m in METHODS {
+        if let Some(sizes) = &f.sizes[m.index()] {
+            out.push_str(&format!("| {} | {sizes} |\n", m.short()));
+        }
+    }
 
     out.push_str(&format!(
         "\nUnder load: {}, once without a backfill ({QUIET_SECS} s), then with stepwise's backfill started {WARMUP_SECS} s into \
-         the load, each on a freshly built table. Latency is from each transaction's scheduled start; \"during\" counts the \
-         transactions that overlap the backfill command.\n\n",
+         the load, then with one session that only computes (a loop of arithmetic: no I/O, no locks) for as long as the \
+         backfill ran, each on a freshly built table. Latency is from each transaction's scheduled start; \"during\" counts \
+         the transactions that overlap the backfill command (or the busy session).\n\n",
         e.load_note()
     ));
     let ms = |v: f64| format!("{v:.2} ms");
-    let rows: [(&str, String, String, String); 6] = [
-        ("transactions", base.len().to_string(), span.len().to_string(), String::new()),
-        ("p50 latency", ms(p50), ms(p50d), format!("{:.2}", p50d / p50)),
-        ("p99 latency", ms(p99), ms(p99d), format!("{:.2} ({})", p99d / p99, goal(p99d / p99, false, 1.5))),
-        ("longest transaction", ms(max(&base)), ms(max(&span)), String::new()),
-        (
-            "failed / skipped transactions (whole load)",
+    let busy_secs = f.busy.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
+    let loads = |l: &Option<(Load, Timed)>| l.as_ref().map(|(l, _)| format!("{} / {}", l.failed, l.skipped)).unwrap_or_default();
+    // measure, without, during the backfill, its ratio, with the busy session, its ratio
+    let rows: [[String; 6]; 6] = [
+        ["transactions".into(), base.len().to_string(), span.len().to_string(), String::new(), busy.len().to_string(), String::new()],
+        ["p50 latency".into(), ms(p50), ms(p50d), format!("{:.2}", p50d / p50), ms(p50b), format!("{:.2}", p50b / p50)],
+        [
+            "p99 latency".into(),
+            ms(p99),
+            ms(p99d),
+            format!("{:.2} ({})", p99d / p99, goal(p99d / p99, false, 1.5)),
+            ms(p99b),
+            format!("{:.2}", p99b / p99),
+        ],
+        ["longest transaction".into(), ms(max(&base)), ms(max(&span)), String::new(), ms(max(&busy)), String::new()],
+        [
+            "failed / skipped transactions (whole load)".into(),
             format!("{} / {}", f.quiet.failed, f.quiet.skipped),
-            f.during.as_ref().map(|(l, _)| format!("{} / {}", l.failed, l.skipped)).unwrap_or_default(),
+            loads(&f.during),
             String::new(),
-        ),
-        (
-            "the backfill meanwhile",
+            loads(&f.busy),
+            String::new(),
+        ],
+        [
+            "the work meanwhile".into(),
             String::new(),
             format!("{loaded_secs:.2} s, {} rows/s", thousands(rows_per_sec(loaded_secs))),
             format!("{:.2} x its unloaded rows/s", ours / loaded_secs),
-        ),
+            format!("{busy_secs:.2} s computing"),
+            String::new(),
+        ],
     ];
-    if f.during.is_some() {
-        out.push_str("| measure | without a backfill | during stepwise backfill | ratio |\n| --- | --- | --- | --- |\n");
-        for (name, without, during, ratio) in &rows {
-            out.push_str(&format!("| {name} | {without} | {during} | {ratio} |\n"));
-        }
-    } else {
-        out.push_str("| measure | without a backfill |\n| --- | --- |\n");
-        for (name, without, _, _) in &rows[..5] {
-            out.push_str(&format!("| {name} | {without} |\n"));
-        }
+    out.push_str(
+        "| measure | without a backfill | during stepwise backfill | ratio | with one busy session | ratio |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for row in &rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out.push_str(&f.notes);
     out
@@ -432,6 +508,20 @@ fn thousands(x: f64) -> String {
     out
 }
 
+/// Flags added to every `stepwise backfill` run, from `STEPWISE_BENCH_BACKFILL_ARGS`
+/// (for trying settings; the report names them).
+fn extra_args() -> Vec<String> {
+    std::env::var("STEPWISE_BENCH_BACKFILL_ARGS").unwrap_or_default().split_whitespace().map(String::from).collect()
+}
+
+/// How stepwise was run, for the report.
+fn stepwise_note() -> String {
+    match extra_args() {
+        a if a.is_empty() => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (default --batch-time 50ms, no --max-rate)"),
+        a => format!("`stepwise backfill {TABLE} --set \"{SET}\" {}`", a.join(" ")),
+    }
+}
+
 /// `stepwise backfill orders --set ...`, unthrottled (the default: batches
 /// aiming at 50 ms, no --max-rate); its output kept for a failure's message.
 fn stepwise_backfill(bin: &Path, url: &str, work: &Path) -> Result<Timed> {
@@ -441,6 +531,7 @@ fn stepwise_backfill(bin: &Path, url: &str, work: &Path) -> Result<Timed> {
         .current_dir(work)
         .env("DATABASE_URL", url)
         .args(["backfill", TABLE, "--set", SET, "--format", "json"])
+        .args(extra_args())
         .stdin(Stdio::null())
         .stdout(file("backfill.stdout")?)
         .stderr(file("backfill.stderr")?)
@@ -545,7 +636,7 @@ impl Engine for Pg {
                 "what `in_batches(of: {BATCH}).update_all` sends: `UPDATE orders SET ... WHERE id IN (SELECT id FROM orders WHERE id > :last \
                  ORDER BY id LIMIT {BATCH})` then `SELECT max(id)` of the same batch for `:last`, through one psql session"
             ),
-            Method::Stepwise => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (default --batch-time 50ms, no --max-rate)"),
+            Method::Stepwise => stepwise_note(),
         }
     }
 
@@ -584,11 +675,30 @@ impl Engine for Pg {
         n.parse().map_err(|_| format!("unexpected count: {n}"))
     }
 
-    fn under_load(&mut self, dir: &Path, secs: u64, job: Option<(Method, &Path)>) -> Result<(Load, Option<Result<Timed>>)> {
+    fn sizes_note(&self) -> &'static str {
+        "`pg_relation_size` of the table and of each index."
+    }
+
+    fn sizes(&mut self) -> Result<String> {
+        psql(
+            PG_DB,
+            &["SELECT string_agg(c.relname || ' ' || pg_size_pretty(pg_relation_size(c.oid)), ', ' ORDER BY c.relkind DESC, c.relname)
+                 FROM pg_class c
+                WHERE c.oid = 'orders'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'orders'::regclass)"],
+        )
+    }
+
+    fn busy(&mut self, secs: f64) -> Result<Timed> {
+        let start = now_us();
+        busy::pg(&pg_url(PG_DB), secs)?;
+        Ok(Timed { start, end: now_us() })
+    }
+
+    fn under_load(&mut self, dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)> {
         let child = PG_LOAD.start(dir, &pg_url(PG_DB), &[("read_update.sql", PG_READ_UPDATE, 1)], secs)?;
-        let run = job.map(|(m, bin)| {
+        let run = job.map(|job| {
             std::thread::sleep(Duration::from_secs(WARMUP_SECS));
-            self.run(m, bin)
+            self.start_job(job)
         });
         Ok((pgbench::wait(child, dir)?, run))
     }
@@ -731,7 +841,7 @@ impl Engine for Maria {
                 "what `in_batches(of: {BATCH}).update_all` sends on MariaDB: `SELECT id FROM orders WHERE id > ? ORDER BY id LIMIT {BATCH}`, \
                  then `UPDATE orders SET ... WHERE id IN (<those ids>)` (MariaDB refuses `IN (SELECT ... LIMIT)`), one connection"
             ),
-            Method::Stepwise => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (default --batch-time 50ms, no --max-rate)"),
+            Method::Stepwise => stepwise_note(),
         }
     }
 
@@ -780,11 +890,42 @@ impl Engine for Maria {
         n.parse().map_err(|_| format!("unexpected count: {n}"))
     }
 
-    fn under_load(&mut self, _dir: &Path, secs: u64, job: Option<(Method, &Path)>) -> Result<(Load, Option<Result<Timed>>)> {
+    fn sizes_note(&self) -> &'static str {
+        "InnoDB's pages allocated to each index (`mysql.innodb_index_stats`, stat `size`, after `ANALYZE TABLE`); \
+         PRIMARY is the table itself."
+    }
+
+    fn sizes(&mut self) -> Result<String> {
+        self.sql("ANALYZE TABLE orders")?;
+        self.value(&format!(
+            "SELECT group_concat(concat(index_name, ' ', round(stat_value * @@innodb_page_size / 1048576), ' MB') \
+               ORDER BY index_name <> 'PRIMARY', index_name SEPARATOR ', ') \
+               FROM mysql.innodb_index_stats WHERE database_name = '{MY_DB}' AND table_name = 'orders' AND stat_name = 'size'"
+        ))
+    }
+
+    /// Repeated `BENCHMARK()` calls of a fraction of a second each, on one connection.
+    fn busy(&mut self, secs: f64) -> Result<Timed> {
+        let mut conn = self.connect()?;
+        let (start, clock) = (now_us(), Instant::now());
+        self.rt
+            .block_on(async {
+                while clock.elapsed().as_secs_f64() < secs {
+                    conn.query_drop("SELECT BENCHMARK(1000000, SHA2(RAND(), 256))").await?;
+                }
+                Ok::<_, mysql_async::Error>(())
+            })
+            .map_err(|e| format!("busy session: {e}"))?;
+        let end = now_us();
+        let _ = self.rt.block_on(conn.disconnect());
+        Ok(Timed { start, end })
+    }
+
+    fn under_load(&mut self, _dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)> {
         let running = MY_LOAD.start(&self.rt, &my_url(), MY_READ_UPDATE, ROWS, secs)?;
-        let run = job.map(|(m, bin)| {
+        let run = job.map(|job| {
             std::thread::sleep(Duration::from_secs(WARMUP_SECS));
-            self.run(m, bin)
+            self.start_job(job)
         });
         Ok((running.wait(&self.rt)?, run))
     }

@@ -2,6 +2,7 @@
 //! run, as a ratio, and appends the figures to `bench/results/`.
 
 mod backfill;
+mod busy;
 mod lint;
 mod load;
 mod mariadb_load;

@@ -9,6 +9,7 @@
 //! Every osc run starts from the same table: after each run (and `osc
 //! finish`) the table is rebuilt by the same deterministic generator.
 
+use super::busy;
 use super::load::{max, now_us, percentile};
 use super::pgbench::{wait as wait_pgbench, Pgbench};
 use super::{median, record};
@@ -284,6 +285,27 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     let (p99_before, p99_after) = (percentile(quiet.all_ms(), 99.0), percentile(again.all_ms(), 99.0));
     let quiet = if p99_before <= p99_after { quiet } else { again };
 
+    // The yardstick: the same load beside sessions that only compute, for
+    // as long as osc ran under load; one, then two (during its copy osc keeps
+    // two backends busy: the copy and the verifier behind it).
+    let mut neighbours = Vec::new();
+    for sessions in [1, 2] {
+        psql(&["VACUUM ANALYZE orders", "CHECKPOINT"])?;
+        let dir = work.join(format!("busy{sessions}"));
+        eprintln!(
+            "pgbench with {sessions} busy session(s): {load_secs} s at {RATE} tps, computing for {:.0} s after {WARMUP_SECS} s",
+            run.secs()
+        );
+        let child = start_pgbench(&dir, load_secs)?;
+        std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+        let start = now_us();
+        let computed = busy::pg_sessions(&url(), sessions, run.secs());
+        let end = now_us();
+        let load = wait_pgbench(child, &dir)?;
+        computed?;
+        neighbours.push((sessions, load.latencies_ms(start, end)));
+    }
+
     let base = quiet.all_ms();
     let during = busy.latencies_ms(run.start, run.end);
     // The swap: from the end of verification to the swapped event, lock waits included.
@@ -337,7 +359,11 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
          | copy rate | {:.0} rows/s |\n\
          | longest transaction overlapping the swap (verified to swapped, {:.0} ms, {} transactions) | {:.1} ms (goal < 100 ms) |\n\
          | locks held at the swap, as osc reports it | {:.0} ms |\n\
-         | lock waits osc reported | {} |\n{notes}",
+         | lock waits osc reported | {} |\n\n\
+         The same load beside sessions that only compute (a loop of arithmetic in the server: no I/O, no locks, no WAL) for \
+         {:.1} s, as long as osc ran under load; what any busy backend costs the foreground on this machine:\n\n\
+         | beside the load | transactions | p50 latency | p99 latency | p99 ratio to without osc |\n| --- | --- | --- | --- | --- |\n\
+         {}{notes}",
         median(floor_wal),
         median(wal),
         median(ratios.clone()),
@@ -365,5 +391,19 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
         max(&at_swap),
         run.lock_held_ms(),
         run.lock_waits(),
+        run.secs(),
+        neighbours
+            .iter()
+            .map(|(n, lat)| {
+                let p99n = percentile(lat.clone(), 99.0);
+                format!(
+                    "| {n} busy session{} | {} | {:.2} ms | {p99n:.2} ms | {:.2} |\n",
+                    if *n == 1 { "" } else { "s" },
+                    lat.len(),
+                    percentile(lat.clone(), 50.0),
+                    p99n / p99
+                )
+            })
+            .collect::<String>(),
     ))
 }
