@@ -254,16 +254,11 @@ fn median_or_nan(v: &[f64]) -> f64 {
     }
 }
 
-/// Run a method on a freshly built table and check it left no row to do;
-/// the sizes it left too, when asked.
-fn measured(e: &mut dyn Engine, m: Method, bin: &Path, sizes: &mut Option<String>) -> Result<Timed> {
+/// Run a method on a freshly built table and check it left no row to do.
+fn measured(e: &mut dyn Engine, m: Method, bin: &Path) -> Result<Timed> {
     e.fresh()?;
     let t = e.run(m, bin)?;
     match e.remaining()? {
-        0 if sizes.is_none() => {
-            *sizes = Some(e.sizes()?);
-            Ok(t)
-        }
         0 => Ok(t),
         n => Err(format!("the {} left {n} rows whose total is not {EXPR}", m.short())),
     }
@@ -292,7 +287,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
             if m == Method::Stepwise && skip.is_some() {
                 continue;
             }
-            let t = match measured(e, m, bin, &mut sizes[m.index()]) {
+            let t = match measured(e, m, bin) {
                 Ok(t) => t,
                 Err(why) if m == Method::Stepwise => {
                     eprintln!("\n*** stepwise backfill failed, not measured further: {why} ***\n");
@@ -301,6 +296,10 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
                 }
                 Err(why) => return Err(why),
             };
+            // The sizes a method leaves are the same every round: the first counts.
+            if sizes[m.index()].is_none() {
+                sizes[m.index()] = Some(e.sizes()?);
+            }
             this[m.index()] = t.secs();
             secs[m.index()].push(t.secs());
             eprintln!("{} round {}: {} {:.2} s, {} rows/s", stamp(), round + 1, m.short(), t.secs(), thousands(rows_per_sec(t.secs())));
