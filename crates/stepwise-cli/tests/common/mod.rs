@@ -3,6 +3,7 @@
 //! `stepwise` binary run as a user would run it.
 #![allow(dead_code)]
 
+pub mod mariadb_pair;
 pub mod osc;
 pub mod standby;
 
@@ -188,6 +189,22 @@ impl Run {
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// What a command printed, trimmed; panics when it cannot run.
+pub fn output(c: &mut Command) -> String {
+    String::from_utf8_lossy(&c.output().expect("run a command").stdout).trim().to_string()
+}
+
+pub fn is_root() -> bool {
+    output(Command::new("id").arg("-u")) == "0"
+}
+
+/// Two distinct ports that were free a moment ago (for throwaway servers).
+pub fn free_ports() -> [u16; 2] {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let b = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    [a.local_addr().expect("port").port(), b.local_addr().expect("port").port()]
 }
 
 // ---- Concurrency and crash helpers: long-lived sessions and background runs ----

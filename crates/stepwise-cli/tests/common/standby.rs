@@ -117,23 +117,8 @@ impl Drop for Pair {
     }
 }
 
-fn is_root() -> bool {
-    output(Command::new("id").arg("-u")) == "0"
-}
-
-fn output(c: &mut Command) -> String {
-    String::from_utf8_lossy(&c.output().expect("run a command").stdout).trim().to_string()
-}
-
 fn append(path: &Path, text: &str) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     f.write_all(text.as_bytes()).expect("append to a configuration file");
-}
-
-/// Two distinct ports that were free a moment ago.
-fn free_ports() -> [u16; 2] {
-    let a = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let b = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    [a.local_addr().expect("port").port(), b.local_addr().expect("port").port()]
 }

@@ -194,10 +194,11 @@ pub trait Db {
     fn describe(&self, table: &TableInfo, spec: &Spec, lo: Option<&[String]>, hi: Option<&[String]>) -> String;
     /// Run one batch and record it on the job row, in one transaction.
     async fn batch(&mut self, b: &Batch<'_>) -> Result<BatchResult, DbError>;
-    /// Wait while a standby is more than `max` behind, at most `at_most`;
-    /// false when it still is. Engines that cannot measure it return true.
+    /// Wait while a replica is more than `max` behind on job `job`'s
+    /// writes (see [`crate::lag`]), at most `at_most`; false when it still is.
     async fn wait_for_replicas(
         &mut self,
+        job: i64,
         max: Duration,
         at_most: Duration,
         on_wait: &mut (dyn FnMut(Duration, &str) + Send),
@@ -389,6 +390,9 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
     let mut sizer = Sizer::new(opts.batch.clone());
     let started = Instant::now();
     let (mut since, mut last_report, mut attempt) = (0i64, Instant::now(), 0u32);
+    // Before the first batch too: no row changes while the replicas are
+    // behind, or cannot be measured.
+    replicas(db, id, opts, progress).await?;
     loop {
         let rows = sizer.rows();
         let t = Instant::now();
@@ -457,19 +461,24 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        if let Some(max) = opts.batch.max_replica_lag {
-            let max_ms = max.as_millis() as u64;
-            let mut report = |behind: Duration, replica: &str| {
-                progress(&Progress::Throttled { job: id, replica: replica.into(), lag_ms: behind.as_millis() as u64, max_ms })
-            };
-            // A pause or cancel is seen every few seconds of a long wait.
-            while !db.wait_for_replicas(max, Duration::from_secs(3), &mut report).await? {
-                if db.job(id).await?.is_none_or(|j| j.state != "running") {
-                    break;
-                }
-            }
+        replicas(db, id, opts, progress).await?;
+    }
+}
+
+/// Wait while a replica is too far behind (`--max-replica-lag`); a pause or
+/// cancel is seen every few seconds of a long wait.
+async fn replicas<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    let Some(max) = opts.batch.max_replica_lag else { return Ok(()) };
+    let max_ms = max.as_millis() as u64;
+    let mut report = |behind: Duration, replica: &str| {
+        progress(&Progress::Throttled { job: id, replica: replica.into(), lag_ms: behind.as_millis() as u64, max_ms })
+    };
+    while !db.wait_for_replicas(id, max, Duration::from_secs(3), &mut report).await? {
+        if db.job(id).await?.is_none_or(|j| j.state != "running") {
+            break;
         }
     }
+    Ok(())
 }
 
 /// The job to act on: the one given, or the only unfinished backfill job.

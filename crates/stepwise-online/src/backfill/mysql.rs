@@ -9,6 +9,7 @@
 use super::{Batch, BatchResult, Db, Mode, Spec};
 use crate::jobs::Job;
 use crate::jobs_mysql as jobs;
+use crate::lag::{self, ReplicaLag};
 use crate::osc::table::{Column, TableInfo};
 use crate::OnlineError;
 use mysql_async::prelude::Queryable;
@@ -24,11 +25,26 @@ pub struct MyDb<'a> {
     /// The index behind the key of the table loaded last (`PRIMARY`).
     key_index: String,
     lock_wait_set: bool,
+    lag: ReplicaLag,
+    replicas: lag::mysql::Connections,
+    /// The jobs table qualified with the database it is in, once the
+    /// replicas are watched; until then the last batch's `rows_done`.
+    watched_jobs: Option<String>,
+    last_done: Option<i64>,
 }
 
 impl<'a> MyDb<'a> {
     pub fn new(conn: &'a mut MyConn, prefix: &str) -> MyDb<'a> {
-        MyDb { conn, prefix: prefix.to_string(), key_index: "PRIMARY".into(), lock_wait_set: false }
+        MyDb {
+            conn,
+            prefix: prefix.to_string(),
+            key_index: "PRIMARY".into(),
+            lock_wait_set: false,
+            lag: ReplicaLag::new(),
+            replicas: Default::default(),
+            watched_jobs: None,
+            last_done: None,
+        }
     }
 }
 
@@ -415,6 +431,11 @@ impl Db for MyDb<'_> {
         match work.await {
             Ok(BatchResult::Done { changed }) => {
                 self.conn.exec("COMMIT").await?;
+                // The position the replicas are measured by (see `lag::mysql`).
+                match self.watched_jobs {
+                    Some(_) => self.lag.record(b.rows_done),
+                    None => self.last_done = Some(b.rows_done),
+                }
                 Ok(BatchResult::Done { changed })
             }
             other => {
@@ -426,12 +447,22 @@ impl Db for MyDb<'_> {
 
     async fn wait_for_replicas(
         &mut self,
-        _max: Duration,
-        _at_most: Duration,
-        _on_wait: &mut (dyn FnMut(Duration, &str) + Send),
+        job: i64,
+        max: Duration,
+        at_most: Duration,
+        on_wait: &mut (dyn FnMut(Duration, &str) + Send),
     ) -> Result<bool, OnlineError> {
-        // Replica lag is measured on PostgreSQL only so far.
-        Ok(true)
+        if self.watched_jobs.is_none() {
+            let db: Option<String> = self.conn.conn.query_first("SELECT DATABASE()").await.map_err(DbError::from)?;
+            let db = db.ok_or_else(|| OnlineError::Refused("no database is selected".into()))?;
+            self.watched_jobs = Some(format!("{}.{}", qi(&db), jobs::table(&self.prefix)));
+            if let Some(done) = self.last_done.take() {
+                self.lag.record(done);
+            }
+        }
+        let jobs = self.watched_jobs.clone().unwrap_or_default();
+        let mut replicas = lag::mysql::JobReplicas { primary: self.conn, conns: &mut self.replicas, jobs: &jobs, job };
+        self.lag.wait(&mut replicas, max, at_most, |d, r| on_wait(d, r)).await
     }
 }
 

@@ -246,11 +246,12 @@ impl Db for PgDb<'_> {
 
     async fn wait_for_replicas(
         &mut self,
+        _job: i64,
         max: Duration,
         at_most: Duration,
         on_wait: &mut (dyn FnMut(Duration, &str) + Send),
     ) -> Result<bool, OnlineError> {
-        self.lag.wait(self.conn, max, at_most, |d, r| on_wait(d, r)).await
+        self.lag.wait(&mut crate::lag::pg::Standbys(self.conn), max, at_most, |d, r| on_wait(d, r)).await
     }
 }
 

@@ -241,7 +241,7 @@ async fn batches(
                 progress(&Progress::Throttled { job: job.id, replica: replica.into(), lag_ms: behind.as_millis() as u64, max_ms })
             };
             // A pause or cancel is seen every few seconds of a long wait.
-            while !lag.wait(conn, max, std::time::Duration::from_secs(3), report).await? {
+            while !lag.wait(&mut crate::lag::pg::Standbys(conn), max, std::time::Duration::from_secs(3), report).await? {
                 if jobs::get(conn, &n.state_schema, job.id).await?.is_none_or(|j| j.state != "copying") {
                     break;
                 }

@@ -1,121 +1,121 @@
-//! Replica lag, measured from the primary with nothing configured, so that
-//! long copies and backfills wait for the standbys to keep up.
+//! Replica lag, measured with nothing configured, so that long copies and
+//! backfills wait for the replicas to keep up.
 //!
-//! The standbys are the walsenders of `pg_stat_replication`, except those of
-//! logical slots (a slow logical consumer such as Debezium never throttles),
-//! base backups, and clients that report no replay position at all
-//! (`pg_receivewal`, a base backup's WAL stream): they replay nothing.
-//!
-//! `replay_lag` alone cannot be trusted: when a standby's replay stalls
-//! (paused, or a hot-standby query conflict) it is not updated and stays
-//! small while the standby falls behind. So each measurement also records
-//! the primary's WAL position with the time; a standby is as far behind as
-//! the earliest recorded position it has not replayed is old (a standby that
-//! has not reported yet is behind since the first one). `replay_lag` counts
-//! too when it says more.
-//!
-//! A standby reports its replay position when WAL reaches it, or every
-//! `wal_receiver_status_interval` (10 s) on a quiet primary: while waiting,
-//! stepwise commits one empty transaction per check (an xid and a commit
-//! record), so a standby that has caught up says so at once.
+//! Each engine reports, for every replica, how far it has applied along some
+//! position that only grows (PostgreSQL: the WAL position it replayed;
+//! MySQL/MariaDB: the job's own progress as the replica sees it), and the
+//! primary's position as it moves. Each position is recorded with the time it
+//! was reached; a replica is as far behind as the earliest recorded position
+//! it has not applied is old (a replica that has applied none of them is
+//! behind since the first). This needs no clock shared between the servers
+//! and does not trust a replica's own idea of its lag, which stays small
+//! while its replay is stalled. See [`pg`] and [`mysql`] for each engine's
+//! positions.
+
+pub mod mysql;
+pub mod pg;
 
 use crate::OnlineError;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-use stepwise_db::pg::PgConn;
 
 /// Checks closer together than this reuse the last one (batches are ~50 ms).
 const MIN_INTERVAL: Duration = Duration::from_millis(200);
-/// How long to sleep between checks while a standby is too far behind.
+/// How long to sleep between checks while a replica is too far behind.
 const POLL: Duration = Duration::from_millis(300);
 /// How often a wait is reported while it lasts.
 const ANNOUNCE_EVERY: Duration = Duration::from_secs(1);
 
-/// The most-behind standby.
+/// The most-behind replica.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Behind {
-    /// `application_name (client_addr)`, e.g. `walreceiver (10.0.0.7)`.
+    /// How the engine names it, e.g. `walreceiver (10.0.0.7)`.
     pub standby: String,
     pub lag: Duration,
 }
 
-/// The primary's WAL position (bytes since `0/0`) at a time.
+/// The primary's position at a time.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub at: Instant,
     pub lsn: i64,
 }
 
+/// One replica as an engine reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replica {
+    pub name: String,
+    /// The position it has applied; None: none yet.
+    pub applied: Option<i64>,
+    /// Lag the replica reports of itself, counted when it says more.
+    pub reported: Duration,
+}
+
+/// One reading of the replicas.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// The primary's position now, when the engine reads it here (engines
+    /// that record positions as they make them pass None).
+    pub primary: Option<i64>,
+    pub replicas: Vec<Replica>,
+}
+
+/// Where an engine reads its replicas.
+#[allow(async_fn_in_trait)] // used on the caller's task only
+pub trait Replicas {
+    async fn read(&mut self) -> Result<Reading, OnlineError>;
+    /// Make the replicas report afresh, where their reports may be stale.
+    async fn nudge(&mut self) -> Result<(), OnlineError>;
+}
+
 /// Replica lag of one primary, measured over time (keep one per copy).
 #[derive(Debug, Default)]
 pub struct ReplicaLag {
     samples: VecDeque<Sample>,
-    /// When the last `wait` found every standby close enough.
+    /// When the last `wait` found every replica close enough.
     caught_up: Option<Instant>,
     /// When the wait under way was last reported (None: not waiting).
     announced: Option<Instant>,
 }
-
-const QUERY: &str = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
-       r.pid, r.state, r.application_name, host(r.client_addr),
-       pg_wal_lsn_diff(r.replay_lsn, '0/0')::bigint, r.reply_time IS NOT NULL,
-       (extract(epoch FROM r.replay_lag) * 1000)::bigint
-  FROM (VALUES (1)) AS one(x)
-  LEFT JOIN pg_stat_replication r ON r.pid NOT IN
-       (SELECT active_pid FROM pg_replication_slots WHERE slot_type = 'logical' AND active_pid IS NOT NULL)";
-
-const HIDDEN: &str = "cannot measure replica lag: this role cannot read pg_stat_replication; \
-    grant it pg_monitor, or turn the wait off (--max-replica-lag off, or --online-max-replica-lag off for migrate)";
 
 impl ReplicaLag {
     pub fn new() -> ReplicaLag {
         ReplicaLag::default()
     }
 
-    /// Measure now (one query): the most-behind standby, or None when there
-    /// is no standby.
-    pub async fn measure(&mut self, conn: &PgConn) -> Result<Option<Behind>, OnlineError> {
-        let rows = conn.client.query(QUERY, &[]).await?;
+    /// The primary reached `position` now.
+    pub fn record(&mut self, position: i64) {
+        self.samples.push_back(Sample { at: Instant::now(), lsn: position });
+    }
+
+    /// Measure now: the most-behind replica, or None when there is none.
+    pub async fn measure(&mut self, replicas: &mut impl Replicas) -> Result<Option<Behind>, OnlineError> {
+        let reading = replicas.read().await?;
         let now = Instant::now();
-        // The query returns a row at least (a LEFT JOIN from one row).
-        let current: i64 = rows.first().map(|r| r.get(0)).unwrap_or_default();
-        self.samples.push_back(Sample { at: now, lsn: current });
-        let mut replays = Vec::new();
+        if let Some(p) = reading.primary {
+            self.samples.push_back(Sample { at: now, lsn: p });
+        }
         let mut worst: Option<Behind> = None;
-        for r in rows.iter().filter(|r| r.get::<_, Option<i32>>(1).is_some()) {
-            let state: Option<String> = r.get(2);
-            let replay: Option<i64> = r.get(5);
-            let replied: Option<bool> = r.get(6);
-            match state.as_deref() {
-                // Only superusers and members of pg_read_all_stats see more than the pid.
-                None => return Err(OnlineError::Refused(HIDDEN.into())),
-                Some("backup") => continue,
-                _ if replay.is_none() && replied == Some(true) => continue,
-                _ => {}
-            }
-            replays.push(replay);
-            let view = r.get::<_, Option<i64>>(7).map(|ms| Duration::from_millis(ms.max(0) as u64)).unwrap_or_default();
-            let lag = lag_of(&self.samples, now, replay).max(view);
+        for r in &reading.replicas {
+            let lag = lag_of(&self.samples, now, r.applied).max(r.reported);
             if worst.as_ref().is_none_or(|w| lag > w.lag) {
-                let name: Option<String> = r.get(3);
-                let addr: Option<String> = r.get(4);
-                let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| "standby".into());
-                worst = Some(Behind { standby: format!("{name} ({})", addr.as_deref().unwrap_or("local")), lag });
+                worst = Some(Behind { standby: r.name.clone(), lag });
             }
         }
-        prune(&mut self.samples, &replays);
+        let applied: Vec<Option<i64>> = reading.replicas.iter().map(|r| r.applied).collect();
+        prune(&mut self.samples, &applied);
         Ok(worst)
     }
 
-    /// Wait while the most-behind standby is more than `max` behind, calling
-    /// `on_wait(lag, standby)` once that is confirmed and then about once a
-    /// second, for at most `at_most`: true when the standbys caught up (or
+    /// Wait while the most-behind replica is more than `max` behind, calling
+    /// `on_wait(lag, replica)` once that is confirmed and then about once a
+    /// second, for at most `at_most`: true when the replicas caught up (or
     /// there are none), false when they are still behind, so that the caller
     /// can look at its job (a pause or cancel) and wait again. Returns at
     /// once when the last wait ended less than 200 ms ago.
     pub async fn wait(
         &mut self,
-        conn: &PgConn,
+        replicas: &mut impl Replicas,
         max: Duration,
         at_most: Duration,
         mut on_wait: impl FnMut(Duration, &str),
@@ -126,13 +126,13 @@ impl ReplicaLag {
         }
         let mut first = self.announced.is_none();
         loop {
-            let Some(behind) = self.measure(conn).await?.filter(|b| b.lag > max) else {
+            let Some(behind) = self.measure(replicas).await?.filter(|b| b.lag > max) else {
                 self.caught_up = Some(Instant::now());
                 self.announced = None;
                 return Ok(true);
             };
-            // The first reading may rest on a stale report (see the module
-            // doc): it counts once the nudge below has had its answer.
+            // The first reading may rest on a stale report (see
+            // `Replicas::nudge`): it counts once the nudge has had its answer.
             if !first && self.announced.is_none_or(|t| t.elapsed() >= ANNOUNCE_EVERY) {
                 on_wait(behind.lag, &behind.standby);
                 self.announced = Some(Instant::now());
@@ -141,7 +141,7 @@ impl ReplicaLag {
                 return Ok(false);
             }
             first = false;
-            conn.batch("SELECT pg_current_xact_id()").await?;
+            replicas.nudge().await?;
             tokio::time::sleep(POLL).await;
         }
     }
