@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 const ROWS: u64 = 1_000_000;
+/// Rounds of the unloaded methods; `STEPWISE_BENCH_BACKFILL_ROUNDS` takes fewer (or more) when trying settings.
 const ROUNDS: usize = 3;
 const TABLE: &str = "orders";
 const SET: &str = "total = amount * 100 + account_id % 7";
@@ -280,7 +281,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     e.fresh()?;
     let built = e.sizes()?;
     let (mut vs_floor, mut vs_rails, mut rails_vs_floor) = (vec![], vec![], vec![]);
-    for round in 0..ROUNDS {
+    for round in 0..rounds() {
         let mut this = [f64::NAN; 3];
         for i in 0..METHODS.len() {
             let m = METHODS[(round + i) % METHODS.len()];
@@ -400,10 +401,11 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
         )),
     }
     out.push_str(&format!(
-        "{} Median of {ROUNDS} rounds, the methods taken in turns and the order rotated each round; ratios are the medians of \
+        "{} Median of {} rounds, the methods taken in turns and the order rotated each round; ratios are the medians of \
          the rounds' ratios.\n\n\
          | method | time | rows/s | stepwise's rows/s as a ratio to it |\n| --- | --- | --- | --- |\n",
-        e.reset_note()
+        e.reset_note(),
+        rounds()
     ));
     let rounds = |v: &[f64]| v.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ");
     for m in METHODS {
@@ -505,6 +507,10 @@ fn thousands(x: f64) -> String {
         out.push(c);
     }
     out
+}
+
+fn rounds() -> usize {
+    std::env::var("STEPWISE_BENCH_BACKFILL_ROUNDS").ok().and_then(|r| r.parse().ok()).filter(|&r| r > 0).unwrap_or(ROUNDS)
 }
 
 /// Flags added to every `stepwise backfill` run, from `STEPWISE_BENCH_BACKFILL_ARGS`
