@@ -97,7 +97,11 @@ fn a_user_that_cannot_list_the_replicas_is_refused_before_any_row_changes() {
     let url = format!("mysql://app@127.0.0.1:{}/app", pair.primary_port);
 
     let run = p.run(&url, &["backfill", "items", "--set", "total = a * 10 + b"]);
-    run.code(1).contains("cannot measure replica lag").contains("REPLICATION MASTER ADMIN").contains("--max-replica-lag off");
+    run.code(1)
+        .contains("cannot measure replica lag")
+        .contains("REPLICATION MASTER ADMIN")
+        .contains("--max-replica-lag off")
+        .contains("`stepwise backfill resume` continues it");
     assert_eq!(pair.primary(WRONG), "5000", "rows changed before the refusal");
 
     // Told what to do, the user turns the wait off (its job is resumed).

@@ -7,13 +7,9 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
-    /// Aim for batches that take this long (each is one short transaction).
-    /// A batch that locks rows (an UPDATE) holds them until it commits, so an
-    /// application write to one of them can wait this long: 50 ms keeps that
-    /// wait short (when osc's copy still read its rows FOR SHARE, a 200 ms
-    /// target gave a foreground p99 of 117 ms under pgbench, 50 ms gave 19 ms,
-    /// and copied as fast; see bench/results/osc.md).
-    pub target: Duration,
+    /// Aim for batches that take this long (each is one short transaction);
+    /// None: the default of the work and engine (see [`DEFAULT_TARGET`]).
+    pub target: Option<Duration>,
     /// A fixed size instead of adapting to `target`.
     pub fixed_rows: Option<u64>,
     /// At most this many rows per second overall.
@@ -29,7 +25,7 @@ pub struct BatchOptions {
 impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
-            target: Duration::from_millis(50),
+            target: None,
             fixed_rows: None,
             max_rate: None,
             lock_timeout: Duration::from_millis(500),
@@ -39,9 +35,19 @@ impl Default for BatchOptions {
 }
 
 /// The size of the next batch.
+/// The batch time where none is asked for. A batch that locks rows (an
+/// UPDATE) holds them until it commits, so an application write to one of
+/// them can wait this long: 50 ms keeps that wait short (when osc's copy
+/// still read its rows FOR SHARE, a 200 ms target gave a foreground p99 of
+/// 117 ms under pgbench, 50 ms gave 19 ms, and copied as fast; see
+/// bench/results/osc.md). An engine may hold its rows longer and ask for
+/// less (see `backfill::Db::batch_time`).
+pub const DEFAULT_TARGET: Duration = Duration::from_millis(50);
+
 #[derive(Debug, Clone)]
 pub struct Sizer {
     rows: u64,
+    target: Duration,
     opts: BatchOptions,
 }
 
@@ -49,8 +55,13 @@ const MIN_ROWS: u64 = 10;
 const MAX_ROWS: u64 = 100_000;
 
 impl Sizer {
-    pub fn new(opts: BatchOptions) -> Sizer {
-        Sizer { rows: opts.fixed_rows.unwrap_or(1_000), opts }
+    /// Batches toward `opts.target`, else toward `default_target`.
+    pub fn new(opts: BatchOptions, default_target: Duration) -> Sizer {
+        Sizer { rows: opts.fixed_rows.unwrap_or(1_000), target: opts.target.unwrap_or(default_target), opts }
+    }
+
+    pub fn target(&self) -> Duration {
+        self.target
     }
 
     pub fn rows(&self) -> u64 {
@@ -69,7 +80,7 @@ impl Sizer {
         if rows == 0 {
             return;
         }
-        let ratio = self.opts.target.as_secs_f64() / took.as_secs_f64().max(1e-4);
+        let ratio = self.target.as_secs_f64() / took.as_secs_f64().max(1e-4);
         let next = (rows as f64 * ratio.clamp(0.5, 2.0)) as u64;
         self.rows = next.clamp(MIN_ROWS, MAX_ROWS);
     }
@@ -99,7 +110,7 @@ mod tests {
 
     #[test]
     fn batches_move_toward_the_target_time_within_bounds() {
-        let mut s = Sizer::new(BatchOptions { target: Duration::from_millis(200), ..Default::default() });
+        let mut s = Sizer::new(BatchOptions { target: Some(Duration::from_millis(200)), ..Default::default() }, DEFAULT_TARGET);
         s.done(1000, Duration::from_millis(50));
         assert_eq!(s.rows(), 2000, "at most doubles");
         s.done(2000, Duration::from_millis(400));
@@ -112,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_fixed_size_stays_and_the_rate_limit_pauses() {
-        let mut s = Sizer::new(BatchOptions { fixed_rows: Some(500), max_rate: Some(1000.0), ..Default::default() });
+        let mut s = Sizer::new(BatchOptions { fixed_rows: Some(500), max_rate: Some(1000.0), ..Default::default() }, DEFAULT_TARGET);
         s.done(500, Duration::from_millis(10));
         assert_eq!(s.rows(), 500);
         s.lock_timed_out();

@@ -31,7 +31,7 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
     // Flags (and STEPWISE_ONLINE_*) over `[online]` in stepwise.toml.
     let mut run = cfg.run.clone();
     if let Some(t) = args.online_batch_time {
-        run.online.target = t;
+        run.online.target = Some(t);
         run.online.fixed_rows = None;
     }
     if let Some(n) = args.online_batch_rows {

@@ -15,7 +15,7 @@ const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel", "finish", "rev
 fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
     let mut batch = BatchOptions::default();
     if let Some(t) = args.batch_time {
-        batch.target = t;
+        batch.target = Some(t);
     }
     batch.fixed_rows = args.batch_rows;
     batch.max_rate = args.max_rate;

@@ -192,6 +192,10 @@ pub trait Db {
     async fn count_after(&mut self, table: &TableInfo, lo: Option<&[String]>) -> Result<i64, DbError>;
     /// The SQL one batch runs over a key range, for a dry run.
     fn describe(&self, table: &TableInfo, spec: &Spec, lo: Option<&[String]>, hi: Option<&[String]>) -> String;
+    /// The batch time where none is asked for.
+    fn batch_time(&self) -> Duration {
+        crate::batch::DEFAULT_TARGET
+    }
     /// Run one batch and record it on the job row, in one transaction.
     async fn batch(&mut self, b: &Batch<'_>) -> Result<BatchResult, DbError>;
     /// Wait while a replica is more than `max` behind on job `job`'s
@@ -301,7 +305,7 @@ pub async fn plan<D: Db>(db: &mut D, req: &Request, opts: &Options) -> Result<St
     if let Some(name) = &req.backup_table {
         spec.backup = Some(name.clone());
     }
-    let rows = crate::batch::Sizer::new(opts.batch.clone()).rows();
+    let rows = crate::batch::Sizer::new(opts.batch.clone(), db.batch_time()).rows();
     let hi = db.chunk_end(&table, None, rows).await?;
     let what = match spec.mode {
         Mode::Update => "updates the rows whose targets differ",
@@ -387,12 +391,12 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
     let total = table.estimated_rows.max(job.rows_done);
     let mut cursor = job.cursor.clone();
     let (mut done, mut changed) = (job.rows_done, job.rows_changed);
-    let mut sizer = Sizer::new(opts.batch.clone());
+    let mut sizer = Sizer::new(opts.batch.clone(), db.batch_time());
     let started = Instant::now();
     let (mut since, mut last_report, mut attempt) = (0i64, Instant::now(), 0u32);
     // Before the first batch too: no row changes while the replicas are
     // behind, or cannot be measured.
-    replicas(db, id, opts, progress).await?;
+    replicas(db, id, opts, progress).await.or_else(|e| stopped(e, id))?;
     loop {
         let rows = sizer.rows();
         let t = Instant::now();
@@ -461,8 +465,16 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        replicas(db, id, opts, progress).await?;
+        replicas(db, id, opts, progress).await.or_else(|e| stopped(e, id))?;
     }
+}
+
+/// Why the replicas stopped job `id`, with the way on: the job stays
+/// `running` with its batches kept, for `resume`.
+fn stopped(e: OnlineError, id: i64) -> Result<(), OnlineError> {
+    Err(OnlineError::Refused(format!(
+        "job {id} stopped before its next batch: {e}\n(the batches before it are kept; `stepwise backfill resume` continues it)"
+    )))
 }
 
 /// Wait while a replica is too far behind (`--max-replica-lag`); a pause or

@@ -3,8 +3,9 @@
 //! A MySQL primary does not know how far its replicas have applied, so each
 //! replica is asked: the replicas are those `SHOW SLAVE HOSTS` lists (on
 //! MariaDB 10.5 and later every connected replica, by the address it
-//! connects from and the port it listens on; on MySQL only those started
-//! with `report_host`), reached with the primary's user and password.
+//! connects from and the port it listens on; on MySQL, `SHOW REPLICAS`,
+//! only those started with `report_host`), reached with the primary's user
+//! and password.
 //!
 //! The position is the job's own progress: each batch writes `rows_done` to
 //! the job row in its transaction, the primary records the value as it
@@ -64,12 +65,15 @@ fn server_code(e: &mysql_async::Error) -> Option<u16> {
 impl JobReplicas<'_> {
     /// `host:port` of every replica the primary lists.
     async fn listed(&mut self) -> Result<Vec<(String, u16)>, OnlineError> {
-        let rows: Vec<Row> = match self.primary.conn.query("SHOW SLAVE HOSTS").await {
+        // MySQL 8.4 dropped SHOW SLAVE HOSTS for SHOW REPLICAS (8.0.22 and
+        // later; untested here), which MariaDB does not have.
+        let show = if self.primary.is_mariadb() { "SHOW SLAVE HOSTS" } else { "SHOW REPLICAS" };
+        let rows: Vec<Row> = match self.primary.conn.query(show).await {
             Ok(rows) => rows,
             // ER_SPECIFIC_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR
             Err(e) if matches!(server_code(&e), Some(1227 | 1044 | 1045)) => {
                 return Err(OnlineError::Refused(format!(
-                    "cannot measure replica lag: this user cannot list the replicas (SHOW SLAVE HOSTS: {e}); \
+                    "cannot measure replica lag: this user cannot list the replicas ({show}: {e}); \
                      grant it REPLICATION MASTER ADMIN (MariaDB) or REPLICATION SLAVE (MySQL), {TURN_OFF}"
                 )))
             }

@@ -110,7 +110,7 @@ async fn batches(
     let mut cursor = job.cursor.clone();
     let mut done = job.rows_done;
     let total = info.estimated_rows.max(done);
-    let mut sizer = Sizer::new(opts.batch.clone());
+    let mut sizer = Sizer::new(opts.batch.clone(), crate::batch::DEFAULT_TARGET);
     let started = Instant::now();
     let mut since = 0i64;
     let mut last_report = Instant::now();
