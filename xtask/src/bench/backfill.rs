@@ -12,7 +12,10 @@
 //! Then the foreground latency under a steady load on the same table (pgbench
 //! on PostgreSQL, [`super::mariadb_load`] on MariaDB): p99 without a
 //! backfill and during stepwise's, with the rows/s the backfill achieved
-//! meanwhile.
+//! meanwhile; then the same backfill with the load on a copy of the table
+//! (its writes without its row locks in the load's way) and one session
+//! that only computes, the two yardsticks that say where a p99 ratio comes
+//! from.
 //!
 //! Every measured run, loaded or not, starts from the same freshly built
 //! table (see each engine's `fresh`).
@@ -96,7 +99,15 @@ enum Job<'a> {
     /// locks. What any one busy backend costs the foreground on this
     /// machine, the yardstick for the backfill's p99 ratio.
     Busy(f64),
+    /// `stepwise backfill` of `orders` while the load runs on a copy of it,
+    /// [`OTHER`]: the same writes without a row the load touches, so what
+    /// is left of the p99 ratio is the cost of the writes themselves (I/O,
+    /// CPU, the buffer pool), not of the backfill's row locks.
+    Elsewhere(&'a Path),
 }
+
+/// The copy of `orders` the load runs on beside [`Job::Elsewhere`].
+const OTHER: &str = "orders_other";
 
 /// One database engine: how it builds the table, runs each method and drives
 /// the foreground load. The rounds, windows and the report are shared.
@@ -123,12 +134,17 @@ trait Engine {
     /// Run the foreground load for `secs` seconds; with a job, run it
     /// `WARMUP_SECS` into the load (the job's result comes back apart, so
     /// that a failing stepwise does not lose the load's figures).
+    /// With [`Job::Elsewhere`], on [`OTHER`] (which `copy_to_other` built).
     fn under_load(&mut self, dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)>;
+    /// Build [`OTHER`] as a copy of the fresh `orders`.
+    fn copy_to_other(&mut self) -> Result;
+    /// The server's row-lock waits so far and their total ms, where it counts them.
+    fn row_lock_waits(&mut self) -> Result<Option<(u64, f64)>>;
     fn drop_databases(&mut self) -> Result;
 
     fn start_job(&mut self, job: Job) -> Result<Timed> {
         match job {
-            Job::Backfill(bin) => self.run(Method::Stepwise, bin),
+            Job::Backfill(bin) | Job::Elsewhere(bin) => self.run(Method::Stepwise, bin),
             Job::Busy(secs) => self.busy(secs),
         }
     }
@@ -226,8 +242,13 @@ struct Figures {
     quiet: Load,
     /// The load and the backfill run inside it.
     during: Option<(Load, Timed)>,
+    /// The load on [`OTHER`] and the backfill of `orders` inside it.
+    elsewhere: Option<(Load, Timed)>,
     /// The load and one busy session inside it, for as long as the backfill took there.
     busy: Option<(Load, Timed)>,
+    /// Row-lock waits (count, total ms) over each window: without, during,
+    /// elsewhere, busy (where the engine counts them).
+    waits: [Option<(u64, f64)>; 4],
     /// The sizes on disk as built, then after each method's first run.
     built: String,
     sizes: [Option<String>; 3],
@@ -320,31 +341,23 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     // to 12 x on PostgreSQL, but a window long enough for it would cost over
     // a minute per engine.)
     eprintln!("{} load without a backfill: {QUIET_SECS} s", stamp());
+    let mut waits: [Option<(u64, f64)>; 4] = Default::default();
     e.fresh()?;
-    let (quiet, _) = e.under_load(&work.join("quiet"), QUIET_SECS, None)?;
+    let (quiet, _) = counted(e, &mut waits[0], |e| e.under_load(&work.join("quiet"), QUIET_SECS, None))?;
     let mut notes = String::new();
-    let mut during = None;
+    let (mut during, mut elsewhere) = (None, None);
     if skip.is_none() {
         let secs = WARMUP_SECS + (2.0 * median_or_nan(&secs[Method::Stepwise.index()])).ceil() as u64 + 5;
         eprintln!("{} load with the stepwise backfill: {secs} s, the backfill started after {WARMUP_SECS} s", stamp());
         e.fresh()?;
-        let (load, run) = e.under_load(&work.join("during"), secs, Some(Job::Backfill(bin)))?;
-        let run = run.unwrap_or_else(|| Err("the backfill did not run".into())).and_then(|t| match e.remaining()? {
-            0 => Ok(t),
-            n => Err(format!("the backfill left {n} rows whose total is not {EXPR}")),
-        });
-        match run {
-            Ok(t) => {
-                if load.last_end() < t.end {
-                    notes.push_str("\nNote: the load ended before the backfill did; the \"during\" figures cover only part of it.\n");
-                }
-                during = Some((load, t));
-            }
-            Err(why) => {
-                eprintln!("\n*** stepwise backfill failed under load: {why} ***\n");
-                notes.push_str(&format!("\nNote: stepwise backfill failed under load: {why}\n"));
-            }
-        }
+        let (load, run) = counted(e, &mut waits[1], |e| e.under_load(&work.join("during"), secs, Some(Job::Backfill(bin))))?;
+        during = checked(e, load, run, "", &mut notes)?;
+        // The same backfill while the load runs on a copy of the table.
+        eprintln!("{} load on a copy of the table, the stepwise backfill on the table: {secs} s", stamp());
+        e.fresh()?;
+        e.copy_to_other()?;
+        let (load, run) = counted(e, &mut waits[2], |e| e.under_load(&work.join("elsewhere"), secs, Some(Job::Elsewhere(bin))))?;
+        elsewhere = checked(e, load, run, " (the load on a copy)", &mut notes)?;
     }
     // The yardstick: what one session that only computes, for as long as
     // the backfill ran under load, does to the same load.
@@ -352,7 +365,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     let window = WARMUP_SECS + busy_secs.ceil() as u64 + 5;
     eprintln!("{} load with one busy session: {window} s, computing for {busy_secs:.0} s after {WARMUP_SECS} s", stamp());
     e.fresh()?;
-    let busy = match e.under_load(&work.join("busy"), window, Some(Job::Busy(busy_secs)))? {
+    let busy = match counted(e, &mut waits[3], |e| e.under_load(&work.join("busy"), window, Some(Job::Busy(busy_secs))))? {
         (load, Some(Ok(t))) => Some((load, t)),
         (_, Some(Err(why))) => {
             notes.push_str(&format!("\nNote: the busy session failed: {why}\n"));
@@ -361,13 +374,50 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
         (_, None) => None,
     };
     eprintln!("{} done", stamp());
-    for t in
-        [Some(&quiet), during.as_ref().map(|d| &d.0), busy.as_ref().map(|d| &d.0)].into_iter().flatten().filter_map(|l| l.trouble.as_ref())
+    for t in [Some(&quiet), during.as_ref().map(|d| &d.0), elsewhere.as_ref().map(|d| &d.0), busy.as_ref().map(|d| &d.0)]
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.trouble.as_ref())
     {
         notes.push_str(&format!("\nNote: {t}\n"));
     }
-    let figures = Figures { secs, vs_floor, vs_rails, rails_vs_floor, quiet, during, busy, built, sizes, skip, notes };
+    let figures = Figures { secs, vs_floor, vs_rails, rails_vs_floor, quiet, during, elsewhere, busy, waits, built, sizes, skip, notes };
     Ok(report(e, &title, &figures))
+}
+
+/// Run a load window, counting the server's row-lock waits over it into `waits`.
+fn counted<T>(e: &mut dyn Engine, waits: &mut Option<(u64, f64)>, window: impl FnOnce(&mut dyn Engine) -> Result<T>) -> Result<T> {
+    let before = e.row_lock_waits()?;
+    let out = window(e)?;
+    *waits = match (before, e.row_lock_waits()?) {
+        (Some((n0, ms0)), Some((n1, ms1))) => Some((n1.saturating_sub(n0), ms1 - ms0)),
+        _ => None,
+    };
+    Ok(out)
+}
+
+/// A backfill run under load, kept when it left no row to do; otherwise a
+/// note on why (`which` names the window in it).
+fn checked(e: &mut dyn Engine, load: Load, run: Option<Result<Timed>>, which: &str, notes: &mut String) -> Result<Option<(Load, Timed)>> {
+    let run = run.unwrap_or_else(|| Err("the backfill did not run".into())).and_then(|t| match e.remaining()? {
+        0 => Ok(t),
+        n => Err(format!("the backfill left {n} rows whose total is not {EXPR}")),
+    });
+    match run {
+        Ok(t) => {
+            if load.last_end() < t.end {
+                notes.push_str(&format!(
+                    "\nNote: the load ended before the backfill did{which}; its figures cover only part of the backfill.\n"
+                ));
+            }
+            Ok(Some((load, t)))
+        }
+        Err(why) => {
+            eprintln!("\n*** stepwise backfill failed under load{which}: {why} ***\n");
+            notes.push_str(&format!("\nNote: stepwise backfill failed under load{which}: {why}\n"));
+            Ok(None)
+        }
+    }
 }
 
 /// One engine's section of the report.
@@ -381,6 +431,9 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
     let loaded_secs = f.during.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
     let busy = f.busy.as_ref().map(|(load, t)| load.latencies_ms(t.start, t.end)).unwrap_or_default();
     let (p50b, p99b) = (percentile(busy.clone(), 50.0), percentile(busy.clone(), 99.0));
+    let other = f.elsewhere.as_ref().map(|(load, t)| load.latencies_ms(t.start, t.end)).unwrap_or_default();
+    let (p50o, p99o) = (percentile(other.clone(), 50.0), percentile(other.clone(), 99.0));
+    let other_secs = f.elsewhere.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
 
     let mut out = format!("### {title}\n\n");
     match &f.skip {
@@ -388,8 +441,10 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
         None => out.push_str(&format!(
             "**Summary:** stepwise backfill {} rows/s unthrottled = {r_floor:.2} x the floor's {} rows/s ({}) and {r_rails:.2} x \
              the Rails loop's {} rows/s; under load p99 {p99d:.2} ms during the backfill against {p99:.2} ms without = {:.2} ({}), \
-             while backfilling {} rows/s. One session that only computes (no I/O, no locks), for as long, takes the same \
-             p99 to {p99b:.2} ms = {:.2}: what any one busy backend costs the foreground on this machine.\n\n",
+             while backfilling {} rows/s. The same backfill with the load on a copy of the table (the same writes, no row \
+             the load touches) takes its p99 to {p99o:.2} ms = {:.2}: the rest is the backfill's row locks. One session that \
+             only computes (no I/O, no locks), for as long, takes the load's p99 to {p99b:.2} ms = {:.2}: what any one busy \
+             backend costs the foreground on this machine.\n\n",
             thousands(rows_per_sec(ours)),
             thousands(rows_per_sec(floor)),
             goal(r_floor, true, 0.8),
@@ -397,6 +452,7 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
             p99d / p99,
             goal(p99d / p99, false, 1.5),
             thousands(rows_per_sec(loaded_secs)),
+            p99o / p99,
             p99b / p99,
         )),
     }
@@ -433,33 +489,77 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
 
     out.push_str(&format!(
         "\nUnder load: {}, once without a backfill ({QUIET_SECS} s), then with stepwise's backfill started {WARMUP_SECS} s into \
-         the load, then with one session that only computes (a loop of arithmetic: no I/O, no locks) for as long as the \
-         backfill ran, each on a freshly built table. Latency is from each transaction's scheduled start; \"during\" counts \
-         the transactions that overlap the backfill command (or the busy session).\n\n",
+         the load, then the same with the load running on a copy of the table (`{OTHER}`: the backfill's writes without its \
+         row locks in the load's way), then with one session that only computes (a loop of arithmetic: no I/O, no locks) \
+         for as long as the backfill ran, each on a freshly built table. Latency is from each transaction's scheduled start; \
+         \"during\" counts the transactions that overlap the backfill command (or the busy session). Row-lock waits are the \
+         server's own count over the whole window (the backfill never waits for a row lock, so they are the load's).\n\n",
         e.load_note()
     ));
     let ms = |v: f64| format!("{v:.2} ms");
     let busy_secs = f.busy.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
     let loads = |l: &Option<(Load, Timed)>| l.as_ref().map(|(l, _)| format!("{} / {}", l.failed, l.skipped)).unwrap_or_default();
-    // measure, without, during the backfill, its ratio, with the busy session, its ratio
-    let rows: [[String; 6]; 6] = [
-        ["transactions".into(), base.len().to_string(), span.len().to_string(), String::new(), busy.len().to_string(), String::new()],
-        ["p50 latency".into(), ms(p50), ms(p50d), format!("{:.2}", p50d / p50), ms(p50b), format!("{:.2}", p50b / p50)],
+    let waits = |w: &Option<(u64, f64)>| w.map(|(n, t)| format!("{n}, {t:.0} ms in all")).unwrap_or_else(|| "not counted".into());
+    // measure, without, during the backfill, its ratio, with the load on a copy, its ratio, with the busy session, its ratio
+    let rows: [[String; 8]; 7] = [
+        [
+            "transactions".into(),
+            base.len().to_string(),
+            span.len().to_string(),
+            String::new(),
+            other.len().to_string(),
+            String::new(),
+            busy.len().to_string(),
+            String::new(),
+        ],
+        [
+            "p50 latency".into(),
+            ms(p50),
+            ms(p50d),
+            format!("{:.2}", p50d / p50),
+            ms(p50o),
+            format!("{:.2}", p50o / p50),
+            ms(p50b),
+            format!("{:.2}", p50b / p50),
+        ],
         [
             "p99 latency".into(),
             ms(p99),
             ms(p99d),
             format!("{:.2} ({})", p99d / p99, goal(p99d / p99, false, 1.5)),
+            ms(p99o),
+            format!("{:.2}", p99o / p99),
             ms(p99b),
             format!("{:.2}", p99b / p99),
         ],
-        ["longest transaction".into(), ms(max(&base)), ms(max(&span)), String::new(), ms(max(&busy)), String::new()],
+        [
+            "longest transaction".into(),
+            ms(max(&base)),
+            ms(max(&span)),
+            String::new(),
+            ms(max(&other)),
+            String::new(),
+            ms(max(&busy)),
+            String::new(),
+        ],
         [
             "failed / skipped transactions (whole load)".into(),
             format!("{} / {}", f.quiet.failed, f.quiet.skipped),
             loads(&f.during),
             String::new(),
+            loads(&f.elsewhere),
+            String::new(),
             loads(&f.busy),
+            String::new(),
+        ],
+        [
+            "row-lock waits (whole load)".into(),
+            waits(&f.waits[0]),
+            waits(&f.waits[1]),
+            String::new(),
+            waits(&f.waits[2]),
+            String::new(),
+            waits(&f.waits[3]),
             String::new(),
         ],
         [
@@ -467,13 +567,16 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
             String::new(),
             format!("{loaded_secs:.2} s, {} rows/s", thousands(rows_per_sec(loaded_secs))),
             format!("{:.2} x its unloaded rows/s", ours / loaded_secs),
+            format!("{other_secs:.2} s, {} rows/s", thousands(rows_per_sec(other_secs))),
+            format!("{:.2} x its unloaded rows/s", ours / other_secs),
             format!("{busy_secs:.2} s computing"),
             String::new(),
         ],
     ];
     out.push_str(
-        "| measure | without a backfill | during stepwise backfill | ratio | with one busy session | ratio |\n\
-         | --- | --- | --- | --- | --- | --- |\n",
+        "| measure | without a backfill | during stepwise backfill | ratio | the load on a copy, during the backfill | ratio \
+         | with one busy session | ratio |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for row in &rows {
         out.push_str(&format!("| {} |\n", row.join(" | ")));
@@ -700,12 +803,34 @@ impl Engine for Pg {
     }
 
     fn under_load(&mut self, dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)> {
-        let child = PG_LOAD.start(dir, &pg_url(PG_DB), &[("read_update.sql", PG_READ_UPDATE, 1)], secs)?;
+        let script = match job {
+            Some(Job::Elsewhere(_)) => PG_READ_UPDATE.replace("orders", OTHER),
+            _ => PG_READ_UPDATE.to_string(),
+        };
+        let child = PG_LOAD.start(dir, &pg_url(PG_DB), &[("read_update.sql", &script, 1)], secs)?;
         let run = job.map(|job| {
             std::thread::sleep(Duration::from_secs(WARMUP_SECS));
             self.start_job(job)
         });
         Ok((pgbench::wait(child, dir)?, run))
+    }
+
+    fn copy_to_other(&mut self) -> Result {
+        psql(
+            PG_DB,
+            &[
+                &format!("CREATE TABLE {OTHER} (LIKE orders INCLUDING ALL)"),
+                &format!("INSERT INTO {OTHER} SELECT * FROM orders"),
+                &format!("VACUUM ANALYZE {OTHER}"),
+                "CHECKPOINT",
+            ],
+        )
+        .map(drop)
+    }
+
+    /// PostgreSQL keeps no count of lock waits.
+    fn row_lock_waits(&mut self) -> Result<Option<(u64, f64)>> {
+        Ok(None)
     }
 
     fn drop_databases(&mut self) -> Result {
@@ -724,11 +849,14 @@ const MY_LOAD: MariadbLoad = MariadbLoad { rate: RATE, clients: CLIENTS };
 /// The same transaction as [`PG_READ_UPDATE`].
 const MY_READ_UPDATE: &[&str] =
     &["SELECT amount, note, total FROM orders WHERE id = {id}", "UPDATE orders SET updated_at = now(6) WHERE id = {id}"];
+/// The same on [`OTHER`].
+const MY_READ_UPDATE_OTHER: &[&str] =
+    &["SELECT amount, note, total FROM orders_other WHERE id = {id}", "UPDATE orders_other SET updated_at = now(6) WHERE id = {id}"];
 
 /// The same rows as PostgreSQL's table (`osc::CREATE`), from MariaDB's
 /// Sequence engine; the secondary index built after the rows, as there.
 const MY_CREATE: &[&str] = &[
-    "DROP TABLE IF EXISTS orders",
+    "DROP TABLE IF EXISTS orders, orders_other",
     "CREATE TABLE orders (
          id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
          account_id int NOT NULL,
@@ -927,12 +1055,37 @@ impl Engine for Maria {
     }
 
     fn under_load(&mut self, _dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)> {
-        let running = MY_LOAD.start(&self.rt, &my_url(), MY_READ_UPDATE, ROWS, secs)?;
+        let statements = match job {
+            Some(Job::Elsewhere(_)) => MY_READ_UPDATE_OTHER,
+            _ => MY_READ_UPDATE,
+        };
+        let running = MY_LOAD.start(&self.rt, &my_url(), statements, ROWS, secs)?;
         let run = job.map(|job| {
             std::thread::sleep(Duration::from_secs(WARMUP_SECS));
             self.start_job(job)
         });
         Ok((running.wait(&self.rt)?, run))
+    }
+
+    fn copy_to_other(&mut self) -> Result {
+        self.sql(&format!("CREATE TABLE {OTHER} LIKE orders"))?;
+        self.sql(&format!("INSERT INTO {OTHER} SELECT * FROM orders"))?;
+        self.sql(&format!("FLUSH TABLES {OTHER} FOR EXPORT"))?;
+        self.sql("UNLOCK TABLES")?;
+        self.settle()
+    }
+
+    fn row_lock_waits(&mut self) -> Result<Option<(u64, f64)>> {
+        let v = self.value(
+            "SELECT concat(max(IF(variable_name = 'INNODB_ROW_LOCK_WAITS', variable_value, NULL)), ' ', \
+                           max(IF(variable_name = 'INNODB_ROW_LOCK_TIME', variable_value, NULL))) \
+               FROM information_schema.global_status WHERE variable_name IN ('INNODB_ROW_LOCK_WAITS', 'INNODB_ROW_LOCK_TIME')",
+        )?;
+        let mut parts = v.split_whitespace().map(|x| x.parse::<f64>());
+        match (parts.next(), parts.next()) {
+            (Some(Ok(n)), Some(Ok(ms))) => Ok(Some((n as u64, ms))),
+            _ => Err(format!("unexpected row-lock counters: {v}")),
+        }
     }
 
     fn drop_databases(&mut self) -> Result {
