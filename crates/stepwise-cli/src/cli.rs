@@ -185,7 +185,7 @@ pub struct BackfillArgs {
     /// Accept expressions that change from call to call (random(), now()).
     #[arg(long)]
     pub allow_volatile: bool,
-    /// Aim for batches that take this long [default: 50ms on PostgreSQL, 20ms on MySQL/MariaDB, whose batches lock their whole key range at once].
+    /// Aim for batches that take this long [default: 20ms: each batch holds the rows it changes until it commits].
     #[arg(long, value_parser = crate::duration::parse_duration, conflicts_with = "batch_rows")]
     pub batch_time: Option<std::time::Duration>,
     /// This many rows per batch instead of adapting to --batch-time.
@@ -249,7 +249,7 @@ pub struct MigrateArgs {
     /// Run against a throwaway local PostgreSQL.
     #[arg(long)]
     pub scratch: bool,
-    /// Online statements (`-- stepwise:online`, PostgreSQL) and backfill steps: aim for batches that take this long [default: 50ms; backfills on MySQL/MariaDB 20ms]. Env: STEPWISE_ONLINE_BATCH_TIME.
+    /// Online statements (`-- stepwise:online`, PostgreSQL) and backfill steps: aim for batches that take this long [default: 50ms for copies, 20ms for backfills]. Env: STEPWISE_ONLINE_BATCH_TIME.
     #[arg(long, env = "STEPWISE_ONLINE_BATCH_TIME", value_parser = crate::duration::parse_duration, conflicts_with = "online_batch_rows")]
     pub online_batch_time: Option<std::time::Duration>,
     /// Online statements: copy this many rows per batch instead. Env: STEPWISE_ONLINE_BATCH_ROWS.

@@ -34,7 +34,7 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct OnlineSection {
-    /// Aim for batches that take this long (`50ms`; backfills on MySQL/MariaDB `20ms`).
+    /// Aim for batches that take this long (`50ms` for copies, `20ms` for backfills).
     pub batch_time: Option<String>,
     /// A fixed number of rows per batch instead.
     pub batch_rows: Option<u64>,

@@ -40,8 +40,8 @@ impl Default for BatchOptions {
 /// them can wait this long: 50 ms keeps that wait short (when osc's copy
 /// still read its rows FOR SHARE, a 200 ms target gave a foreground p99 of
 /// 117 ms under pgbench, 50 ms gave 19 ms, and copied as fast; see
-/// bench/results/osc.md). An engine may hold its rows longer and ask for
-/// less (see `backfill::Db::batch_time`).
+/// bench/results/osc.md). Backfills, whose batches lock every row they
+/// change, aim shorter (see `backfill::BATCH_TIME`).
 pub const DEFAULT_TARGET: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone)]

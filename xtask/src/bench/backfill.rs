@@ -625,7 +625,7 @@ fn extra_args() -> Vec<String> {
 /// How stepwise was run, for the report.
 fn stepwise_note() -> String {
     match extra_args() {
-        a if a.is_empty() => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (the default batch time: 50 ms on PostgreSQL, 20 ms on MariaDB; no --max-rate)"),
+        a if a.is_empty() => format!("`stepwise backfill {TABLE} --set \"{SET}\"`, unthrottled (default --batch-time 20ms, no --max-rate)"),
         a => format!("`stepwise backfill {TABLE} --set \"{SET}\" {}`", a.join(" ")),
     }
 }

@@ -378,16 +378,6 @@ impl Db for MyDb<'_> {
         Ok(n.unwrap_or_default())
     }
 
-    /// A MySQL batch locks its whole key range before it updates (see the
-    /// module doc), so an application write to any row of it waits for the
-    /// whole batch, where PostgreSQL's UPDATE locks each row only as it
-    /// reaches it. In `cargo xtask bench backfill mysql` (one round each, a
-    /// load updating random rows), 50 ms batches made the load wait on row
-    /// locks 17 times, 370 ms in all; 20 ms batches 9 times, 74 ms in all.
-    fn batch_time(&self) -> Duration {
-        Duration::from_millis(20)
-    }
-
     fn describe(&self, table: &TableInfo, spec: &Spec, lo: Option<&[String]>, hi: Option<&[String]>) -> String {
         let mut out = vec![self.lock_range(table, lo, hi)];
         out.extend(statements(table, spec, lo, hi));
