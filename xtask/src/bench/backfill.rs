@@ -20,10 +20,10 @@
 //! Every measured run, loaded or not, starts from the same freshly built
 //! table (see each engine's `fresh`).
 
-use super::busy;
 use super::load::{max, now_us, percentile, Load};
 use super::mariadb_load::MariadbLoad;
 use super::pgbench::{self, Pgbench};
+use super::{busy, waits};
 use super::{median, osc, record};
 use crate::util::{build_stepwise, capture, succeeds, Result};
 use mysql_async::prelude::Queryable;
@@ -138,8 +138,12 @@ trait Engine {
     fn under_load(&mut self, dir: &Path, secs: u64, job: Option<Job>) -> Result<(Load, Option<Result<Timed>>)>;
     /// Build [`OTHER`] as a copy of the fresh `orders`.
     fn copy_to_other(&mut self) -> Result;
-    /// The server's row-lock waits so far and their total ms, where it counts them.
-    fn row_lock_waits(&mut self) -> Result<Option<(u64, f64)>>;
+    /// Start watching what the load waits on.
+    fn watch(&mut self) -> Result;
+    /// What the load waited on since `watch`, for the report.
+    fn watched(&mut self) -> Result<String>;
+    /// How `watched` tells, for the report.
+    fn waits_note(&self) -> &'static str;
     fn drop_databases(&mut self) -> Result;
 
     fn start_job(&mut self, job: Job) -> Result<Timed> {
@@ -246,9 +250,9 @@ struct Figures {
     elsewhere: Option<(Load, Timed)>,
     /// The load and one busy session inside it, for as long as the backfill took there.
     busy: Option<(Load, Timed)>,
-    /// Row-lock waits (count, total ms) over each window: without, during,
-    /// elsewhere, busy (where the engine counts them).
-    waits: [Option<(u64, f64)>; 4],
+    /// What the load waited on over each window: without, during,
+    /// elsewhere, busy.
+    waits: [String; 4],
     /// The sizes on disk as built, then after each method's first run.
     built: String,
     sizes: [Option<String>; 3],
@@ -341,7 +345,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     // to 12 x on PostgreSQL, but a window long enough for it would cost over
     // a minute per engine.)
     eprintln!("{} load without a backfill: {QUIET_SECS} s", stamp());
-    let mut waits: [Option<(u64, f64)>; 4] = Default::default();
+    let mut waits: [String; 4] = Default::default();
     e.fresh()?;
     let (quiet, _) = counted(e, &mut waits[0], |e| e.under_load(&work.join("quiet"), QUIET_SECS, None))?;
     let mut notes = String::new();
@@ -385,15 +389,12 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     Ok(report(e, &title, &figures))
 }
 
-/// Run a load window, counting the server's row-lock waits over it into `waits`.
-fn counted<T>(e: &mut dyn Engine, waits: &mut Option<(u64, f64)>, window: impl FnOnce(&mut dyn Engine) -> Result<T>) -> Result<T> {
-    let before = e.row_lock_waits()?;
-    let out = window(e)?;
-    *waits = match (before, e.row_lock_waits()?) {
-        (Some((n0, ms0)), Some((n1, ms1))) => Some((n1.saturating_sub(n0), ms1 - ms0)),
-        _ => None,
-    };
-    Ok(out)
+/// Run a load window, watching what the load waits on into `waits`.
+fn counted<T>(e: &mut dyn Engine, waits: &mut String, window: impl FnOnce(&mut dyn Engine) -> Result<T>) -> Result<T> {
+    e.watch()?;
+    let out = window(e);
+    *waits = e.watched()?;
+    out
 }
 
 /// A backfill run under load, kept when it left no row to do; otherwise a
@@ -492,14 +493,14 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
          the load, then the same with the load running on a copy of the table (`{OTHER}`: the backfill's writes without its \
          row locks in the load's way), then with one session that only computes (a loop of arithmetic: no I/O, no locks) \
          for as long as the backfill ran, each on a freshly built table. Latency is from each transaction's scheduled start; \
-         \"during\" counts the transactions that overlap the backfill command (or the busy session). Row-lock waits are the \
-         server's own count over the whole window (the backfill never waits for a row lock, so they are the load's).\n\n",
-        e.load_note()
+         \"during\" counts the transactions that overlap the backfill command (or the busy session). What the load waited on: \
+         {}\n\n",
+        e.load_note(),
+        e.waits_note()
     ));
     let ms = |v: f64| format!("{v:.2} ms");
     let busy_secs = f.busy.as_ref().map(|(_, t)| t.secs()).unwrap_or(f64::NAN);
     let loads = |l: &Option<(Load, Timed)>| l.as_ref().map(|(l, _)| format!("{} / {}", l.failed, l.skipped)).unwrap_or_default();
-    let waits = |w: &Option<(u64, f64)>| w.map(|(n, t)| format!("{n}, {t:.0} ms in all")).unwrap_or_else(|| "not counted".into());
     // measure, without, during the backfill, its ratio, with the load on a copy, its ratio, with the busy session, its ratio
     let rows: [[String; 8]; 7] = [
         [
@@ -553,13 +554,13 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
             String::new(),
         ],
         [
-            "row-lock waits (whole load)".into(),
-            waits(&f.waits[0]),
-            waits(&f.waits[1]),
+            "what the load waited on (whole load)".into(),
+            f.waits[0].clone(),
+            f.waits[1].clone(),
             String::new(),
-            waits(&f.waits[2]),
+            f.waits[2].clone(),
             String::new(),
-            waits(&f.waits[3]),
+            f.waits[3].clone(),
             String::new(),
         ],
         [
@@ -688,12 +689,13 @@ fn psql(db: &str, statements: &[&str]) -> Result<String> {
 struct Pg {
     work: PathBuf,
     rails_script: PathBuf,
+    watching: Option<waits::Sampler>,
 }
 
 impl Pg {
     /// Build the table once, in a template database; `work` for files.
     fn new(work: &Path) -> Result<Pg> {
-        let mut pg = Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql") };
+        let mut pg = Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql"), watching: None };
         pg.drop_databases()?;
         psql("postgres", &[&format!("CREATE DATABASE {PG_TEMPLATE}")])?;
         eprintln!("PostgreSQL: building the {ROWS}-row table");
@@ -829,11 +831,23 @@ impl Engine for Pg {
         .map(drop)
     }
 
-    /// PostgreSQL keeps no count of lock waits.
-    fn row_lock_waits(&mut self) -> Result<Option<(u64, f64)>> {
-        Ok(None)
+    fn watch(&mut self) -> Result {
+        self.watching = Some(waits::Sampler::start(&pg_url(PG_DB), &self.work.join("waits.txt"))?);
+        Ok(())
     }
 
+    fn watched(&mut self) -> Result<String> {
+        match self.watching.take() {
+            Some(sampler) => sampler.stop(),
+            None => Ok(String::new()),
+        }
+    }
+
+    fn waits_note(&self) -> &'static str {
+        "the wait events of pgbench's sessions (`wait_event_type:wait_event` in `pg_stat_activity`, those waiting for \
+         their client left out), sampled every 10 ms over the whole window by one psql session; PostgreSQL keeps no count \
+         of lock waits."
+    }
     fn drop_databases(&mut self) -> Result {
         for db in [PG_DB, PG_TEMPLATE] {
             psql("postgres", &[&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")])?;
@@ -885,6 +899,8 @@ struct Maria {
     /// A connection for setting up and checking (not for measured runs).
     admin: Conn,
     work: PathBuf,
+    /// The row-lock counters when `watch` began.
+    watching: Option<(u64, f64)>,
 }
 
 impl Maria {
@@ -893,7 +909,7 @@ impl Maria {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
         let opts = Opts::from_url(MY_SERVER).map_err(|e| e.to_string())?;
         let admin = rt.block_on(Conn::new(opts)).map_err(|e| format!("cannot connect to {MY_SERVER}: {e}"))?;
-        let mut my = Maria { rt, admin, work: work.to_path_buf() };
+        let mut my = Maria { rt, admin, work: work.to_path_buf(), watching: None };
         my.drop_databases()?;
         my.sql(&format!("CREATE DATABASE {MY_DB}"))?;
         my.sql(&format!("USE {MY_DB}"))?;
@@ -927,6 +943,20 @@ impl Maria {
             std::thread::sleep(Duration::from_millis(250));
         }
         Ok(())
+    }
+
+    /// The server's row-lock waits so far and their total ms.
+    fn row_lock_waits(&mut self) -> Result<(u64, f64)> {
+        let v = self.value(
+            "SELECT concat(max(IF(variable_name = 'INNODB_ROW_LOCK_WAITS', variable_value, NULL)), ' ', \
+                           max(IF(variable_name = 'INNODB_ROW_LOCK_TIME', variable_value, NULL))) \
+               FROM information_schema.global_status WHERE variable_name IN ('INNODB_ROW_LOCK_WAITS', 'INNODB_ROW_LOCK_TIME')",
+        )?;
+        let mut parts = v.split_whitespace().map(|x| x.parse::<f64>());
+        match (parts.next(), parts.next()) {
+            (Some(Ok(n)), Some(Ok(ms))) => Ok((n as u64, ms)),
+            _ => Err(format!("unexpected row-lock counters: {v}")),
+        }
     }
 
     fn connect(&self) -> Result<Conn> {
@@ -1076,19 +1106,21 @@ impl Engine for Maria {
         self.settle()
     }
 
-    fn row_lock_waits(&mut self) -> Result<Option<(u64, f64)>> {
-        let v = self.value(
-            "SELECT concat(max(IF(variable_name = 'INNODB_ROW_LOCK_WAITS', variable_value, NULL)), ' ', \
-                           max(IF(variable_name = 'INNODB_ROW_LOCK_TIME', variable_value, NULL))) \
-               FROM information_schema.global_status WHERE variable_name IN ('INNODB_ROW_LOCK_WAITS', 'INNODB_ROW_LOCK_TIME')",
-        )?;
-        let mut parts = v.split_whitespace().map(|x| x.parse::<f64>());
-        match (parts.next(), parts.next()) {
-            (Some(Ok(n)), Some(Ok(ms))) => Ok(Some((n as u64, ms))),
-            _ => Err(format!("unexpected row-lock counters: {v}")),
-        }
+    fn watch(&mut self) -> Result {
+        self.watching = Some(self.row_lock_waits()?);
+        Ok(())
     }
 
+    fn watched(&mut self) -> Result<String> {
+        let (n0, ms0) = self.watching.take().unwrap_or_default();
+        let (n1, ms1) = self.row_lock_waits()?;
+        Ok(format!("{} row-lock waits, {:.0} ms in all", n1.saturating_sub(n0), ms1 - ms0))
+    }
+
+    fn waits_note(&self) -> &'static str {
+        "the server's row-lock counters (`Innodb_row_lock_waits`, `Innodb_row_lock_time`) over the whole window; the \
+         backfill never waits for a row lock, so they are the load's."
+    }
     fn drop_databases(&mut self) -> Result {
         self.sql(&format!("DROP DATABASE IF EXISTS {MY_DB}"))
     }

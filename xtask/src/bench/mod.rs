@@ -9,6 +9,7 @@ mod mariadb_load;
 mod osc;
 mod pgbench;
 mod runner;
+mod waits;
 
 use crate::util::{root, Result};
 

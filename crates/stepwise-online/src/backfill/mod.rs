@@ -209,13 +209,13 @@ pub const KIND: &str = "backfill";
 
 /// The batch time where none is asked for: shorter than a copy's (see
 /// [`crate::batch::DEFAULT_TARGET`]) because every row a batch updates stays
-/// locked until it commits, and an application write to one waits for it.
-/// In `cargo xtask bench backfill` (a load updating random rows), 50 ms
-/// batches put those waits into the load's p99 on both engines (PostgreSQL:
-/// 52 ms against 4.8 ms with the load on a copy of the table; MariaDB: 17
-/// waits, 370 ms in all), 20 ms batches did not (PostgreSQL: p99 4.0 ms,
-/// longest transaction 11 ms against 131 ms; MariaDB: 7 waits, 43 ms in
-/// all), at the same rows/s.
+/// locked until it commits, and an application write to one waits for it
+/// (on MySQL/MariaDB the whole key range is locked first, so every row of
+/// the batch). In `cargo xtask bench backfill mysql` (a load updating random
+/// rows) the load waited on row locks 17 times, 370 ms in all, with 50 ms
+/// batches, and 4 to 9 times, 43 to 74 ms in all, with 20 ms batches, at
+/// about the same rows/s (PostgreSQL counts no lock waits; its rows/s were the
+/// same at both, 0.69 to 0.71 of one UPDATE's).
 pub const BATCH_TIME: Duration = Duration::from_millis(20);
 
 /// Check a request against the table and turn it into a spec; nothing is
