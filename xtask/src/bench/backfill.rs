@@ -443,7 +443,7 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
             "**Summary:** stepwise backfill {} rows/s unthrottled = {r_floor:.2} x the floor's {} rows/s ({}) and {r_rails:.2} x \
              the Rails loop's {} rows/s; under load p99 {p99d:.2} ms during the backfill against {p99:.2} ms without = {:.2} ({}), \
              while backfilling {} rows/s. The same backfill with the load on a copy of the table (the same writes, no row \
-             the load touches) takes its p99 to {p99o:.2} ms = {:.2}: the rest is the backfill's row locks. One session that \
+             the load touches) takes its p99 to {p99o:.2} ms = {:.2}: what the writes cost without the backfill's row locks. One session that \
              only computes (no I/O, no locks), for as long, takes the load's p99 to {p99b:.2} ms = {:.2}: what any one busy \
              backend costs the foreground on this machine.\n\n",
             thousands(rows_per_sec(ours)),
