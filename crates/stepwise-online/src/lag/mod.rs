@@ -19,7 +19,7 @@ use crate::OnlineError;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// Checks closer together than this reuse the last one (batches are ~50 ms).
+/// Checks closer together than this reuse the last one (batches take tens of ms).
 const MIN_INTERVAL: Duration = Duration::from_millis(200);
 /// How long to sleep between checks while a replica is too far behind.
 const POLL: Duration = Duration::from_millis(300);
