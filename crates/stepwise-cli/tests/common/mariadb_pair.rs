@@ -3,7 +3,10 @@
 //!
 //! Both run from one temporary directory (`mariadb-install-db` once, the
 //! data directory copied for the replica), as the `mysql` OS user when the
-//! tests run as root. Dropping the pair kills both and removes the
+//! tests run as root. Each server has a temporary directory of its own: a
+//! starting server deletes the `#sql*` files it finds in its tmpdir, which
+//! in the shared /tmp would be other servers' (two installs side by side
+//! failed that way). Dropping the pair kills both and removes the
 //! directory, so a failing test leaves nothing running.
 
 use super::*;
@@ -22,12 +25,17 @@ impl MyPair {
     pub fn start() -> MyPair {
         let [primary_port, replica_port] = free_ports();
         let dir = std::env::temp_dir().join(unique("sw_mypair"));
-        std::fs::create_dir_all(&dir).expect("create the pair's directory");
+        let tmpdirs = ["tmp_primary", "tmp_replica"].map(|t| dir.join(t));
+        for d in &tmpdirs {
+            std::fs::create_dir_all(d).expect("create the pair's directories");
+        }
         let root = is_root();
         let user: Vec<String> = if root { vec!["--user=mysql".into()] } else { vec![] };
         if root {
             let id = |flag| output(Command::new("id").args([flag, "mysql"])).parse::<u32>().expect("the mysql OS user");
-            chown(&dir, Some(id("-u")), Some(id("-g"))).expect("give the directory to mysql");
+            for d in std::iter::once(&dir).chain(&tmpdirs) {
+                chown(d, Some(id("-u")), Some(id("-g"))).expect("give the directory to mysql");
+            }
         }
         let mut pair = MyPair { dir, primary_port, replica_port, servers: vec![] };
         let primary = pair.dir.join("primary");
@@ -37,6 +45,7 @@ impl MyPair {
                 &format!("--datadir={}", primary.display()),
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
+                &format!("--tmpdir={}", tmpdirs[0].display()),
             ])
             .args(&user)
             .output()
@@ -68,6 +77,7 @@ impl MyPair {
             .args(user)
             .args([
                 format!("--datadir={}", d(name)),
+                format!("--tmpdir={}", d(&format!("tmp_{name}"))),
                 format!("--socket={}", d(&format!("{name}.sock"))),
                 format!("--pid-file={}", d(&format!("{name}.pid"))),
                 format!("--log-error={}", d(&format!("{name}.log"))),
