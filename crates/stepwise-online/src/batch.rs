@@ -34,7 +34,6 @@ impl Default for BatchOptions {
     }
 }
 
-/// The size of the next batch.
 /// The batch time where none is asked for. A batch that locks rows (an
 /// UPDATE) holds them until it commits, so an application write to one of
 /// them can wait this long: 50 ms keeps that wait short (when osc's copy
@@ -44,6 +43,7 @@ impl Default for BatchOptions {
 /// change, aim shorter (see `backfill::BATCH_TIME`).
 pub const DEFAULT_TARGET: Duration = Duration::from_millis(50);
 
+/// The size of the next batch.
 #[derive(Debug, Clone)]
 pub struct Sizer {
     rows: u64,
@@ -58,10 +58,6 @@ impl Sizer {
     /// Batches toward `opts.target`, else toward `default_target`.
     pub fn new(opts: BatchOptions, default_target: Duration) -> Sizer {
         Sizer { rows: opts.fixed_rows.unwrap_or(1_000), target: opts.target.unwrap_or(default_target), opts }
-    }
-
-    pub fn target(&self) -> Duration {
-        self.target
     }
 
     pub fn rows(&self) -> u64 {

@@ -347,20 +347,20 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     eprintln!("{} load without a backfill: {QUIET_SECS} s", stamp());
     let mut waits: [String; 4] = Default::default();
     e.fresh()?;
-    let (quiet, _) = counted(e, &mut waits[0], |e| e.under_load(&work.join("quiet"), QUIET_SECS, None))?;
+    let (quiet, _) = watching(e, &mut waits[0], |e| e.under_load(&work.join("quiet"), QUIET_SECS, None))?;
     let mut notes = String::new();
     let (mut during, mut elsewhere) = (None, None);
     if skip.is_none() {
         let secs = WARMUP_SECS + (2.0 * median_or_nan(&secs[Method::Stepwise.index()])).ceil() as u64 + 5;
         eprintln!("{} load with the stepwise backfill: {secs} s, the backfill started after {WARMUP_SECS} s", stamp());
         e.fresh()?;
-        let (load, run) = counted(e, &mut waits[1], |e| e.under_load(&work.join("during"), secs, Some(Job::Backfill(bin))))?;
+        let (load, run) = watching(e, &mut waits[1], |e| e.under_load(&work.join("during"), secs, Some(Job::Backfill(bin))))?;
         during = checked(e, load, run, "", &mut notes)?;
         // The same backfill while the load runs on a copy of the table.
         eprintln!("{} load on a copy of the table, the stepwise backfill on the table: {secs} s", stamp());
         e.fresh()?;
         e.copy_to_other()?;
-        let (load, run) = counted(e, &mut waits[2], |e| e.under_load(&work.join("elsewhere"), secs, Some(Job::Elsewhere(bin))))?;
+        let (load, run) = watching(e, &mut waits[2], |e| e.under_load(&work.join("elsewhere"), secs, Some(Job::Elsewhere(bin))))?;
         elsewhere = checked(e, load, run, " (the load on a copy)", &mut notes)?;
     }
     // The yardstick: what one session that only computes, for as long as
@@ -369,7 +369,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     let window = WARMUP_SECS + busy_secs.ceil() as u64 + 5;
     eprintln!("{} load with one busy session: {window} s, computing for {busy_secs:.0} s after {WARMUP_SECS} s", stamp());
     e.fresh()?;
-    let busy = match counted(e, &mut waits[3], |e| e.under_load(&work.join("busy"), window, Some(Job::Busy(busy_secs))))? {
+    let busy = match watching(e, &mut waits[3], |e| e.under_load(&work.join("busy"), window, Some(Job::Busy(busy_secs))))? {
         (load, Some(Ok(t))) => Some((load, t)),
         (_, Some(Err(why))) => {
             notes.push_str(&format!("\nNote: the busy session failed: {why}\n"));
@@ -390,7 +390,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
 }
 
 /// Run a load window, watching what the load waits on into `waits`.
-fn counted<T>(e: &mut dyn Engine, waits: &mut String, window: impl FnOnce(&mut dyn Engine) -> Result<T>) -> Result<T> {
+fn watching<T>(e: &mut dyn Engine, waits: &mut String, window: impl FnOnce(&mut dyn Engine) -> Result<T>) -> Result<T> {
     e.watch()?;
     let out = window(e);
     *waits = e.watched()?;

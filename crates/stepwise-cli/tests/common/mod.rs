@@ -341,6 +341,29 @@ pub struct Bg {
     started: Instant,
 }
 
+/// The JSON event of a job waiting for a replica.
+pub const THROTTLED: &str = "\"event\":\"throttled\"";
+
+/// A background job held up by a replica: waits for its first throttled
+/// event and returns it, with the job's progress 2 s later. Meanwhile
+/// `progress` moved at most one batch of `batch` rows (one may have been in
+/// flight) and stayed below `total`, the job kept running, and it said so
+/// about once a second. `what` names the job and the stall, for messages.
+pub fn held_by_replica(bg: &mut Bg, progress: impl Fn() -> i64, batch: i64, total: i64, what: &str) -> (serde_json::Value, i64) {
+    assert!(bg.wait_for(THROTTLED, 1, Duration::from_secs(30)), "no throttled event:\n{}", bg.output());
+    let event = bg.output().lines().find(|l| l.contains(THROTTLED)).unwrap_or_default().to_string();
+    let event: serde_json::Value = serde_json::from_str(&event).expect("a json event");
+    let held = progress();
+    std::thread::sleep(Duration::from_secs(2));
+    let still = progress();
+    assert!(still - held <= batch, "{what}: it went on, {held} then {still} rows");
+    assert!(still < total, "{what}: it finished before it was throttled");
+    assert!(!bg.exited(), "{what}: it ended:\n{}", bg.output());
+    let waits = bg.output().matches(THROTTLED).count();
+    assert!((2..=5).contains(&waits), "about one throttled event a second while waiting, got {waits}:\n{}", bg.output());
+    (event, still)
+}
+
 /// Start `cmd` in the background with its output collected.
 pub fn spawn_bg(mut cmd: Command) -> Bg {
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn process");

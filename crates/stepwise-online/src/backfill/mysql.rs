@@ -28,9 +28,8 @@ pub struct MyDb<'a> {
     lag: ReplicaLag,
     replicas: lag::mysql::Connections,
     /// The jobs table qualified with the database it is in, once the
-    /// replicas are watched; until then the last batch's `rows_done`.
+    /// replicas are watched (`run` waits for them before its first batch).
     watched_jobs: Option<String>,
-    last_done: Option<i64>,
 }
 
 impl<'a> MyDb<'a> {
@@ -43,7 +42,6 @@ impl<'a> MyDb<'a> {
             lag: ReplicaLag::new(),
             replicas: Default::default(),
             watched_jobs: None,
-            last_done: None,
         }
     }
 }
@@ -432,9 +430,8 @@ impl Db for MyDb<'_> {
             Ok(BatchResult::Done { changed }) => {
                 self.conn.exec("COMMIT").await?;
                 // The position the replicas are measured by (see `lag::mysql`).
-                match self.watched_jobs {
-                    Some(_) => self.lag.record(b.rows_done),
-                    None => self.last_done = Some(b.rows_done),
+                if self.watched_jobs.is_some() {
+                    self.lag.record(b.rows_done);
                 }
                 Ok(BatchResult::Done { changed })
             }
@@ -456,9 +453,6 @@ impl Db for MyDb<'_> {
             let db: Option<String> = self.conn.conn.query_first("SELECT DATABASE()").await.map_err(DbError::from)?;
             let db = db.ok_or_else(|| OnlineError::Refused("no database is selected".into()))?;
             self.watched_jobs = Some(format!("{}.{}", qi(&db), jobs::table(&self.prefix)));
-            if let Some(done) = self.last_done.take() {
-                self.lag.record(done);
-            }
         }
         let jobs = self.watched_jobs.clone().unwrap_or_default();
         let mut replicas = lag::mysql::JobReplicas { primary: self.conn, conns: &mut self.replicas, jobs: &jobs, job };
