@@ -71,7 +71,7 @@ impl<'a> Lexer<'a> {
                 self.pos = end;
                 continue;
             }
-            if self.delimiter != ";" && self.src[start..].starts_with(self.delimiter.as_str()) {
+            if self.delimiter != ";" && self.bytes[start..].starts_with(self.delimiter.as_bytes()) {
                 self.pos += self.delimiter.len();
                 out.push(Token { kind: TokenKind::Delimiter, span: start..self.pos });
                 continue;
@@ -193,7 +193,7 @@ impl<'a> Lexer<'a> {
         let mut i = from;
         while i < self.bytes.len() && is_word_char(self.bytes[i]) {
             // `END$$` ends a word where a custom delimiter begins.
-            if self.delimiter != ";" && self.src[i..].starts_with(self.delimiter.as_str()) {
+            if self.delimiter != ";" && self.bytes[i..].starts_with(self.delimiter.as_bytes()) {
                 break;
             }
             i += 1;
@@ -346,5 +346,14 @@ mod tests {
     fn positional_parameters_are_not_dollar_quotes() {
         let toks = kinds("PREPARE p AS SELECT $1;", Dialect::Postgres);
         assert_eq!(toks.iter().filter(|t| t.0 == TokenKind::Delimiter).count(), 1);
+    }
+
+    /// Found by the fuzz test (tests/fuzz.rs): a custom delimiter compared at a
+    /// byte inside a multibyte character sliced the text off a char boundary.
+    #[test]
+    fn a_custom_delimiter_next_to_a_multibyte_character() {
+        for src in ["DELIMITER /\n\u{feff}", "DELIMITER //\nSELECT é//\né"] {
+            assert!(tokenize(src, Dialect::MySql).is_ok(), "{src:?}");
+        }
     }
 }
