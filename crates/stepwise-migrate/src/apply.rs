@@ -200,14 +200,31 @@ async fn apply_statements<E: Engine>(
                 (None, None) => stmt.info.summary.clone(),
             },
         });
+        // The row as it stands once statement `i` is done.
+        let mut next = row.clone();
+        next.statements_applied = (i + 1) as i32;
+        next.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+        next.osc_job = None;
+        let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];
         let result = match &stmt.online {
-            Some(alter) => run_online(engine, &target, m, key, i, alter, row.osc_job, opts, report).await.map_err(|(job, e)| {
-                row.osc_job = job;
-                e
-            }),
-            None => single_with_retries(engine, &target, &m.up, i, opts, report).await,
+            Some(alter) => match run_online(engine, &target, m, key, i, alter, row.osc_job, opts, report).await {
+                Ok(()) => engine.track(&done).await.map_err(|e| {
+                    RunError::Tracking(format!(
+                        "statement {} of {key} ran, but recording it failed: {e}. The next migrate checks it before re-running",
+                        i + 1
+                    ))
+                }),
+                Err((job, e)) => {
+                    row.osc_job = job;
+                    Err(e)
+                }
+            },
+            None => single_with_retries(engine, &target, &m.up, i, &done, opts, report).await,
         };
         if let Err(e) = result {
+            if matches!(e, RunError::Tracking(_)) {
+                return Err(e);
+            }
             row.status = RowStatus::Failed;
             row.error = Some(e.to_string());
             // Keep in_flight: a failed concurrent build leaves an INVALID index
@@ -217,15 +234,7 @@ async fn apply_statements<E: Engine>(
             }
             return Err(e);
         }
-        row.statements_applied = (i + 1) as i32;
-        row.in_flight = (i + 1 < total).then_some((i + 1) as i32);
-        row.osc_job = None;
-        engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await.map_err(|e| {
-            RunError::Tracking(format!(
-                "statement {} of {key} ran, but recording it failed: {e}. The next migrate checks it before re-running",
-                i + 1
-            ))
-        })?;
+        row = next;
     }
     row.status = RowStatus::Applied;
     row.in_flight = None;

@@ -144,33 +144,54 @@ pub async fn transaction_with_retries<E: Engine>(
     }
 }
 
-/// Run one statement outside a transaction with retries. Before a retry of a
-/// CONCURRENTLY statement the catalog is checked: a build that timed out
-/// leaves an INVALID index behind, which is dropped first.
+/// Run one statement of a section that runs outside a transaction, with
+/// retries, and record it as done with `done` (tracking ops).
+///
+/// A statement that can run inside a transaction (DML, most PostgreSQL DDL)
+/// commits together with `done`: a server finishes a statement after its
+/// client died, so a statement and its progress recorded one after the
+/// other could run again on the next migrate (an INSERT twice). Only what
+/// cannot share a transaction (CONCURRENTLY, MySQL DDL) is recorded after,
+/// and the next run checks those with `recover` before re-running them.
+///
+/// Before a retry of a CONCURRENTLY statement the catalog is checked: a
+/// build that timed out leaves an INVALID index behind, which is dropped first.
 pub async fn single_with_retries<E: Engine>(
     engine: &mut E,
     target: &Target<'_>,
     section: &Section,
     index: usize,
+    done: &[TrackingOp],
     opts: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<(), RunError> {
     let stmt = &section.statements[index];
+    let recorded = |e: DbError| {
+        RunError::Tracking(format!(
+            "statement {} of {} ran, but recording it failed: {e}. The next migrate checks it before re-running",
+            index + 1,
+            target.version
+        ))
+    };
     // A `-- stepwise:backfill` step is a job of its own: its batches retry
     // their lock waits themselves, and a rerun resumes it.
     if let Some(step) = &stmt.backfill {
-        return engine.backfill(step, target.version, index, opts, report).await.map_err(|message| {
+        engine.backfill(step, target.version, index, opts, report).await.map_err(|message| {
             let f = Failure { statement: Some(index), error: DbError::Other(message), blockers: vec![] };
             failure_at(target, section, index, f, 1, false)
-        });
+        })?;
+        return engine.track(done).await.map_err(recorded);
     }
     let settings = opts.settings_for(stmt);
+    let together = stmt.info.runs_in_transaction();
     let mut attempt = 1;
     loop {
         let mut on_wait = |waiting_for| report(Event::Waiting { version: target.version.to_string(), statement: index, waiting_for });
-        let result = engine.single(stmt, &settings, &mut on_wait).await;
+        let result =
+            if together { engine.transaction(&[stmt], &settings, done).await } else { engine.single(stmt, &settings, &mut on_wait).await };
         match result {
-            Ok(()) => return Ok(()),
+            Ok(()) if together => return Ok(()),
+            Ok(()) => return engine.track(done).await.map_err(recorded),
             Err(mut f) if f.error.is_retryable() && attempt <= opts.retry.retries => {
                 f.statement = Some(index);
                 retry_pause(target, &f, attempt, opts, report).await;
@@ -178,7 +199,7 @@ pub async fn single_with_retries<E: Engine>(
                 match engine.recover(stmt, &settings).await? {
                     Recovery::AlreadyDone(action) => {
                         report(Event::Recovered { version: target.version.to_string(), statement: index, action });
-                        return Ok(());
+                        return engine.track(done).await.map_err(recorded);
                     }
                     Recovery::CleanedUp(action) => {
                         report(Event::Recovered { version: target.version.to_string(), statement: index, action })

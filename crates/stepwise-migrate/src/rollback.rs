@@ -156,7 +156,14 @@ async fn down_statements<E: Engine>(
     for i in start..total {
         let s = &down.statements[i];
         report(Event::StatementStarted { version: m.version.text.clone(), statement: i, line: s.line, summary: s.info.summary.clone() });
-        if let Err(e) = single_with_retries(engine, t, down, i, opts, report).await {
+        let mut next = row.clone();
+        next.statements_applied = (i + 1) as i32;
+        next.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+        let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];
+        if let Err(e) = single_with_retries(engine, t, down, i, &done, opts, report).await {
+            if matches!(e, RunError::Tracking(_)) {
+                return Err(e);
+            }
             row.status = RowStatus::Failed;
             row.error = Some(format!("rolling back: {e}"));
             if let Err(te) = engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await {
@@ -164,9 +171,7 @@ async fn down_statements<E: Engine>(
             }
             return Err(e);
         }
-        row.statements_applied = (i + 1) as i32;
-        row.in_flight = (i + 1 < total).then_some((i + 1) as i32);
-        engine.track(&[TrackingOp::Save(row.clone(), Stamp::Progress)]).await?;
+        row = next;
     }
     Ok(())
 }

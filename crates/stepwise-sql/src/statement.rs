@@ -33,9 +33,21 @@ pub struct StatementInfo {
     pub concurrently: bool,
     /// MySQL: the statement commits the open transaction (DDL and friends).
     pub implicit_commit: bool,
+    /// PostgreSQL `CALL` and `DO`: a procedure or block may COMMIT, which it
+    /// can only do when not called inside a transaction block.
+    pub may_commit: bool,
     pub index_op: Option<IndexOp>,
     /// The first keywords, upper-cased, for messages ("CREATE INDEX").
     pub summary: String,
+}
+
+impl StatementInfo {
+    /// The statement can run inside a transaction without ending it: not
+    /// one PostgreSQL refuses there, not transaction control, not MySQL DDL
+    /// (which commits implicitly).
+    pub fn runs_in_transaction(&self) -> bool {
+        self.requires_no_transaction.is_none() && !self.transaction_control && !self.implicit_commit && !self.may_commit
+    }
 }
 
 /// What `migrate` needs to run an `ALTER TABLE` marked `-- stepwise:online`
@@ -231,7 +243,7 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
         "CREATE" if concurrently && kws.iter().take(3).any(|k| *k == "INDEX") => Some("CREATE INDEX CONCURRENTLY"),
         "DROP" if second == "INDEX" && concurrently => Some("DROP INDEX CONCURRENTLY"),
         "REINDEX" if concurrently => Some("REINDEX CONCURRENTLY"),
-        "REINDEX" if matches!(second, "DATABASE" | "SYSTEM") => Some("REINDEX DATABASE/SYSTEM"),
+        "REINDEX" if matches!(second, "DATABASE" | "SYSTEM" | "SCHEMA") => Some("REINDEX DATABASE/SCHEMA/SYSTEM"),
         "VACUUM" => Some("VACUUM"),
         "CREATE" | "DROP" if matches!(second, "DATABASE" | "TABLESPACE") => {
             Some(if second == "DATABASE" { "CREATE/DROP DATABASE" } else { "CREATE/DROP TABLESPACE" })
@@ -242,6 +254,7 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
         _ => None,
     };
     info.requires_no_transaction = no_tx.map(str::to_string);
+    info.may_commit = matches!(first, "CALL" | "DO");
     info.concurrently = concurrently && no_tx.is_some();
     if info.concurrently {
         info.index_op = index_op(&w, &top, first);
@@ -390,5 +403,21 @@ mod tests {
         assert!(classify(sql, &tokenize(sql, Dialect::MySql).unwrap(), Dialect::MySql).implicit_commit);
         let sql = "UPDATE t SET a = 1";
         assert!(!classify(sql, &tokenize(sql, Dialect::MySql).unwrap(), Dialect::MySql).implicit_commit);
+    }
+
+    #[test]
+    fn what_can_commit_together_with_its_progress() {
+        for sql in ["INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "CREATE INDEX i ON t (a)", "ALTER TABLE t ADD COLUMN c int"] {
+            assert!(info(sql).runs_in_transaction(), "{sql}");
+        }
+        for sql in
+            ["CREATE INDEX CONCURRENTLY i ON t (a)", "CALL p()", "DO $$ BEGIN COMMIT; END $$", "COMMIT", "VACUUM t", "REINDEX SCHEMA s"]
+        {
+            assert!(!info(sql).runs_in_transaction(), "{sql}");
+        }
+        let my = |sql: &str| classify(sql, &tokenize(sql, Dialect::MySql).unwrap(), Dialect::MySql);
+        assert!(my("INSERT INTO t VALUES (1)").runs_in_transaction());
+        assert!(!my("CREATE INDEX i ON t (a)").runs_in_transaction());
+        assert!(!my("CALL p()").runs_in_transaction());
     }
 }
