@@ -119,7 +119,7 @@ fn osc_killed_at_random_then_resumed_cancelled_finished_or_reverted_loses_nothin
                 }
             }
             Some((_, state)) if state == "finished" => ("finished", true),
-            Some((_, state)) => {
+            Some(_) => {
                 if rng.coin() {
                     done(&p, &db.url, &["osc", "resume"], &what);
                     done(&p, &db.url, &["osc", "finish"], &what);
