@@ -516,3 +516,29 @@ fn mariadb_a_statement_finished_by_the_server_after_a_kill_9_is_not_run_again() 
     };
     killed_during_a_statement_that_outlives_its_client(&p, &db.url, in_flight, || db.sql("SELECT GROUP_CONCAT(step ORDER BY id) FROM log"));
 }
+
+/// MySQL DDL commits by itself, so it cannot commit with its progress: a
+/// CREATE INDEX the server finishes after stepwise was killed makes the
+/// re-run fail with "Duplicate key name". The next migrate reads that error,
+/// for the statement the killed run was running, as the statement done.
+#[test]
+fn mariadb_ddl_finished_by_the_server_after_a_kill_9_counts_as_applied() {
+    let (db, p) = (MyDb::new(), Project::new());
+    db.sql("CREATE TABLE items (id BIGINT PRIMARY KEY, a INT NOT NULL); INSERT INTO items SELECT seq, seq % 1000 FROM seq_1_to_1500000");
+    p.write("1_index.sql", "-- stepwise:up\nCREATE INDEX items_a ON items (a);\nCREATE TABLE after_it (id INT);\n");
+    let mut run = spawn_bg(p.cmd(&db.url, &["migrate"]));
+    let building = || {
+        mysql(
+            "",
+            &format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'CREATE INDEX items_a%'", db.name),
+        ) != "0"
+    };
+    assert!(wait_until(Duration::from_secs(30), building), "the index build started:\n{}", run.output());
+    run.kill9();
+    let _ = run.finish(Duration::from_secs(10));
+    let rerun = done(&p, &db.url, &["migrate"], "after the kill");
+    let indexes = db.sql("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'items_a'");
+    assert_eq!(indexes, "1", "{}", rerun.all());
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'after_it'"), "1");
+    eprintln!("{}", rerun.all());
+}

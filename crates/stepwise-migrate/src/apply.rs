@@ -5,7 +5,9 @@
 use crate::engine::{Engine, Failure, OnlineOutcome, OnlineStep, Recovery, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{begin_locked, end_locked, failure_at, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::execute::{
+    begin_locked, end_locked, failure_at, finished_by_server, single_with_retries, transaction_with_retries, RunOptions, Target,
+};
 use crate::history::{applied_by, HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection, State};
@@ -161,6 +163,8 @@ async fn apply_statements<E: Engine>(
     let target = Target { version: &m.version.text, name: &m.name, direction: Direction::Up };
     let total = m.up.statements.len();
     let mut start = 0;
+    // The statement a killed run was running (see `finished_by_server`).
+    let mut killed_at = None;
     if let Some(prev) = previous.filter(|p| !p.transactional) {
         start = (prev.statements_applied.max(0) as usize).min(total);
         if let Some(k) = prev.in_flight.map(|k| k as usize).filter(|&k| k < total) {
@@ -180,6 +184,7 @@ async fn apply_statements<E: Engine>(
             });
         }
         report(Event::Resuming { version: m.version.text.clone(), statement: start, statements: total });
+        killed_at = (prev.status == RowStatus::Running).then_some(prev.in_flight).flatten().map(|k| k as usize);
     }
     let started = Instant::now();
     let mut row = row_for(m, RowStatus::Running, false, start);
@@ -219,7 +224,16 @@ async fn apply_statements<E: Engine>(
                     Err(e)
                 }
             },
-            None => single_with_retries(engine, &target, &m.up, i, &done, opts, report).await,
+            None => match single_with_retries(engine, &target, &m.up, i, &done, opts, report).await {
+                Err(e) if killed_at == Some(i) => match finished_by_server(engine, &e) {
+                    Some(action) => {
+                        report(Event::Recovered { version: m.version.text.clone(), statement: i, action });
+                        engine.track(&done).await.map_err(RunError::from)
+                    }
+                    None => Err(e),
+                },
+                other => other,
+            },
         };
         if let Err(e) = result {
             if matches!(e, RunError::Tracking(_)) {

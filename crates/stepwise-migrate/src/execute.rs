@@ -215,6 +215,18 @@ pub async fn single_with_retries<E: Engine>(
     }
 }
 
+/// After a kill, the statement that was running may have been finished by
+/// the server: when its re-run fails with an error the engine reads as "its
+/// effect is in place", say so (for the Recovered event) instead of failing.
+pub fn finished_by_server<E: Engine>(engine: &E, e: &RunError) -> Option<String> {
+    let RunError::Failed(f) = e else { return None };
+    let server = f.server.as_ref().filter(|s| engine.finished_before(s))?;
+    Some(format!(
+        "the previous run was killed while the server ran it, and the server finished it ({}): counted as applied",
+        server.message
+    ))
+}
+
 async fn retry_pause(target: &Target<'_>, f: &Failure, attempt: u32, opts: &RunOptions, report: &mut dyn FnMut(Event)) {
     let delay = opts.retry.delay(attempt);
     report(Event::Retrying {

@@ -5,7 +5,7 @@ use crate::engine::Recovery;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{begin_locked, end_locked, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::execute::{begin_locked, end_locked, finished_by_server, single_with_retries, transaction_with_retries, RunOptions, Target};
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind, Version};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, State};
@@ -134,6 +134,7 @@ async fn down_statements<E: Engine>(
 ) -> Result<(), RunError> {
     let total = down.statements.len();
     let mut start = 0;
+    let mut killed_at = None;
     if let Some(prev) = resume {
         start = (prev.statements_applied.max(0) as usize).min(total);
         if let Some(k) = prev.in_flight.map(|k| k as usize).filter(|&k| k < total) {
@@ -147,6 +148,7 @@ async fn down_statements<E: Engine>(
             }
         }
         report(Event::Resuming { version: m.version.text.clone(), statement: start, statements: total });
+        killed_at = (prev.status == RowStatus::Running).then_some(prev.in_flight).flatten().map(|k| k as usize);
     }
     let mut row = row_for(m, RowStatus::Running, false, start);
     row.direction = Direction::Down;
@@ -160,7 +162,17 @@ async fn down_statements<E: Engine>(
         next.statements_applied = (i + 1) as i32;
         next.in_flight = (i + 1 < total).then_some((i + 1) as i32);
         let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];
-        if let Err(e) = single_with_retries(engine, t, down, i, &done, opts, report).await {
+        let result = match single_with_retries(engine, t, down, i, &done, opts, report).await {
+            Err(e) if killed_at == Some(i) => match finished_by_server(engine, &e) {
+                Some(action) => {
+                    report(Event::Recovered { version: m.version.text.clone(), statement: i, action });
+                    engine.track(&done).await.map_err(RunError::from)
+                }
+                None => Err(e),
+            },
+            other => other,
+        };
+        if let Err(e) = result {
             if matches!(e, RunError::Tracking(_)) {
                 return Err(e);
             }

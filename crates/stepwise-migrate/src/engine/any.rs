@@ -77,6 +77,9 @@ impl Engine for AnyEngine {
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
         each!(self, e => e.track(ops).await)
     }
+    fn finished_before(&self, error: &stepwise_db::ServerError) -> bool {
+        each!(self, e => e.finished_before(error))
+    }
     async fn recover(&mut self, statement: &Statement, settings: &Settings) -> Result<Recovery, DbError> {
         each!(self, e => e.recover(statement, settings).await)
     }

@@ -129,6 +129,12 @@ pub trait Engine {
     /// Check a statement that may have run before against the catalog; any
     /// cleanup runs under `settings` (the statement's own lock timeout).
     async fn recover(&mut self, statement: &Statement, settings: &Settings) -> Result<Recovery, DbError>;
+    /// A statement that was running when the previous run was killed failed
+    /// when run again with `error`: does the error say its effect is already
+    /// in place? (A server finishes a statement after its client died; where
+    /// DDL commits by itself it cannot share a transaction with its progress.)
+    /// (No default: `AnyEngine` must forward it.)
+    fn finished_before(&self, error: &stepwise_db::ServerError) -> bool;
     /// Rows of an arbitrary query, every value as text (for `adopt`).
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError>;

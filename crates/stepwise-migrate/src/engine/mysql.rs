@@ -331,6 +331,13 @@ impl Engine for MyEngine {
         Ok(())
     }
 
+    fn finished_before(&self, error: &stepwise_db::ServerError) -> bool {
+        // What the same DDL says when it already took effect: the table,
+        // column, index, foreign key or primary key exists (1050, 1060,
+        // 1061, 1826, 1068), or what it drops is gone (1091, 1051).
+        matches!(error.errno, Some(1050 | 1060 | 1061 | 1826 | 1068 | 1091 | 1051))
+    }
+
     async fn recover(&mut self, _statement: &Statement, _settings: &Settings) -> Result<Recovery, DbError> {
         // MySQL DDL has no INVALID leftovers to clean: the statement is re-run.
         Ok(Recovery::Rerun)

@@ -387,6 +387,12 @@ impl Engine for PgEngine {
         self.conn.batch(&sql.join(";\n")).await
     }
 
+    fn finished_before(&self, _error: &stepwise_db::ServerError) -> bool {
+        // Whatever can share a transaction commits with its progress, and
+        // CONCURRENTLY statements are checked by `recover`: no guessing here.
+        false
+    }
+
     async fn recover(&mut self, statement: &Statement, settings: &Settings) -> Result<Recovery, DbError> {
         let Some(op) = &statement.info.index_op else { return Ok(Recovery::Rerun) };
         match op {
