@@ -230,6 +230,21 @@ pub fn self_contained(text: &str, dialect: Dialect) -> Result<(), (usize, String
             TokenKind::LineComment => {
                 return Err((t.span.start, "a `--` comment here would hide the rest of the statement; use /* ... */".into()))
             }
+            TokenKind::BlockComment if dialect == Dialect::MySql && executable_comment(&text[t.span.clone()]) => {
+                return Err((
+                    t.span.start,
+                    "MySQL and MariaDB run the text of a `/*! ... */` or `/*M! ... */` comment as SQL; write it without the comment".into(),
+                ))
+            }
+            TokenKind::String | TokenKind::QuotedIdent if dialect == Dialect::MySql && text[t.span.clone()].contains('\\') => {
+                // Where it ends depends on the session's sql_mode
+                // (NO_BACKSLASH_ESCAPES, ANSI_QUOTES): what stepwise reads
+                // as one string, the server may end early.
+                return Err((
+                    t.span.start,
+                    "a backslash in a quoted string ends it in different places under different sql_modes; write the character another way (CHAR(92) for a backslash)".into(),
+                ));
+            }
             _ => {}
         }
     }
@@ -237,6 +252,12 @@ pub fn self_contained(text: &str, dialect: Dialect) -> Result<(), (usize, String
         Some(&at) => Err((at, "this `(` is never closed".into())),
         None => Ok(()),
     }
+}
+
+/// `/*!...*/`, `/*!50000...*/`, `/*M!...*/`: comments MySQL or MariaDB execute.
+fn executable_comment(comment: &str) -> bool {
+    let body = &comment.as_bytes()[2.min(comment.len())..];
+    body.first() == Some(&b'!') || (matches!(body.first(), Some(b'M' | b'm')) && body.get(1) == Some(&b'!'))
 }
 
 /// Split a SET list on top-level commas into assignments. Each must be
@@ -664,5 +685,20 @@ mod tests {
         assert_eq!(c("current_schema", MY), Vec::<String>::new());
         assert_eq!(c("current_schema", PG), vec!["current_schema"]);
         assert_eq!(calls("f('x", PG).unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn mysql_executable_comments_and_backslashes_are_refused() {
+        for bad in [
+            "a < 10 /*! ) OR (1=1 */",
+            "a < 10 /*M! ) OR (1=1 */",
+            "a < 10 /*!50000 ) OR (1=1 */",
+            "a < 10 /*m!100000 1 */",
+            "a = 'x\\' ) OR (1=1 -- '",
+        ] {
+            assert!(self_contained(bad, Dialect::MySql).is_err(), "{bad:?}");
+        }
+        assert!(self_contained("a < 10 /* plain ) comment */", Dialect::MySql).is_ok());
+        assert!(self_contained("a < 10 /*! 1 */", Dialect::Postgres).is_ok(), "PostgreSQL has no executable comments");
     }
 }

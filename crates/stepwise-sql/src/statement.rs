@@ -212,6 +212,28 @@ impl<'a> Words<'a> {
     }
 }
 
+/// Read a name a user typed (`orders`, `"My Table"`, `app.orders`,
+/// `` `db`.`t` ``) as the server would read it in a statement: one or two
+/// identifiers and nothing else (no comment, no `;`, no expression). Bare
+/// words fold to lower case on PostgreSQL. The result is to be quoted by the
+/// engine's quoting function before it reaches SQL.
+pub fn parse_qualified_name(text: &str, dialect: Dialect) -> Result<QualifiedName, String> {
+    let bad = || format!("{text:?} is not a name (write it as in SQL: name, schema.name, or a quoted \"Name\")");
+    let tokens = crate::lexer::tokenize(text, dialect).map_err(|_| bad())?;
+    let dots = tokens.iter().filter(|t| t.kind == TokenKind::Punct && &text[t.span.clone()] == ".").count();
+    let only_names = tokens.iter().all(|t| {
+        matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) || (t.kind == TokenKind::Punct && &text[t.span.clone()] == ".")
+    });
+    if !only_names || dots > 1 {
+        return Err(bad());
+    }
+    let w = Words::new(text, &tokens);
+    match w.name_at(0, dialect) {
+        Some((name, end)) if end == w.toks.len() && !name.name.is_empty() && name.schema.as_deref() != Some("") => Ok(name),
+        _ => Err(bad()),
+    }
+}
+
 fn unquote(s: &str) -> String {
     let q = s.chars().next().unwrap_or('"');
     let inner = &s[1..s.len().saturating_sub(1).max(1)];
@@ -419,5 +441,22 @@ mod tests {
         assert!(my("INSERT INTO t VALUES (1)").runs_in_transaction());
         assert!(!my("CREATE INDEX i ON t (a)").runs_in_transaction());
         assert!(!my("CALL p()").runs_in_transaction());
+    }
+
+    #[test]
+    fn names_a_user_types_are_names_and_nothing_else() {
+        let pg = |t: &str| parse_qualified_name(t, Dialect::Postgres);
+        assert_eq!(pg("Purged").unwrap(), q(None, "purged"));
+        assert_eq!(pg("app.\"My Table\"").unwrap(), q(Some("app"), "My Table"));
+        assert_eq!(pg("\"we\"\"ird\"").unwrap(), q(None, "we\"ird"));
+        for bad in ["purged (id int); DROP TABLE victim; --", "a b", "a.b.c", "", "a;", "a -- x", "a /* x */", "'a'", "a.", ".a", "\"\""] {
+            assert!(pg(bad).is_err(), "{bad:?}");
+        }
+        let my = |t: &str| parse_qualified_name(t, Dialect::MySql);
+        assert_eq!(my("`db`.`t``x`").unwrap(), q(Some("db"), "t`x"));
+        assert_eq!(my("Purged").unwrap(), q(None, "Purged"));
+        for bad in ["t /*! ; DROP TABLE victim */", "t#", "t; DROP TABLE victim"] {
+            assert!(my(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -179,7 +179,8 @@ pub trait Db {
     /// here with the server's error, before any row changes.
     async fn check(&mut self, table: &TableInfo, spec: &Spec) -> Result<(), DbError>;
     /// Create the backup table for delete mode (like the table, no
-    /// constraints) unless it exists; returns its quoted qualified name.
+    /// constraints) unless it exists. `name` is quoted and qualified (see
+    /// [`backup_name`]); returns it as the server spells it.
     async fn create_backup(&mut self, table: &TableInfo, name: &str) -> Result<String, DbError>;
     async fn ensure_jobs(&mut self) -> Result<(), OnlineError>;
     async fn create_job(&mut self, target: &str, spec: &serde_json::Value) -> Result<Job, OnlineError>;
@@ -305,13 +306,21 @@ pub async fn prepare<D: Db>(db: &mut D, req: &Request) -> Result<(TableInfo, Spe
     Ok((table, spec))
 }
 
+/// The backup table's name as the user wrote it, read as a name (never as
+/// SQL text: `purged (id int); DROP TABLE x; --` is refused) and quoted;
+/// without a schema it goes beside the table.
+fn backup_name<D: Db>(db: &D, req: &Request, table: &TableInfo) -> Result<Option<String>, OnlineError> {
+    let Some(text) = &req.backup_table else { return Ok(None) };
+    let name = stepwise_sql::statement::parse_qualified_name(text, db.dialect())
+        .map_err(|e| OnlineError::Usage(format!("--backup-table: {e}")))?;
+    Ok(Some(db.qualified(name.schema.as_deref().unwrap_or(&table.schema), &name.name)))
+}
+
 /// What a dry run shows: the request checked against the table, and the
 /// statement of the first batch as it would run.
 pub async fn plan<D: Db>(db: &mut D, req: &Request, opts: &Options) -> Result<String, OnlineError> {
     let (table, mut spec) = prepare(db, req).await?;
-    if let Some(name) = &req.backup_table {
-        spec.backup = Some(name.clone());
-    }
+    spec.backup = backup_name(db, req, &table)?;
     let rows = crate::batch::Sizer::new(opts.batch.clone(), BATCH_TIME).rows();
     let hi = db.chunk_end(&table, None, rows).await?;
     let what = match spec.mode {
@@ -332,8 +341,8 @@ pub async fn plan<D: Db>(db: &mut D, req: &Request, opts: &Options) -> Result<St
 /// Start a job and run it to the end (or until paused or cancelled).
 pub async fn start<D: Db>(db: &mut D, req: &Request, opts: &Options, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     let (table, mut spec) = prepare(db, req).await?;
-    if let Some(name) = &req.backup_table {
-        let backup = db.create_backup(&table, name).await.map_err(|e| OnlineError::Usage(format!("backup table {name}: {e}")))?;
+    if let Some(name) = backup_name(db, req, &table)? {
+        let backup = db.create_backup(&table, &name).await.map_err(|e| OnlineError::Usage(format!("backup table {name}: {e}")))?;
         spec.backup = Some(backup);
         db.check(&table, &spec).await.map_err(|e| OnlineError::Usage(format!("backup table {name} does not fit {}: {e}", req.table)))?;
     }
