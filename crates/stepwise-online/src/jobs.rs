@@ -136,6 +136,50 @@ pub fn the_only(kind: &str, mut open: Vec<Job>) -> Result<Job, OnlineError> {
     }
 }
 
+/// The advisory lock that says "this session works job `id`": two int4
+/// keys, the jobs table's name hashed and the job id, so that no other
+/// stepwise lock (the migration lock takes one bigint) can collide.
+const CLAIM_KEYS: &str = "hashtext($1), ($2 % 2147483648)::int";
+const CLAIMED: &str = "l.locktype = 'advisory' AND l.granted AND l.classid = hashtext($1)::oid
+                       AND l.objid = ($2 % 2147483648)::int::oid AND l.objsubid = 2";
+
+/// Take the job for this session (once: taking it again is a no-op), or say
+/// which process has it. Held until [`release`] or the session ends: a
+/// process killed with `kill -9` lets go once the server has finished the
+/// statement it was running.
+pub async fn claim(conn: &PgConn, schema: &str, id: i64) -> Result<(), OnlineError> {
+    let name = table(schema);
+    let sql = format!(
+        "SELECT EXISTS (SELECT FROM pg_locks l WHERE {CLAIMED} AND l.pid = pg_backend_pid()) OR pg_try_advisory_lock({CLAIM_KEYS})"
+    );
+    let got: bool = conn.client.query_one(&sql, &[&name, &id]).await?.get(0);
+    if got {
+        return Ok(());
+    }
+    let holder: Option<String> = conn
+        .client
+        .query_one(
+            &format!(
+                "SELECT string_agg(format('pid %s, %s', a.pid, coalesce(nullif(a.application_name, ''), 'no application name')), '; ')
+                   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE {CLAIMED}"
+            ),
+            &[&name, &id],
+        )
+        .await?
+        .get(0);
+    Err(OnlineError::Refused(format!(
+        "job {id} is being worked by another process ({}): wait for it to end, or stop it first",
+        holder.unwrap_or_else(|| "a session stepwise cannot see".into())
+    )))
+}
+
+/// Let go of a job taken with [`claim`].
+pub async fn release(conn: &PgConn, schema: &str, id: i64) -> Result<(), OnlineError> {
+    let sql = format!("SELECT pg_advisory_unlock({CLAIM_KEYS}) FROM pg_locks l WHERE {CLAIMED} AND l.pid = pg_backend_pid()");
+    conn.client.execute(&sql, &[&table(schema), &id]).await?;
+    Ok(())
+}
+
 /// Set the state (and error) of a job.
 pub async fn set_state(conn: &PgConn, schema: &str, id: i64, state: &str, error: Option<&str>) -> Result<(), OnlineError> {
     conn.client

@@ -246,14 +246,22 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
         validate: vec![],
     };
     let target = format!("{}.{}", info.schema, info.name);
-    let job = jobs::create(conn, &opts.state_schema, "osc", &target, "copying", &serde_json::to_value(&spec).unwrap_or_default()).await?;
-    let n = spec.names(opts, job.id);
-    // The shadow and its ALTER in one transaction: a bad ALTER leaves nothing.
+    // The job, the shadow and its ALTER in one transaction: a bad ALTER
+    // leaves nothing, and a kill leaves either no job or a job whose shadow
+    // and change log exist (which `resume` continues and `cancel` removes).
     conn.batch("BEGIN").await?;
+    let job =
+        match jobs::create(conn, &opts.state_schema, "osc", &target, "copying", &serde_json::to_value(&spec).unwrap_or_default()).await {
+            Ok(job) => job,
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK").await;
+                return Err(e);
+            }
+        };
+    let n = spec.names(opts, job.id);
     let created = format!("{};\n{}", sql::create_shadow(&n, &req.alter), sql::create_log(&n, &info, &info.key));
     if let Err(e) = conn.batch(&created).await {
         let _ = conn.batch("ROLLBACK").await;
-        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&format!("the ALTER failed on the shadow table: {e}"))).await?;
         return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}")));
     }
     let aside = async {
@@ -266,9 +274,11 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
     .await;
     if let Err(e) = aside {
         let _ = conn.batch("ROLLBACK").await;
-        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
         return Err(e);
     }
+    // Taken before the commit makes the job visible: no `resume` can start
+    // working it between the two.
+    jobs::claim(conn, &opts.state_schema, job.id).await?;
     conn.batch("COMMIT").await?;
     progress(&Progress::Started { job: job.id, table: target, shadow: n.shadow.clone(), estimated_rows: info.estimated_rows });
     if let Err(e) = copy::install_triggers(conn, &n, &spec.key, opts, progress).await {
@@ -281,8 +291,16 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
     run(conn, job.id, opts, progress).await
 }
 
-/// Continue a job from where its row says it stopped.
+/// Continue a job from where its row says it stopped, as the only process
+/// working it (see [`jobs::claim`]).
 pub async fn run(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    jobs::claim(conn, &opts.state_schema, id).await?;
+    let result = run_claimed(conn, id, opts, progress).await;
+    let _ = jobs::release(conn, &opts.state_schema, id).await;
+    result
+}
+
+async fn run_claimed(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     // Ranges verified while the copy ran (in this process only: a job
     // resumed elsewhere verifies them all again).
     let mut checked = verify::Checked::default();
@@ -364,18 +382,27 @@ pub async fn finish(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnPro
     if job.state != "swapped" {
         return Err(OnlineError::Refused(format!("job {} is {}: finish drops the old table after a swap", job.id, job.state)));
     }
+    jobs::claim(conn, &opts.state_schema, job.id).await?;
     let spec = spec_of(job)?;
     let n = spec.names(opts, job.id);
     let old = n.qualified(&n.old);
     let sql = format!("{}\nDROP TABLE IF EXISTS {old};\n{}", sql::drop_reverse_triggers(&n), sql::drop_functions(&n));
-    swap::locked(conn, opts, job.id, &n.original(), "drop the reverse trigger and the old table", &sql, progress).await?;
-    jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
+    let result = async {
+        swap::locked(conn, opts, job.id, &n.original(), "drop the reverse trigger and the old table", &sql, progress).await?;
+        jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
+    }
+    .await;
+    let _ = jobs::release(conn, &opts.state_schema, job.id).await;
+    result
 }
 
 /// After the swap, while the old table is kept: swap back, with every row
 /// written since.
 pub async fn revert(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    jobs::claim(conn, &opts.state_schema, job.id).await?;
     let spec = spec_of(job)?;
     let n = spec.names(opts, job.id);
-    revert::revert(conn, job, &spec, &n, opts, progress).await
+    let result = revert::revert(conn, job, &spec, &n, opts, progress).await;
+    let _ = jobs::release(conn, &opts.state_schema, job.id).await;
+    result
 }
