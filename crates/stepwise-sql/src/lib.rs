@@ -8,6 +8,7 @@ pub mod error;
 pub mod file;
 pub mod lexer;
 pub mod lint;
+pub mod osc_alter;
 pub mod par;
 pub mod position;
 pub mod statement;

@@ -14,10 +14,26 @@ use tokio::sync::watch;
 
 /// Columns copied, with the shadow's types: those of the shadow that the
 /// original has too, except the shadow's generated columns (PostgreSQL
-/// computes them).
-pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> Result<Vec<table::Column>, OnlineError> {
+/// computes them). Every column of the original must be accounted for: in
+/// the shadow, or dropped by name by the job's ALTER (`alter`); a column
+/// that went missing any other way would be lost by the swap unseen, since
+/// the verification compares the columns both tables have.
+pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo, alter: &str) -> Result<Vec<table::Column>, OnlineError> {
     let shadow =
         table::load(conn, &n.shadow_q()).await?.ok_or_else(|| OnlineError::Refused(format!("the shadow table {} is gone", n.shadow)))?;
+    let dropped = stepwise_sql::osc_alter::check_osc_alter(alter).map_err(OnlineError::Refused)?.dropped;
+    let missing: Vec<&str> = original
+        .columns
+        .iter()
+        .filter(|c| shadow.column(&c.name).is_none() && !dropped.contains(&c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "the new table has no column {}, which the ALTER does not drop by name: its values would be lost by the swap",
+            missing.join(", ")
+        )));
+    }
     let common: Vec<table::Column> = shadow.columns.into_iter().filter(|c| !c.generated && original.column(&c.name).is_some()).collect();
     for k in &original.key {
         if !common.iter().any(|c| &c.name == k) || shadow.key.is_empty() {
@@ -31,9 +47,9 @@ pub async fn common_columns(conn: &PgConn, n: &Names, original: &TableInfo) -> R
 
 /// The live original and the columns copied from it (the copy, the
 /// replays, the verification and the swap all work from these).
-pub async fn source(conn: &PgConn, n: &Names) -> Result<(TableInfo, Vec<table::Column>), OnlineError> {
+pub async fn source(conn: &PgConn, n: &Names, spec: &Spec) -> Result<(TableInfo, Vec<table::Column>), OnlineError> {
     let info = table::load(conn, &n.original()).await?.ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
-    let common = common_columns(conn, n, &info).await?;
+    let common = common_columns(conn, n, &info, &spec.alter).await?;
     Ok((info, common))
 }
 
@@ -68,7 +84,7 @@ pub async fn copy(
     let (copied, follow) = watch::channel(job.cursor.clone());
     let (copy, verified) = tokio::join!(
         batches(conn, job, spec, n, opts, copied, progress),
-        verify::follow(&verifier, n, &spec.key, opts.verify_chunk, checked, follow)
+        verify::follow(&verifier, n, spec, opts.verify_chunk, checked, follow)
     );
     copy?;
     verified
@@ -84,7 +100,7 @@ async fn batches(
     copied: watch::Sender<Option<Vec<String>>>,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let (info, common) = source(conn, n).await?;
+    let (info, common) = source(conn, n, spec).await?;
     let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
     // Copying without the capture triggers would miss changes. A job that
     // crashed before installing them gets them now, before any row is

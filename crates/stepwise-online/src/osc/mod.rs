@@ -173,6 +173,7 @@ fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
 
 /// What a dry run shows: the statements osc would run first.
 pub async fn plan(conn: &PgConn, req: &OscRequest, opts: &OscOptions) -> Result<String, OnlineError> {
+    stepwise_sql::osc_alter::check_osc_alter(&req.alter).map_err(OnlineError::Usage)?;
     let info = checked_table(conn, &req.table).await?;
     let n = Names::new(&info.schema, &info.name, &opts.state_schema, 0);
     Ok(format!(
@@ -233,6 +234,9 @@ async fn publishes_all(conn: &PgConn, opts: &OscOptions) -> Result<(), OnlineErr
 
 /// Start a job and run it to the swap.
 pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    // The clauses are checked before anything is read or written: they are
+    // pasted after `ALTER TABLE <shadow>` only once they are exactly that.
+    stepwise_sql::osc_alter::check_osc_alter(&req.alter).map_err(OnlineError::Usage)?;
     let info = checked_table(conn, &req.table).await?;
     publishes_all(conn, opts).await?;
     jobs::ensure(conn, &opts.state_schema).await?;
@@ -266,7 +270,7 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
     }
     let aside = async {
         // The ALTER must keep the key: refused here, it leaves nothing.
-        copy::common_columns(conn, &n, &info).await?;
+        copy::common_columns(conn, &n, &info, &req.alter).await?;
         let shadow: u32 = conn.client.query_one("SELECT to_regclass($1)::oid", &[&n.shadow_q()]).await?.get(0);
         spec.later = index::set_aside(conn, &n, info.oid, shadow).await?;
         jobs::set_spec(conn, &opts.state_schema, job.id, &serde_json::to_value(&spec).unwrap_or_default()).await

@@ -79,7 +79,13 @@ fn list(cols: &[String], f: impl Fn(&str) -> String) -> String {
 
 /// The shadow table: like the original, with the ALTER applied.
 pub fn create_shadow(n: &Names, alter: &str) -> String {
-    format!("CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter};", shadow = n.shadow_q(), orig = n.original())
+    // The clauses are checked (`stepwise_sql::osc_alter`); the newline ends a
+    // trailing `--` comment before the `;`.
+    format!(
+        "CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter}\n;",
+        shadow = n.shadow_q(),
+        orig = n.original()
+    )
 }
 
 /// The trigger functions run as their owner (stepwise's role), so that an

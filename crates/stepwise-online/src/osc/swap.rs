@@ -223,7 +223,7 @@ pub async fn swap(
     let table = n.original();
     // Changes since the verification, replayed before locking so that the
     // swap replays only the last few while it holds the table.
-    let (info, common) = super::copy::source(conn, n).await?;
+    let (info, common) = super::copy::source(conn, n, spec).await?;
     let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
     super::replay::drain(conn, n, &info, &spec.key, &common, opts.batch.lock_timeout).await?;
     let (lock_held_ms, spec) = exchange(

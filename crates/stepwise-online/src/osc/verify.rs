@@ -64,9 +64,9 @@ struct Compared<'a> {
 }
 
 impl<'a> Compared<'a> {
-    async fn load(conn: &PgConn, n: &'a Names, key: &'a [String]) -> Result<Compared<'a>, OnlineError> {
-        let (info, common) = super::copy::source(conn, n).await?;
-        Ok(Compared { n, info, key, common: common.into_iter().map(|c| (c.name, c.ty)).collect() })
+    async fn load(conn: &PgConn, n: &'a Names, spec: &'a Spec) -> Result<Compared<'a>, OnlineError> {
+        let (info, common) = super::copy::source(conn, n, spec).await?;
+        Ok(Compared { n, info, key: &spec.key, common: common.into_iter().map(|c| (c.name, c.ty)).collect() })
     }
 
     /// Check the next range after `checked.lo` of `chunk` rows. With
@@ -203,12 +203,12 @@ type Sum = (i64, String);
 pub async fn follow(
     conn: &PgConn,
     n: &Names,
-    key: &[String],
+    spec: &Spec,
     chunk: u64,
     checked: &mut Checked,
     mut copied: watch::Receiver<Option<Vec<String>>>,
 ) -> Result<(), OnlineError> {
-    let compared = Compared::load(conn, n, key).await?;
+    let compared = Compared::load(conn, n, spec).await?;
     loop {
         let upto = copied.borrow_and_update().clone();
         if let Some(upto) = upto {
@@ -232,7 +232,7 @@ pub async fn verify(
     checked: &mut Checked,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let compared = Compared::load(conn, n, &spec.key).await?;
+    let compared = Compared::load(conn, n, spec).await?;
     let copied: Vec<String> = compared.common.iter().map(|(c, _)| c.clone()).collect();
     let side = conn.another().await?;
     loop {
