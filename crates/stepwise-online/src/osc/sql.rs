@@ -79,10 +79,11 @@ fn list(cols: &[String], f: impl Fn(&str) -> String) -> String {
 
 /// The shadow table: like the original, with the ALTER applied.
 pub fn create_shadow(n: &Names, alter: &str) -> String {
-    // The clauses are checked (`stepwise_sql::osc_alter`); the newline ends a
+    // The clauses are checked (`stepwise_sql::osc_alter`); a newline ends a
     // trailing `--` comment before the `;`.
+    let end = if alter.contains("--") { "\n;" } else { ";" };
     format!(
-        "CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter}\n;",
+        "CREATE TABLE {shadow} (LIKE {orig} INCLUDING ALL);\nALTER TABLE {shadow} {alter}{end}",
         shadow = n.shadow_q(),
         orig = n.original()
     )
