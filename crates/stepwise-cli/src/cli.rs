@@ -141,10 +141,10 @@ pub struct OscArgs {
     #[arg(long, value_parser = crate::duration::parse_duration, conflicts_with = "batch_rows")]
     pub batch_time: Option<std::time::Duration>,
     /// Copy this many rows per batch instead of adapting to --batch-time.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch_rows: Option<u64>,
     /// Copy at most this many rows per second.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::duration::parse_rate)]
     pub max_rate: Option<f64>,
     /// Wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s].
     #[arg(long, value_parser = crate::duration::parse_limit)]
@@ -189,10 +189,10 @@ pub struct BackfillArgs {
     #[arg(long, value_parser = crate::duration::parse_duration, conflicts_with = "batch_rows")]
     pub batch_time: Option<std::time::Duration>,
     /// This many rows per batch instead of adapting to --batch-time.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch_rows: Option<u64>,
     /// At most this many rows per second.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::duration::parse_rate)]
     pub max_rate: Option<f64>,
     /// Wait between batches while a standby replays more than this far behind (PostgreSQL); `off` to never wait [default: 5s].
     #[arg(long, value_parser = crate::duration::parse_limit)]
@@ -253,10 +253,10 @@ pub struct MigrateArgs {
     #[arg(long, env = "STEPWISE_ONLINE_BATCH_TIME", value_parser = crate::duration::parse_duration, conflicts_with = "online_batch_rows")]
     pub online_batch_time: Option<std::time::Duration>,
     /// Online statements: copy this many rows per batch instead. Env: STEPWISE_ONLINE_BATCH_ROWS.
-    #[arg(long, env = "STEPWISE_ONLINE_BATCH_ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "STEPWISE_ONLINE_BATCH_ROWS", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub online_batch_rows: Option<u64>,
     /// Online statements: copy at most this many rows per second. Env: STEPWISE_ONLINE_MAX_RATE.
-    #[arg(long, env = "STEPWISE_ONLINE_MAX_RATE")]
+    #[arg(long, env = "STEPWISE_ONLINE_MAX_RATE", value_parser = crate::duration::parse_rate)]
     pub online_max_rate: Option<f64>,
     /// Online statements: wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s]. Env: STEPWISE_ONLINE_MAX_REPLICA_LAG.
     #[arg(long, env = "STEPWISE_ONLINE_MAX_REPLICA_LAG", value_parser = crate::duration::parse_limit)]

@@ -163,8 +163,8 @@ fn online_batches(s: &OnlineSection) -> Result<stepwise_online::batch::BatchOpti
         return Err(ConfigError::Invalid("online.batch_rows: must be at least 1".into()));
     }
     b.fixed_rows = s.batch_rows;
-    if s.max_rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
-        return Err(ConfigError::Invalid("online.max_rate: must be more than 0 rows per second".into()));
+    if let Some(r) = s.max_rate {
+        crate::duration::check_rate(r).map_err(|e| ConfigError::Invalid(format!("online.max_rate {r}: {e}")))?;
     }
     b.max_rate = s.max_rate;
     if let Some(lag) = &s.max_replica_lag {

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// The longest wait any setting takes: PostgreSQL keeps lock_timeout and
+/// statement_timeout in milliseconds in a 32-bit integer (24.8 days), the
+/// stricter of the two engines (MySQL's lock_wait_timeout goes to a year).
+pub const LONGEST: Duration = Duration::from_millis(i32::MAX as u64);
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if t == "0" {
@@ -30,9 +35,30 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "" => return Err(format!("`{s}` needs a unit: ms, s, m or h (for example 2s)")),
             other => return Err(format!("`{other}` is not a duration unit in `{s}`: use ms, s, m or h")),
         };
-        total += Duration::from_secs_f64(secs);
+        let part = Duration::try_from_secs_f64(secs).ok();
+        total = match part.and_then(|p| total.checked_add(p)) {
+            Some(t) if t <= LONGEST => t,
+            _ => return Err(format!("`{s}` is longer than the servers take (at most 24 days, 2147483647ms)")),
+        };
     }
     Ok(total)
+}
+
+/// A rate in rows per second, as `--max-rate` takes it: a finite number
+/// of at least one row a minute. (0, a negative or NaN used to mean "no
+/// limit", and 1e-20 made a pause too long to represent.)
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of rows per second"))?;
+    check_rate(r).map_err(|e| format!("`{s}`: {e}"))
+}
+
+pub fn check_rate(r: f64) -> Result<f64, String> {
+    const SLOWEST: f64 = 1.0 / 60.0;
+    if r.is_finite() && (SLOWEST..=1e12).contains(&r) {
+        Ok(r)
+    } else {
+        Err("a rate is a number of rows per second from 0.017 (one a minute) to 1e12; leave the flag out for no limit".into())
+    }
 }
 
 /// A limit that `off` (or `0`) turns off, such as `--max-replica-lag`.
@@ -74,6 +100,19 @@ mod tests {
         assert!(parse_duration("5").unwrap_err().contains("unit"));
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn huge_durations_and_rates_are_errors_not_panics() {
+        for bad in ["99999999999999999999h", "9999999999999999999s9999999999999999999s", "3000h", "1e400s", "25d", "600h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_duration("596h"), Ok(Duration::from_secs(596 * 3600)));
+        for bad in ["0", "-1", "NaN", "inf", "1e-20", "1e-30", "x", "1e13"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_rate("30000"), Ok(30000.0));
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub struct Target<'a> {
 /// Pair with `end_locked`.
 pub async fn begin_locked<E: Engine>(engine: &mut E, opts: &RunOptions, report: &mut dyn FnMut(Event)) -> Result<(), RunError> {
     engine.preflight().await?;
+    engine
+        .check_settings(&opts.transaction_settings())
+        .await
+        .map_err(|e| RunError::Usage(format!("the server refuses the settings (--role, --lock-timeout, --statement-timeout): {e}")))?;
     report(Event::Connected { server: engine.server(), store: engine.store_name() });
     for message in crate::engine::setting_notes(engine.dialect(), opts.lock_timeout) {
         report(Event::Note { message });

@@ -34,6 +34,33 @@ impl Default for BatchOptions {
     }
 }
 
+/// The throttle a job was started with, stored in its spec: a resumed job
+/// keeps it unless the resume says otherwise (a 30,000 rows/s backfill
+/// resumed without flags ran unthrottled).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Throttle {
+    pub max_rate: Option<f64>,
+    pub batch_rows: Option<u64>,
+    pub batch_time_ms: Option<u64>,
+}
+
+impl Throttle {
+    pub fn of(b: &BatchOptions) -> Throttle {
+        Throttle { max_rate: b.max_rate, batch_rows: b.fixed_rows, batch_time_ms: b.target.map(|t| t.as_millis() as u64) }
+    }
+
+    /// Fill in what `b` leaves unset (the batch size and time as a pair).
+    pub fn fill(&self, b: &mut BatchOptions) {
+        if b.target.is_none() && b.fixed_rows.is_none() {
+            b.fixed_rows = self.batch_rows;
+            b.target = self.batch_time_ms.map(Duration::from_millis);
+        }
+        if b.max_rate.is_none() {
+            b.max_rate = self.max_rate;
+        }
+    }
+}
+
 /// The batch time where none is asked for. A batch that locks rows (an
 /// UPDATE) holds them until it commits, so an application write to one of
 /// them can wait this long: 50 ms keeps that wait short (when osc's copy
@@ -90,7 +117,9 @@ impl Sizer {
     /// under the maximum rate.
     pub fn pause(&self, rows: u64, took: Duration) -> Duration {
         match self.opts.max_rate {
-            Some(rate) if rate > 0.0 => Duration::from_secs_f64(rows as f64 / rate).saturating_sub(took),
+            // The CLI takes rates of one row a minute and more; a library
+            // caller's rate too small to represent waits the longest it can.
+            Some(rate) if rate > 0.0 => Duration::try_from_secs_f64(rows as f64 / rate).unwrap_or(Duration::MAX).saturating_sub(took),
             _ => Duration::ZERO,
         }
     }

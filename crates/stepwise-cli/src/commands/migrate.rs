@@ -21,10 +21,6 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
         allow_drift: args.allow_drift,
         allow_out_of_order: args.allow_out_of_order,
     };
-    if let Some(rate) = args.online_max_rate.filter(|r| r.is_nan() || *r <= 0.0) {
-        out.error(&format!("--online-max-rate {rate}: must be more than 0 rows per second"));
-        return 2;
-    }
     if args.dry_run {
         return show_plan(cfg, out, &sel, true).await;
     }

@@ -53,6 +53,9 @@ impl Engine for AnyEngine {
     async fn preflight(&mut self) -> Result<(), DbError> {
         each!(self, e => e.preflight().await)
     }
+    async fn check_settings(&mut self, settings: &Settings) -> Result<(), DbError> {
+        each!(self, e => e.check_settings(settings).await)
+    }
     async fn try_lock(&mut self) -> Result<bool, DbError> {
         each!(self, e => e.try_lock().await)
     }

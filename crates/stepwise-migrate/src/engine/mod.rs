@@ -110,6 +110,10 @@ pub trait Engine {
     fn store_name(&self) -> String;
     /// Refuse setups where the runner's guarantees do not hold (a transaction pooler).
     async fn preflight(&mut self) -> Result<(), DbError>;
+    /// Try `settings` on the server (a role that does not exist, a timeout
+    /// it does not take) and leave the session as it was, so that a bad
+    /// setting is a usage error before anything is recorded.
+    async fn check_settings(&mut self, settings: &Settings) -> Result<(), DbError>;
     /// One non-blocking attempt to take the migration lock.
     async fn try_lock(&mut self) -> Result<bool, DbError>;
     /// Who holds the migration lock, for the waiting message.

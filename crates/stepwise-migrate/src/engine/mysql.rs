@@ -171,6 +171,21 @@ impl Engine for MyEngine {
         Ok(())
     }
 
+    async fn check_settings(&mut self, settings: &Settings) -> Result<(), DbError> {
+        let mut result = Ok(());
+        for sql in settings_sql(&self.conn, settings) {
+            result = self.conn.exec(&sql).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        // Back to the session's own role; the timeouts are set again before every statement.
+        if settings.role.is_some() {
+            let _ = self.conn.exec("SET ROLE NONE").await;
+        }
+        result
+    }
+
     async fn try_lock(&mut self) -> Result<bool, DbError> {
         let got: Option<Option<i64>> = self.conn.conn.exec_first("SELECT GET_LOCK(?, 0)", (&self.lock_name,)).await?;
         Ok(got.flatten() == Some(1))

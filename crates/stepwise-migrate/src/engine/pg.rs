@@ -197,6 +197,12 @@ impl Engine for PgEngine {
         format!("{}.migrations", self.schema)
     }
 
+    async fn check_settings(&mut self, settings: &Settings) -> Result<(), DbError> {
+        let result = self.conn.batch(&format!("BEGIN; {}", settings_sql(settings, true))).await;
+        let _ = self.conn.batch("ROLLBACK").await;
+        result
+    }
+
     async fn preflight(&mut self) -> Result<(), DbError> {
         // Behind a transaction-pooling PgBouncer each transaction may land on
         // another server session: session settings and advisory locks vanish.

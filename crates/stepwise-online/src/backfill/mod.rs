@@ -86,6 +86,9 @@ pub struct Spec {
     /// The table's row estimate when the job started (for the ETA).
     #[serde(default)]
     pub estimated_rows: i64,
+    /// The throttle it was started with (see [`crate::batch::Throttle`]).
+    #[serde(default)]
+    pub throttle: crate::batch::Throttle,
 }
 
 impl Spec {
@@ -301,6 +304,7 @@ pub async fn prepare<D: Db>(db: &mut D, req: &Request) -> Result<(TableInfo, Spe
         only_missing: req.only_missing,
         backup: None,
         estimated_rows: table.estimated_rows,
+        throttle: Default::default(),
     };
     db.check(&table, &spec).await.map_err(|e| OnlineError::Usage(format!("the backfill does not apply to {}: {e}", req.table)))?;
     Ok((table, spec))
@@ -359,7 +363,8 @@ pub async fn start_spec<D: Db>(
 ) -> Result<Job, OnlineError> {
     db.ensure_jobs().await?;
     let target = format!("{}.{}", table.schema, table.name);
-    let job = db.create_job(&target, &serde_json::to_value(spec).unwrap_or_default()).await?;
+    let spec = Spec { throttle: crate::batch::Throttle::of(&opts.batch), ..spec.clone() };
+    let job = db.create_job(&target, &serde_json::to_value(&spec).unwrap_or_default()).await?;
     progress(&Progress::Started { job: job.id, table: target, estimated_rows: table.estimated_rows });
     run(db, job.id, opts, progress).await
 }
@@ -392,6 +397,9 @@ pub fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
 pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     let job = db.job(id).await?.ok_or_else(|| OnlineError::Usage(format!("no backfill job {id}")))?;
     let spec = spec_of(&job)?;
+    let mut opts = opts.clone();
+    spec.throttle.fill(&mut opts.batch);
+    let opts = &opts;
     let table = db
         .table(&db.qualified(&spec.schema, &spec.table))
         .await?

@@ -504,6 +504,7 @@ mod tests {
             only_missing: false,
             backup: Some("`t_purged`".into()),
             estimated_rows: 0,
+            throttle: Default::default(),
         };
         let s = statements(&table(), &spec, None, Some(&["5".into(), "q".into()]));
         assert_eq!(s.len(), 2);

@@ -297,6 +297,7 @@ mod tests {
             only_missing: false,
             backup: None,
             estimated_rows: 0,
+            throttle: Default::default(),
         }
     }
 

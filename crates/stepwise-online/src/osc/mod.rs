@@ -159,6 +159,9 @@ pub struct Spec {
     /// Foreign keys moved NOT VALID by the swap or revert, still to validate.
     #[serde(default)]
     pub validate: Vec<carry::Pending>,
+    /// The throttle it was started with (see [`crate::batch::Throttle`]).
+    #[serde(default)]
+    pub throttle: crate::batch::Throttle,
 }
 
 impl Spec {
@@ -248,6 +251,7 @@ pub async fn start(conn: &PgConn, req: &OscRequest, opts: &OscOptions, progress:
         later: vec![],
         index_names: vec![],
         validate: vec![],
+        throttle: crate::batch::Throttle::of(&opts.batch),
     };
     let target = format!("{}.{}", info.schema, info.name);
     // The job, the shadow and its ALTER in one transaction: a bad ALTER
@@ -311,6 +315,9 @@ async fn run_claimed(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProg
     loop {
         let job = jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")))?;
         let spec = spec_of(&job)?;
+        let mut stored = opts.clone();
+        spec.throttle.fill(&mut stored.batch);
+        let opts = &stored;
         let n = spec.names(opts, job.id);
         // The replayed keys' table, for a job started before it existed
         // (a job whose log is gone fails in the copy).
