@@ -179,8 +179,10 @@ pub trait Db {
     /// Which of these called functions give a different value per call or per batch.
     async fn volatile(&mut self, calls: &[String]) -> Result<Vec<String>, OnlineError>;
     /// Plan the work without running it: a bad expression or condition fails
-    /// here with the server's error, before any row changes.
-    async fn check(&mut self, table: &TableInfo, spec: &Spec) -> Result<(), DbError>;
+    /// here with the server's error, before any row changes. With `evaluate`,
+    /// also compute it on the first rows, read only (never for expressions
+    /// with side effects: a trial of `nextval()` advanced the sequence).
+    async fn check(&mut self, table: &TableInfo, spec: &Spec, evaluate: bool) -> Result<(), DbError>;
     /// Create the backup table for delete mode (like the table, no
     /// constraints) unless it exists. `name` is quoted and qualified (see
     /// [`backup_name`]); returns it as the server spells it.
@@ -273,13 +275,13 @@ pub async fn prepare<D: Db>(db: &mut D, req: &Request) -> Result<(TableInfo, Spe
     if req.only_missing && mode != Mode::Update {
         return Err(OnlineError::Usage("--only-missing goes with --set".into()));
     }
-    if !req.allow_volatile {
-        let mut calls = Vec::new();
-        for text in set.iter().map(|a| a.expr.as_str()).chain(req.condition.as_deref()) {
-            calls.extend(stepwise_sql::backfill::calls(text, dialect).map_err(|e| located("expression", text, e))?);
-        }
-        let volatile = db.volatile(&calls).await?;
-        if !volatile.is_empty() {
+    let mut calls = Vec::new();
+    for text in set.iter().map(|a| a.expr.as_str()).chain(req.condition.as_deref()) {
+        calls.extend(stepwise_sql::backfill::calls(text, dialect).map_err(|e| located("expression", text, e))?);
+    }
+    let volatile = db.volatile(&calls).await?;
+    {
+        if !volatile.is_empty() && !req.allow_volatile {
             return Err(OnlineError::Usage(format!(
                 "{} {} a different value on every call or every batch, so a rerun would change the rows again and a resumed backfill would not match the first half: use a fixed value, or pass --allow-volatile if that is what you want",
                 volatile.iter().map(|f| format!("{f}()")).collect::<Vec<_>>().join(", "),
@@ -306,7 +308,9 @@ pub async fn prepare<D: Db>(db: &mut D, req: &Request) -> Result<(TableInfo, Spe
         estimated_rows: table.estimated_rows,
         throttle: Default::default(),
     };
-    db.check(&table, &spec).await.map_err(|e| OnlineError::Usage(format!("the backfill does not apply to {}: {e}", req.table)))?;
+    db.check(&table, &spec, volatile.is_empty())
+        .await
+        .map_err(|e| OnlineError::Usage(format!("the backfill does not apply to {}: {e}", req.table)))?;
     Ok((table, spec))
 }
 
@@ -348,7 +352,10 @@ pub async fn start<D: Db>(db: &mut D, req: &Request, opts: &Options, progress: O
     if let Some(name) = backup_name(db, req, &table)? {
         let backup = db.create_backup(&table, &name).await.map_err(|e| OnlineError::Usage(format!("backup table {name}: {e}")))?;
         spec.backup = Some(backup);
-        db.check(&table, &spec).await.map_err(|e| OnlineError::Usage(format!("backup table {name} does not fit {}: {e}", req.table)))?;
+        // The expressions were tried already: this checks the backup table.
+        db.check(&table, &spec, false)
+            .await
+            .map_err(|e| OnlineError::Usage(format!("backup table {name} does not fit {}: {e}", req.table)))?;
     }
     start_spec(db, &table, &spec, opts, progress).await
 }
