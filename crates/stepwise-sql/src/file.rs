@@ -89,6 +89,16 @@ enum Which {
 pub fn parse_file(file: Arc<SourceFile>, role: FileRole, dialect: Dialect, flavor: Flavor) -> Result<ParsedFile, InputError> {
     let text = file.text.as_str();
     let located = |e: SqlError| InputError::new(&file.name, text, e.offset, e.kind.to_string());
+    // The servers take no NUL byte in SQL text: PostgreSQL's protocol
+    // cannot carry one, so `plan` passed a file that `migrate` then failed.
+    if let Some(at) = text.find('\0') {
+        return Err(InputError::new(
+            &file.name,
+            text,
+            at,
+            "a NUL byte (\\0): SQL text cannot hold one; the file may be binary or in UTF-16",
+        ));
+    }
     let tokens = tokenize(text, dialect).map_err(located)?;
     Builder::new(file.clone(), role, dialect, flavor).run(&tokens).map_err(located)
 }

@@ -106,22 +106,77 @@ pub fn new(cfg: &Config, out: &Out, name: &str) -> i32 {
         out.error(&format!("cannot create {}: {e}", cfg.migrations_dir.display()));
         return 1;
     }
-    let path = cfg.migrations_dir.join(format!("{}_{slug}.sql", utc_timestamp()));
-    if path.exists() {
-        out.error(&format!("{} already exists", path.display()));
-        return 1;
-    }
-    let body = "-- stepwise:up\n\n\n-- stepwise:down\n\n";
-    if let Err(e) = std::fs::write(&path, body) {
-        out.error(&format!("cannot write {}: {e}", path.display()));
-        return 1;
-    }
+    let path = match create_unique(&cfg.migrations_dir, &slug) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error(&e);
+            return 1;
+        }
+    };
     if out.format == crate::cli::Format::Json {
         out.json(&serde_json::json!({"created": path.display().to_string()}));
     } else {
         out.line(&format!("created {}", path.display()));
     }
     0
+}
+
+/// The highest numeric version among the files in `dir` (`<digits>_...`).
+fn highest_version(dir: &Path) -> Option<u64> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+            (!digits.is_empty() && digits.len() <= 19).then(|| digits.parse::<u64>().ok()).flatten()
+        })
+        .max()
+}
+
+/// Create `<version>_<slug>.sql` with a version no other file in `dir` has:
+/// the current UTC time, or one past the highest version there (two `new`s
+/// in one second gave both the same version, and every later command
+/// refused the directory). A lock file makes concurrent `new`s take turns.
+fn create_unique(dir: &Path, slug: &str) -> Result<std::path::PathBuf, String> {
+    let lock = dir.join(".stepwise-new.lock");
+    let start = std::time::Instant::now();
+    loop {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // A `new` killed while holding it leaves it: stale after 10 s.
+                let stale = std::fs::metadata(&lock)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() >= 10);
+                if stale || start.elapsed().as_secs() >= 10 {
+                    let _ = std::fs::remove_file(&lock);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(format!("cannot create {}: {e}", lock.display())),
+        }
+    }
+    let result = (|| {
+        let now: u64 = utc_timestamp().parse().map_err(|_| "the clock gives no usable time".to_string())?;
+        let version = match highest_version(dir) {
+            Some(high) if high >= now => high + 1,
+            _ => now,
+        };
+        let path = dir.join(format!("{version}_{slug}.sql"));
+        let body = "-- stepwise:up\n\n\n-- stepwise:down\n\n";
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, body.as_bytes()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path)
+    })();
+    let _ = std::fs::remove_file(&lock);
+    result
 }
 
 #[cfg(test)]

@@ -37,12 +37,32 @@ fn walk(dir: &Path, recursive: bool, out: &mut Vec<SqlFile>) -> Result<(), LoadE
         }
         let path = entry.path();
         if entry.file_type().map_err(io(&path))?.is_dir() {
-            if recursive {
+            if file_name.ends_with(".sql") {
+                return Err(LoadError::Io { path: path.display().to_string(), source: not_a_file("a directory") });
+            } else if recursive {
                 walk(&path, recursive, out)?;
             }
-        } else if file_name.ends_with(".sql") && path.is_file() {
-            out.push(SqlFile { display: path.display().to_string(), path, file_name });
+        } else if file_name.ends_with(".sql") {
+            // Named like a migration, it must be one: skipping a dangling
+            // link, a FIFO or a socket said "nothing pending" over a
+            // migration the user meant to run.
+            match fs::metadata(&path) {
+                Ok(m) if m.is_file() => out.push(SqlFile { display: path.display().to_string(), path, file_name }),
+                Ok(m) => {
+                    let what =
+                        if m.is_dir() { "a directory (reached through a link)" } else { "not a regular file (a FIFO, socket or device)" };
+                    return Err(LoadError::Io { path: path.display().to_string(), source: not_a_file(what) });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(LoadError::Io { path: path.display().to_string(), source: not_a_file("a symbolic link to nothing") });
+                }
+                Err(e) => return Err(LoadError::Io { path: path.display().to_string(), source: e }),
+            }
         }
     }
     Ok(())
+}
+
+fn not_a_file(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is named like a migration but is {what}"))
 }
