@@ -90,30 +90,59 @@ impl std::fmt::Display for DbUrl {
 
 /// Replace the password in `scheme://user:password@host` and in
 /// `password=...` query or key/value parameters with `***`.
+///
+/// The drivers do not agree on where a password with an unencoded `/`, `?`
+/// or `@` ends (tokio-postgres takes the user info up to the first `@`, the
+/// `url` crate behind mysql_async ends the authority at the first `/` or
+/// `?`), so everything from the first `:` of the user info to the last `@`
+/// of the URL is hidden: whatever a driver takes as the password is in it.
 pub fn redact(raw: &str) -> String {
     let mut out = raw.to_string();
     if let Some((scheme, rest)) = raw.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        if let Some(at) = authority.rfind('@') {
-            let userinfo = &authority[..at];
-            if let Some((user, _)) = userinfo.split_once(':') {
-                out = format!("{scheme}://{user}:***{}", &rest[at..]);
+        let end = rest.find('#').unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            if let Some(colon) = rest[..at].find(':') {
+                out = format!("{scheme}://{}:***{}", &rest[..colon], &rest[at..]);
             }
         }
     }
     redact_params(&out)
 }
 
+/// `password=value` in a URL query (up to `&` or `#`) or a key/value
+/// connection string (up to white space, or a quoted value with `\'` escapes).
 fn redact_params(s: &str) -> String {
     let lower = s.to_ascii_lowercase();
+    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
-    while let Some(found) = lower[i..].find("password=") {
-        let start = i + found + "password=".len();
+    while let Some(found) = lower[i..].find("password") {
+        let key_end = i + found + "password".len();
+        // `password = 'x'` is allowed in key/value strings.
+        let mut start = key_end;
+        while bytes.get(start) == Some(&b' ') {
+            start += 1;
+        }
+        if bytes.get(start) != Some(&b'=') {
+            out.push_str(&s[i..key_end]);
+            i = key_end;
+            continue;
+        }
+        start += 1;
+        while bytes.get(start) == Some(&b' ') {
+            start += 1;
+        }
         out.push_str(&s[i..start]);
         out.push_str("***");
-        let end = s[start..].find(['&', ' ']).map(|e| start + e).unwrap_or(s.len());
+        let end = if bytes.get(start) == Some(&b'\'') {
+            let mut j = start + 1;
+            while j < bytes.len() && bytes[j] != b'\'' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
+            }
+            (j + 1).min(bytes.len())
+        } else {
+            s[start..].find(['&', ' ', '#', '\t', '\n']).map(|e| start + e).unwrap_or(s.len())
+        };
         i = end;
     }
     out.push_str(&s[i..]);
@@ -140,6 +169,35 @@ mod tests {
         assert!(shown.contains("postgres://app:***@db.local:5432/shop"), "{shown}");
         let err = DbUrl::parse("foo://a:hunter2@h/d").unwrap_err().to_string();
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn every_url_shape_the_drivers_accept_keeps_its_password_hidden() {
+        for (url, secret) in [
+            ("postgres://u:hu/nter2@host/db", "hu/nter2"),
+            ("postgres://u:hu?nter2@host/db", "hu?nter2"),
+            ("postgres://u:hu@nter2@host/db", "hu@nter2"),
+            ("postgres://u:hu:nter2@host/db", "hu:nter2"),
+            ("postgres://u:hu%2Fnter2@host:5432/db?sslmode=require", "hu%2Fnter2"),
+            ("postgresql://u:pw123@[::1]:5432/db", "pw123"),
+            ("postgres://u:pw123@h1:5432,h2:5433/db?target_session_attrs=read-write", "pw123"),
+            ("postgres://u@h/db?password=pw123&sslmode=require", "pw123"),
+            ("postgres:///db?host=/run/postgresql&password=pw123", "pw123"),
+            ("mysql://root:hu/nter2@127.0.0.1:3306/db", "hu/nter2"),
+            ("mysql://root:hu?nter2@127.0.0.1:3306/db", "hu?nter2"),
+            ("mysql://root:p%40ss@127.0.0.1/db?password=pw123", "p%40ss"),
+            ("mariadb://root:pw123@localhost/db#frag", "pw123"),
+            ("host=h user=u password=pw123 dbname=db", "pw123"),
+            ("host=h user=u password = 'pw 123' dbname=db", "pw 123"),
+            ("host=h password='pw\\' 123' dbname=db", "123"),
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains(secret), "{url} -> {shown}");
+            assert!(shown.contains("***"), "{url} -> {shown}");
+        }
+        // Nothing to hide: left as it is.
+        assert_eq!(redact("postgres://u@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(redact("mysql://root@127.0.0.1:3306/db"), "mysql://root@127.0.0.1:3306/db");
     }
 
     #[test]
