@@ -64,3 +64,48 @@ fn two_resumes_at_once_after_a_kill_9_one_works_the_job() {
     fx::osc(&p, &db, &["osc", "finish"]).ok();
     assert_eq!(fx::leftovers(&db), "");
 }
+
+/// Names that need quoting all the way: a schema and table with capitals
+/// and spaces, a column with a space, an index with a space. osc used to
+/// blame the key column and leave a stuck job, and to rename `"my idx"`.
+#[test]
+fn quoted_schema_table_column_and_index_names_go_through_the_swap() {
+    let (db, p) = (PgDb::new(), Project::new());
+    db.sql(
+        r#"CREATE SCHEMA "My Schema";
+           CREATE TABLE "My Schema"."My Table" (id bigint PRIMARY KEY, "sp ace" int, "Quo""te" text);
+           CREATE INDEX "my idx" ON "My Schema"."My Table" ("sp ace");
+           INSERT INTO "My Schema"."My Table" SELECT g, g, 'q' || g FROM generate_series(1, 3000) g;"#,
+    );
+    let indexes = || {
+        db.sql(r#"SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = '"My Schema"."My Table"'::regclass"#)
+    };
+    let before = indexes();
+    fx::osc(&p, &db, &["osc", r#""My Schema"."My Table""#, "--alter", r#"ADD COLUMN "new col" int, ALTER COLUMN "sp ace" TYPE bigint"#])
+        .ok();
+    fx::osc(&p, &db, &["osc", "finish"]).ok();
+    assert_eq!(indexes(), before, "index names kept");
+    assert_eq!(
+        db.sql(r#"SELECT count(*) || ':' || sum("sp ace") || ':' || count(DISTINCT "Quo""te") FROM "My Schema"."My Table""#),
+        "3000:4501500:3000"
+    );
+    assert_eq!(fx::leftovers(&db), "");
+    assert_eq!(db.sql("SELECT string_agg(state, ',') FROM stepwise.jobs"), "finished");
+}
+
+/// A column the ALTER adds with its own sequence (serial) is not in the old
+/// table: the revert lets its sequence go with the new table. It failed
+/// ("column x of relation _sw1_t_old does not exist") while `status` kept
+/// offering it.
+#[test]
+fn revert_after_adding_a_serial_column() {
+    let (db, p) = (PgDb::new(), Project::new());
+    db.sql("CREATE TABLE t (id bigserial PRIMARY KEY, a int); INSERT INTO t (a) SELECT g FROM generate_series(1, 2000) g;");
+    fx::osc(&p, &db, &["osc", "t", "--alter", "ADD COLUMN x serial"]).ok();
+    db.sql("INSERT INTO t (a) VALUES (-1)");
+    fx::osc(&p, &db, &["osc", "revert"]).ok().contains("reverted");
+    assert_eq!(db.sql("SELECT count(*) FROM t"), "2001", "the row written after the swap is kept");
+    assert_eq!(db.sql("SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'x'"), "0");
+    assert_eq!(db.sql("INSERT INTO t (a) VALUES (-2) RETURNING id"), "2002", "the table's own serial goes on");
+    assert_eq!(fx::leftovers(&db), "");
+}

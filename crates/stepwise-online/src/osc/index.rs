@@ -25,15 +25,21 @@ pub struct Index {
 }
 
 pub async fn indexes(conn: &PgConn, oid: u32) -> Result<Vec<Index>, tokio_postgres::Error> {
+    // The definition after `... ON <table> `, cut at the exact names as
+    // pg_get_indexdef quotes them: names with spaces or quotes (`"my idx"`
+    // on `"My Schema"."My Table"`) defeat any pattern on the text, and an
+    // index that does not pair is rebuilt or renamed wrongly.
     let rows = conn
         .client
         .query(
-            "SELECT i.relname,
-                    regexp_replace(pg_get_indexdef(i.oid), '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+', 'CREATE \\1INDEX ON'),
-                    x.indisunique, substring(pg_get_indexdef(i.oid) from ' (USING .*)$'),
+            "SELECT i.relname, pg_get_indexdef(i.oid),
+                    'INDEX ' || quote_ident(i.relname) || ' ON ',
+                    quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || ' ',
+                    x.indisunique,
                     c.contype::text, c.conname,
                     CASE WHEN c.condeferred THEN ' DEFERRABLE INITIALLY DEFERRED' WHEN c.condeferrable THEN ' DEFERRABLE' ELSE '' END
                FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+               JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
                LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u')
               WHERE x.indrelid = $1 ORDER BY i.oid",
             &[&oid],
@@ -41,14 +47,27 @@ pub async fn indexes(conn: &PgConn, oid: u32) -> Result<Vec<Index>, tokio_postgr
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Index {
-            name: r.get(0),
-            shape: r.get(1),
-            unique: r.get(2),
-            using: r.get::<_, Option<String>>(3).unwrap_or_default(),
-            constraint: r.get::<_, Option<String>>(4).map(|kind| (kind, r.get(5), r.get(6))),
+        .map(|r| {
+            let (def, head, table): (String, String, String) = (r.get(1), r.get(2), r.get(3));
+            let unique: bool = r.get(4);
+            let using = using_part(&def, &head, &table).to_string();
+            Index {
+                name: r.get(0),
+                shape: format!("{}{using}", if unique { "UNIQUE " } else { "" }),
+                unique,
+                using,
+                constraint: r.get::<_, Option<String>>(5).map(|kind| (kind, r.get(6), r.get(7))),
+            }
         })
         .collect())
+}
+
+/// `USING btree (a) WHERE ...` out of `CREATE [UNIQUE] INDEX <head>[ONLY ]<table> USING ...`.
+fn using_part<'a>(def: &'a str, head: &str, table: &str) -> &'a str {
+    let Some(at) = def.find(head) else { return def };
+    let rest = &def[at + head.len()..];
+    let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
+    rest.strip_prefix(table).unwrap_or(rest)
 }
 
 /// For each of `from`'s indexes, the index of `to` with the same shape
@@ -149,4 +168,20 @@ pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: O
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::using_part;
+
+    #[test]
+    fn the_definition_after_names_with_spaces_and_quotes() {
+        let def = r#"CREATE UNIQUE INDEX "my idx" ON "My Schema"."My Table" USING btree ("sp ace") WHERE ("sp ace" > 0)"#;
+        assert_eq!(
+            using_part(def, r#"INDEX "my idx" ON "#, r#""My Schema"."My Table" "#),
+            r#"USING btree ("sp ace") WHERE ("sp ace" > 0)"#
+        );
+        let def = "CREATE INDEX t_a_idx ON ONLY public.t USING btree (a)";
+        assert_eq!(using_part(def, "INDEX t_a_idx ON ", "public.t "), "USING btree (a)");
+    }
 }

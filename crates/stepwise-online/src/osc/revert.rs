@@ -62,8 +62,13 @@ async fn revert_ddl(conn: &PgConn, n: &Names, new_oid: u32, carried: &Carry, spe
     let (view_sql, view_names) = views(conn, new_oid).await?;
     let mut ddl = Vec::new();
     ddl.extend(drop_views(&view_names));
-    // Sequences first: a serial's sequence would be dropped with the new table.
-    for (seq, col, kind, _) in sequences(conn, new_oid).await? {
+    // Sequences first: a serial's sequence would be dropped with the new
+    // table. One of a column the ALTER added goes with it: the old table
+    // has no such column to own it (a revert after `ADD COLUMN x serial`
+    // failed on exactly that).
+    let old_columns = super::table::load(conn, &old).await?.map(|t| t.columns).unwrap_or_default();
+    let kept = |col: &str| old_columns.iter().any(|c| c.name == col);
+    for (seq, col, kind, _) in sequences(conn, new_oid).await?.into_iter().filter(|(_, col, _, _)| kept(col)) {
         if kind == "a" {
             ddl.push(format!("ALTER SEQUENCE {seq} OWNED BY {old}.{}", quote_ident(&col)));
         } else {
