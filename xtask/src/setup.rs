@@ -7,8 +7,18 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 // libclang-dev: pg_query (the PostgreSQL parser the linter uses) generates its bindings with bindgen.
-const PACKAGES: &[&str] =
-    &["postgresql", "postgresql-contrib", "mariadb-server", "mariadb-client", "time", "procps", "libclang-dev", "build-essential"];
+// openssl: the TLS tests make a certificate authority of their own.
+const PACKAGES: &[&str] = &[
+    "postgresql",
+    "postgresql-contrib",
+    "mariadb-server",
+    "mariadb-client",
+    "time",
+    "procps",
+    "libclang-dev",
+    "build-essential",
+    "openssl",
+];
 
 pub fn setup() -> Result {
     install_packages()?;
@@ -23,7 +33,8 @@ fn install_packages() -> Result {
     let have_my = std::path::Path::new("/usr/sbin/mariadbd").exists() && which("mariadb");
     let have_time = std::path::Path::new("/usr/bin/time").exists();
     let have_clang = succeeds(Command::new("dpkg").args(["-s", "libclang-dev"]));
-    if have_pg && have_my && have_time && have_clang {
+    let have_openssl = which("openssl");
+    if have_pg && have_my && have_time && have_clang && have_openssl {
         return Ok(());
     }
     if !which("apt-get") {

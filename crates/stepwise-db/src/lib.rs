@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod error;
 pub mod mysql;
 pub mod pg;
+pub mod tls;
 pub mod url;
 
 pub use blocker::Blocker;

@@ -12,6 +12,28 @@ pub struct MyConn {
     pub version: String,
 }
 
+/// The driver's TLS options for `tls` (None: plain).
+fn ssl_opts(tls: &crate::tls::Tls) -> Result<Option<mysql_async::SslOpts>, DbError> {
+    use crate::tls::Mode;
+    let base = mysql_async::SslOpts::default();
+    let with_ca = |o: mysql_async::SslOpts| -> Result<mysql_async::SslOpts, DbError> {
+        let ca = tls
+            .root_cert
+            .clone()
+            .ok_or_else(|| DbError::Config("ssl-mode=VERIFY_CA and VERIFY_IDENTITY need the root certificate: add ssl-ca=<file>".into()))?;
+        if !ca.exists() {
+            return Err(DbError::Config(format!("ssl-ca {}: no such file", ca.display())));
+        }
+        Ok(o.with_root_certs(vec![ca.into()]).with_disable_built_in_roots(true))
+    };
+    Ok(match tls.mode {
+        Mode::Disable => None,
+        Mode::Prefer | Mode::Require => Some(base.with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true)),
+        Mode::VerifyCa => Some(with_ca(base)?.with_danger_skip_domain_validation(true)),
+        Mode::VerifyFull => Some(with_ca(base)?),
+    })
+}
+
 impl MyConn {
     pub async fn connect(url: &DbUrl) -> Result<MyConn, DbError> {
         // The driver only knows mysql://.
@@ -20,9 +42,24 @@ impl MyConn {
             Some((_, rest)) => format!("mysql://{rest}"),
             None => raw.to_string(),
         };
+        // ssl-mode and ssl-ca are read here, as the mysql client reads them.
+        let (raw, tls) = crate::tls::mysql(&raw)?;
         let opts = Opts::from_url(&raw).map_err(|e| DbError::Config(format!("bad MySQL URL {}: {e}", url.redacted())))?;
-        let opts = OptsBuilder::from_opts(opts).prefer_socket(false);
-        let mut conn = Conn::new(opts).await.map_err(|e| DbError::Connect { url: url.redacted(), message: e.to_string() })?;
+        let plain = OptsBuilder::from_opts(opts).prefer_socket(false);
+        let failed = |e: mysql_async::Error| DbError::Connect { url: url.redacted(), message: e.to_string() };
+        let mut conn = match ssl_opts(&tls)? {
+            None => Conn::new(plain).await.map_err(failed)?,
+            Some(ssl) => match Conn::new(plain.clone().ssl_opts(ssl)).await {
+                Ok(conn) => conn,
+                // PREFERRED: a server without TLS gets a plain connection.
+                Err(mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer))
+                    if tls.mode == crate::tls::Mode::Prefer =>
+                {
+                    Conn::new(plain).await.map_err(failed)?
+                }
+                Err(e) => return Err(failed(e)),
+            },
+        };
         let (id, version): (u64, String) = conn
             .query_first("SELECT CONNECTION_ID(), @@version")
             .await?

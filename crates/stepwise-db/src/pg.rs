@@ -1,8 +1,11 @@
 //! PostgreSQL connections and the catalog facts stepwise needs.
 
+use crate::tls::{self, Mode};
 use crate::{Blocker, DbError, DbUrl};
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{Client, Config, NoTls, Row, Socket};
 
 pub struct PgConn {
     pub client: Client,
@@ -15,6 +18,22 @@ pub struct PgConn {
     application: String,
 }
 
+/// Connect with `tls` and drive the connection on a task of its own.
+async fn open<T>(config: &Config, tls: T) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let (client, connection) = config.connect(tls).await?;
+    let task = tokio::spawn(async move {
+        // The connection ends with the client; its error surfaces on the client's calls.
+        let _ = connection.await;
+    });
+    Ok((client, task))
+}
+
 impl Drop for PgConn {
     fn drop(&mut self) {
         self.task.abort();
@@ -24,22 +43,28 @@ impl Drop for PgConn {
 impl PgConn {
     /// Connect and identify the session as `application` unless the URL names one.
     pub async fn connect(url: &DbUrl, application: &str) -> Result<PgConn, DbError> {
-        let mut config: Config = url
-            .expose()
-            .parse()
-            .map_err(|e: tokio_postgres::Error| DbError::Config(format!("bad PostgreSQL URL {}: {e}", url.redacted())))?;
+        // sslmode and sslrootcert are read here, as libpq reads them (the
+        // driver knows neither verify-ca nor verify-full).
+        let (plain, tls) = tls::postgres(url.expose())?;
+        let mut config: Config =
+            plain.parse().map_err(|e: tokio_postgres::Error| DbError::Config(format!("bad PostgreSQL URL {}: {e}", url.redacted())))?;
         if config.get_application_name().is_none() {
             config.application_name(application);
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(std::time::Duration::from_secs(10));
         }
-        let (client, connection) =
-            config.connect(NoTls).await.map_err(|e| DbError::Connect { url: url.redacted(), message: connect_message(&e) })?;
-        let task = tokio::spawn(async move {
-            // The connection ends with the client; its error surfaces on the client's calls.
-            let _ = connection.await;
-        });
+        let connected = match tls.mode {
+            Mode::Disable => {
+                config.ssl_mode(SslMode::Disable);
+                open(&config, NoTls).await
+            }
+            mode => {
+                config.ssl_mode(if mode == Mode::Prefer { SslMode::Prefer } else { SslMode::Require });
+                open(&config, tokio_postgres_rustls::MakeRustlsConnect::new(tls::client_config(&tls)?)).await
+            }
+        };
+        let (client, task) = connected.map_err(|e| DbError::Connect { url: url.redacted(), message: connect_message(&e) })?;
         let row = client.query_one("SELECT pg_backend_pid(), current_setting('server_version_num')::int", &[]).await?;
         Ok(PgConn { pid: row.get(0), version_num: row.get(1), client, task, url: url.clone(), application: application.into() })
     }

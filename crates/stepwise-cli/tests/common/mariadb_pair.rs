@@ -23,6 +23,43 @@ impl MyPair {
     /// Install, start the primary (binary log on) and the replica, and
     /// replicate until the primary lists the replica.
     pub fn start() -> MyPair {
+        let mut pair = MyPair::install(|_| {});
+        let user = pair.user();
+        let (primary_port, replica_port) = (pair.primary_port, pair.replica_port);
+        let copied = Command::new("cp").args(["-a", &path_str(&pair.dir.join("primary")), &path_str(&pair.dir.join("replica"))]).status();
+        assert!(copied.is_ok_and(|s| s.success()), "copy the data directory for the replica");
+        pair.server("primary", primary_port, 1, &user, &[]);
+        pair.server("replica", replica_port, 2, &user, &[]);
+        pair.replica(&format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {primary_port}, MASTER_USER = 'root', MASTER_USE_GTID = slave_pos;
+             START SLAVE;"
+        ));
+        let listed = wait_until(Duration::from_secs(30), || pair.primary("SHOW SLAVE HOSTS").lines().count() == 1);
+        assert!(listed, "the primary does not list the replica:\n{}", pair.log("replica"));
+        pair
+    }
+
+    /// Only a primary, started with the server options `prepare` returns
+    /// after putting what they name into the directory.
+    pub fn single(prepare: impl FnOnce(&Path) -> Vec<String>) -> MyPair {
+        let mut extra = vec![];
+        let mut pair = MyPair::install(|d| extra = prepare(d));
+        let user = pair.user();
+        let port = pair.primary_port;
+        pair.server("primary", port, 1, &user, &extra);
+        pair
+    }
+
+    fn user(&self) -> Vec<String> {
+        if is_root() {
+            vec!["--user=mysql".into()]
+        } else {
+            vec![]
+        }
+    }
+
+    /// Create the directory and the primary's data directory.
+    fn install(prepare: impl FnOnce(&Path)) -> MyPair {
         let [primary_port, replica_port] = free_ports();
         let dir = std::env::temp_dir().join(unique("sw_mypair"));
         let tmpdirs = ["tmp_primary", "tmp_replica"].map(|t| dir.join(t));
@@ -37,7 +74,14 @@ impl MyPair {
                 chown(d, Some(id("-u")), Some(id("-g"))).expect("give the directory to mysql");
             }
         }
-        let mut pair = MyPair { dir, primary_port, replica_port, servers: vec![] };
+        prepare(&dir);
+        if root {
+            let id = |flag| output(Command::new("id").args([flag, "mysql"])).parse::<u32>().expect("the mysql OS user");
+            for e in std::fs::read_dir(&dir).expect("the pair's directory").flatten() {
+                let _ = chown(e.path(), Some(id("-u")), Some(id("-g")));
+            }
+        }
+        let pair = MyPair { dir, primary_port, replica_port, servers: vec![] };
         let primary = pair.dir.join("primary");
         let out = Command::new("mariadb-install-db")
             .args([
@@ -56,21 +100,11 @@ impl MyPair {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let copied = Command::new("cp").args(["-a", &path_str(&primary), &path_str(&pair.dir.join("replica"))]).status();
-        assert!(copied.is_ok_and(|s| s.success()), "copy the data directory for the replica");
-        pair.server("primary", primary_port, 1, &user);
-        pair.server("replica", replica_port, 2, &user);
-        pair.replica(&format!(
-            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {primary_port}, MASTER_USER = 'root', MASTER_USE_GTID = slave_pos;
-             START SLAVE;"
-        ));
-        let listed = wait_until(Duration::from_secs(30), || pair.primary("SHOW SLAVE HOSTS").lines().count() == 1);
-        assert!(listed, "the primary does not list the replica:\n{}", pair.log("replica"));
         pair
     }
 
     /// Start one server and wait until it answers.
-    fn server(&mut self, name: &str, port: u16, id: u32, user: &[String]) {
+    fn server(&mut self, name: &str, port: u16, id: u32, user: &[String], extra: &[String]) {
         let d = |f: &str| path_str(&self.dir.join(f));
         let child = Command::new("/usr/sbin/mariadbd")
             .arg("--no-defaults")
@@ -89,6 +123,7 @@ impl MyPair {
                 "--innodb-buffer-pool-size=64M".into(),
                 "--innodb-flush-log-at-trx-commit=2".into(),
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -23,6 +23,33 @@ impl Pair {
     /// initdb, start the primary, pg_basebackup a standby, start it and wait
     /// until the primary sees it streaming.
     pub fn start() -> Pair {
+        let mut pair = Pair::primary_only("");
+        let primary_port = pair.primary_port;
+        let standby_port = pair.standby_port;
+        let standby = pair.dir.join("standby");
+        let port = primary_port.to_string();
+        pair.pg(
+            "pg_basebackup",
+            &["-R", "-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &path_str(&standby), "-X", "stream", "-c", "fast"],
+        );
+        append(&standby.join("postgresql.conf"), &format!("port = {standby_port}\n"));
+        pair.pg_ctl_start("standby");
+        let streaming = wait_until(Duration::from_secs(30), || {
+            psql(&pair.primary_url(), "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1"
+        });
+        assert!(streaming, "the standby did not start streaming:\n{}", pair.log("standby"));
+        pair
+    }
+
+    /// Only the primary, with `extra` appended to its postgresql.conf; the
+    /// pair's directory is owned by the server's user, for files it reads.
+    pub fn primary_only(extra: &str) -> Pair {
+        Pair::primary_with(extra, |_| {})
+    }
+
+    /// Like `primary_only`, with `prepare` run on the directory before the
+    /// server starts (to put files there that `extra` names).
+    pub fn primary_with(extra: &str, prepare: impl FnOnce(&Path)) -> Pair {
         let bin = stepwise_db::scratch::find_bindir(None).expect("PostgreSQL's server programs (initdb)");
         let as_postgres = is_root();
         let [primary_port, standby_port] = free_ports();
@@ -44,19 +71,15 @@ impl Pair {
             ),
         );
         append(&primary.join("pg_hba.conf"), "host replication all 127.0.0.1/32 trust\n");
+        append(&primary.join("postgresql.conf"), extra);
+        prepare(&pair.dir);
+        if pair.as_postgres {
+            let id = |flag| output(Command::new("id").args([flag, "postgres"])).parse::<u32>().expect("the postgres OS user");
+            for e in std::fs::read_dir(&pair.dir).expect("the pair's directory").flatten() {
+                let _ = chown(e.path(), Some(id("-u")), Some(id("-g")));
+            }
+        }
         pair.pg_ctl_start("primary");
-        let standby = pair.dir.join("standby");
-        let port = primary_port.to_string();
-        pair.pg(
-            "pg_basebackup",
-            &["-R", "-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &path_str(&standby), "-X", "stream", "-c", "fast"],
-        );
-        append(&standby.join("postgresql.conf"), &format!("port = {standby_port}\n"));
-        pair.pg_ctl_start("standby");
-        let streaming = wait_until(Duration::from_secs(30), || {
-            psql(&pair.primary_url(), "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1"
-        });
-        assert!(streaming, "the standby did not start streaming:\n{}", pair.log("standby"));
         pair
     }
 
