@@ -145,6 +145,10 @@ fn github(r: &LintReport) {
 pub fn list_rules(out: &Out) {
     for rule in stepwise_sql::lint::rules::all() {
         let m = rule.meta();
+        if out.format == crate::cli::Format::Json {
+            out.json(&serde_json::json!({"rule": m.id, "severity": m.severity.as_str(), "default_on": m.default_on, "summary": m.summary}));
+            continue;
+        }
         let on = if m.default_on { "" } else { " (opt-in)" };
         out.line(&format!("{:40} {:7} {}{on}", m.id, m.severity.as_str(), m.summary));
     }

@@ -39,6 +39,22 @@ impl Out {
         let _ = stdout.flush();
     }
 
+    /// The result of a command: `message` for people, or with `--format
+    /// json` one object `{"event": "result", ...fields, "message": ...}`.
+    pub fn result(&self, message: &str, fields: serde_json::Value) {
+        if self.format == Format::Json {
+            let mut obj = serde_json::Map::new();
+            obj.insert("event".into(), "result".into());
+            if let serde_json::Value::Object(f) = fields {
+                obj.extend(f);
+            }
+            obj.insert("message".into(), message.into());
+            self.json(&serde_json::Value::Object(obj));
+        } else {
+            self.line(message);
+        }
+    }
+
     /// A line of the result, for people (stdout).
     pub fn line(&self, s: &str) {
         println!("{s}");

@@ -145,7 +145,7 @@ async fn act<D: Db>(db: &mut D, cfg: &Config, out: &Out, args: &BackfillArgs, ac
             if args.dry_run {
                 return match backfill::plan(db, &req, &opts).await {
                     Ok(text) => {
-                        out.line(&text);
+                        out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
                         0
                     }
                     Err(e) => fail(out, e),
@@ -175,17 +175,20 @@ async fn act<D: Db>(db: &mut D, cfg: &Config, out: &Out, args: &BackfillArgs, ac
                 },
                 "pause" => match backfill::pause(db, &job).await {
                     Ok(()) => {
-                        out.line(&format!("job {} will pause after its current batch", job.id));
+                        let msg = format!("job {} will pause after its current batch", job.id);
+                        out.result(&msg, serde_json::json!({"action": "pause", "job": job.id, "table": job.target, "state": "paused"}));
                         0
                     }
                     Err(e) => fail(out, e),
                 },
                 _ => match backfill::cancel(db, &job).await {
                     Ok(()) => {
-                        out.line(&format!(
+                        let msg = format!(
                             "job {} cancelled: {} rows changed before it stopped stay changed; no further batch runs",
                             job.id, job.rows_changed
-                        ));
+                        );
+                        let fields = serde_json::json!({"action": "cancel", "job": job.id, "table": job.target, "state": "cancelled", "rows_changed": job.rows_changed});
+                        out.result(&msg, fields);
                         0
                     }
                     Err(e) => fail(out, e),

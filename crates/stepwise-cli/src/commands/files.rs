@@ -28,22 +28,33 @@ rails_compat = false
 "#;
 
 pub async fn init(cfg: &Config, out: &Out) -> i32 {
+    // Text: a line per step as it happens; JSON: one result at the end.
+    let json = out.format == crate::cli::Format::Json;
+    let mut said: Vec<String> = Vec::new();
+    let mut say = |msg: String| {
+        if json {
+            said.push(msg);
+        } else {
+            out.line(&msg);
+        }
+    };
     if Path::new(DEFAULT_CONFIG).exists() {
-        out.line(&format!("{DEFAULT_CONFIG} already exists; left as it is"));
+        say(format!("{DEFAULT_CONFIG} already exists; left as it is"));
     } else if let Err(e) = std::fs::write(DEFAULT_CONFIG, CONFIG_TEMPLATE) {
         out.error(&format!("cannot write {DEFAULT_CONFIG}: {e}"));
         return 1;
     } else {
-        out.line(&format!("created {DEFAULT_CONFIG}"));
+        say(format!("created {DEFAULT_CONFIG}"));
     }
     if cfg.migrations_dir.is_dir() {
-        out.line(&format!("{} already exists", cfg.migrations_dir.display()));
+        say(format!("{} already exists", cfg.migrations_dir.display()));
     } else if let Err(e) = std::fs::create_dir_all(&cfg.migrations_dir) {
         out.error(&format!("cannot create {}: {e}", cfg.migrations_dir.display()));
         return 1;
     } else {
-        out.line(&format!("created {}/", cfg.migrations_dir.display()));
+        say(format!("created {}/", cfg.migrations_dir.display()));
     }
+    let mut store = None;
     if cfg.database_url.is_some() {
         let target = match super::target(cfg, out, false).await {
             Ok(t) => t,
@@ -62,7 +73,17 @@ pub async fn init(cfg: &Config, out: &Out) -> i32 {
         if let Err(e) = made {
             return out.run_error(&e.into());
         }
-        out.line(&format!("state tables ready in {} ({})", engine.store_name(), engine.server()));
+        say(format!("state tables ready in {} ({})", engine.store_name(), engine.server()));
+        store = Some(engine.store_name());
+    }
+    if json {
+        let fields = serde_json::json!({
+            "action": "init",
+            "config": DEFAULT_CONFIG,
+            "migrations_dir": cfg.migrations_dir.display().to_string(),
+            "store": store,
+        });
+        out.result(&said.join("; "), fields);
     }
     0
 }

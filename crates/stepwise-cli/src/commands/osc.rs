@@ -151,7 +151,7 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
             if args.dry_run {
                 match osc::plan(&conn, &req, &opts).await {
                     Ok(text) => {
-                        out.line(&text);
+                        out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
                         0
                     }
                     Err(e) => fail(out, e),
@@ -175,9 +175,13 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
                 Ok(j) => j,
                 Err(e) => return fail(out, e),
             };
+            let mut state = None;
             let done = match verb {
                 "pause" => osc::pause(&conn, &job, &opts).await.map(|_| format!("job {} will pause after its current batch", job.id)),
-                "resume" => osc::resume(&conn, &job, &opts, &progress).await.map(|j| format!("job {} is {}", j.id, j.state)),
+                "resume" => osc::resume(&conn, &job, &opts, &progress).await.map(|j| {
+                    state = Some(j.state.clone());
+                    format!("job {} is {}", j.id, j.state)
+                }),
                 "cancel" => osc::cancel(&conn, &job, &opts, &progress)
                     .await
                     .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
@@ -188,7 +192,16 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
             };
             match done {
                 Ok(msg) => {
-                    out.line(&msg);
+                    let state = state.unwrap_or_else(|| {
+                        match verb {
+                            "pause" => "paused",
+                            "cancel" => "cancelled",
+                            "revert" => "reverted",
+                            _ => "finished",
+                        }
+                        .into()
+                    });
+                    out.result(&msg, serde_json::json!({"action": verb, "job": job.id, "table": job.target, "state": state}));
                     0
                 }
                 Err(e) => fail(out, e),
