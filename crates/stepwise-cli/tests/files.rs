@@ -77,3 +77,18 @@ fn a_nul_byte_is_refused_at_its_line_and_column_by_plan_and_migrate() {
     assert_eq!(db.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'stepwise'"), "0", "nothing recorded");
     assert_eq!(db.sql("SELECT to_regclass('t') IS NULL"), "t");
 }
+
+/// A seed file's statements are megabytes long: plan shows each by its first
+/// 100 characters (a 53 MB migration printed all 53 MB).
+#[test]
+fn plan_abbreviates_long_statements() {
+    let (db, p) = (PgDb::new(), Project::new());
+    let rows: Vec<String> = (0..20_000).map(|i| format!("({i}, 'row {i}')")).collect();
+    p.write(
+        "20260101000000_seed.sql",
+        &format!("-- stepwise:up\nCREATE TABLE seed (id int, v text);\nINSERT INTO seed VALUES {};\n", rows.join(",")),
+    );
+    let r = p.run(&db.url, &["plan"]);
+    r.ok().contains("INSERT INTO seed VALUES (0, 'row 0')").contains(" ...");
+    assert!(r.stdout.len() < 2_000, "plan printed {} bytes", r.stdout.len());
+}

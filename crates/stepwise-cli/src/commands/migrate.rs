@@ -209,8 +209,11 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
             out.line(&format!("{} {} [{}] ({how})", p.version, p.name, p.phase));
             out.line(&format!("  file: {}", p.file));
             for s in &p.statements {
-                let first_line = s.sql.lines().next().unwrap_or("");
-                let more = if s.sql.lines().count() > 1 { " ..." } else { "" };
+                // The first line, at most 100 characters: a plan is read by
+                // people, and a seed file's INSERT can be megabytes long.
+                let line = s.sql.lines().next().unwrap_or("");
+                let first_line: String = line.chars().take(100).collect();
+                let more = if first_line.len() < line.len() || s.sql.lines().nth(1).is_some() { " ..." } else { "" };
                 out.line(&format!("  {:>4}: {first_line}{more}", s.line));
                 if let Some(o) = &s.online {
                     out.line(&format!(
