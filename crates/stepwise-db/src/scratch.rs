@@ -67,9 +67,15 @@ impl Scratch {
     pub async fn start(opts: ScratchOptions) -> Result<Scratch, ScratchError> {
         let bindir = find_bindir(opts.bindir.as_deref()).ok_or(ScratchError::NotFound)?;
         let run_as = RunAs::detect()?;
+        sweep_orphans(&run_as, &bindir);
         let dir = make_temp_dir()?;
         // From here on, Drop removes the directory (and stops a server) on any error.
         let mut scratch = Scratch { data: dir.join("data"), dir, bindir, port: 0, run_as, keep: opts.keep, done: false };
+        if opts.keep {
+            // Asked to outlive its process: the sweep leaves it alone.
+            std::fs::write(scratch.dir.join(KEEP_MARK), b"")
+                .map_err(|source| io_error("cannot mark the scratch directory kept".into(), source))?;
+        }
         scratch.run_as.give(&scratch.dir)?;
         scratch.initdb().await?;
         let mut attempt = 1;
@@ -321,6 +327,34 @@ fn make_temp_dir() -> Result<PathBuf, ScratchError> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(source) => return Err(io_error(format!("cannot create a directory in {}", base.display()), source)),
         }
+    }
+}
+
+const KEEP_MARK: &str = "keep";
+
+/// Stop and remove the scratch servers of processes that are gone (a
+/// `scratch` killed with `kill -9` cannot clean up after itself; its server
+/// kept running and its directory stayed). A directory is
+/// `stepwise-scratch-<pid>-<n>`: when no process `<pid>` runs and the
+/// directory is not marked kept, its server is stopped and it is removed.
+fn sweep_orphans(run_as: &RunAs, bindir: &Path) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("stepwise-scratch-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let dir = entry.path();
+        if Path::new(&format!("/proc/{pid}")).exists() || dir.join(KEEP_MARK).exists() {
+            continue;
+        }
+        let data = dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let args: Vec<OsString> = ["-D".into(), data.into(), "stop".into(), "-m".into(), "immediate".into(), "-w".into()].into();
+            let mut cmd = run_as.command(&bindir.join("pg_ctl"), &args);
+            let _ = cmd.current_dir(&dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
