@@ -5,9 +5,7 @@
 use crate::engine::{Engine, Failure, OnlineOutcome, OnlineStep, Recovery, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{
-    begin_locked, end_locked, failure_at, finished_by_server, single_with_retries, transaction_with_retries, RunOptions, Target,
-};
+use crate::execute::{begin_locked, end_locked, failure_at, resumed_single, transaction_with_retries, RunOptions, Target};
 use crate::history::{applied_by, HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection, State};
@@ -81,6 +79,16 @@ async fn migrate_locked<E: Engine>(
         applied.push(Applied { version: m.version.text.clone(), name: m.name.clone(), duration_ms });
     }
     Ok(applied)
+}
+
+/// The tracking row once statement `i` of `total` is done: it commits with
+/// the statement where they can share a transaction (see `single_with_retries`).
+pub(crate) fn row_after(row: &HistoryRow, i: usize, total: usize) -> HistoryRow {
+    let mut next = row.clone();
+    next.statements_applied = (i + 1) as i32;
+    next.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+    next.osc_job = None;
+    next
 }
 
 /// The tracking row for `m` in a given state.
@@ -206,10 +214,7 @@ async fn apply_statements<E: Engine>(
             },
         });
         // The row as it stands once statement `i` is done.
-        let mut next = row.clone();
-        next.statements_applied = (i + 1) as i32;
-        next.in_flight = (i + 1 < total).then_some((i + 1) as i32);
-        next.osc_job = None;
+        let next = row_after(&row, i, total);
         let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];
         let result = match &stmt.online {
             Some(alter) => match run_online(engine, &target, m, key, i, alter, row.osc_job, opts, report).await {
@@ -224,16 +229,7 @@ async fn apply_statements<E: Engine>(
                     Err(e)
                 }
             },
-            None => match single_with_retries(engine, &target, &m.up, i, &done, opts, report).await {
-                Err(e) if killed_at == Some(i) => match finished_by_server(engine, &e) {
-                    Some(action) => {
-                        report(Event::Recovered { version: m.version.text.clone(), statement: i, action });
-                        engine.track(&done).await.map_err(RunError::from)
-                    }
-                    None => Err(e),
-                },
-                other => other,
-            },
+            None => resumed_single(engine, &target, &m.up, i, &done, killed_at, opts, report).await,
         };
         if let Err(e) = result {
             if matches!(e, RunError::Tracking(_)) {

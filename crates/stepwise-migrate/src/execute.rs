@@ -219,10 +219,34 @@ pub async fn single_with_retries<E: Engine>(
     }
 }
 
-/// After a kill, the statement that was running may have been finished by
-/// the server: when its re-run fails with an error the engine reads as "its
-/// effect is in place", say so (for the Recovered event) instead of failing.
-pub fn finished_by_server<E: Engine>(engine: &E, e: &RunError) -> Option<String> {
+/// `single_with_retries` for a statement of a resumed section: when it is
+/// the one a killed run was running (`killed_at`), the server may have
+/// finished it after the client died, and a re-run that fails with an error
+/// the engine reads as "its effect is in place" counts as done.
+#[allow(clippy::too_many_arguments)]
+pub async fn resumed_single<E: Engine>(
+    engine: &mut E,
+    target: &Target<'_>,
+    section: &Section,
+    index: usize,
+    done: &[TrackingOp],
+    killed_at: Option<usize>,
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    match single_with_retries(engine, target, section, index, done, opts, report).await {
+        Err(e) if killed_at == Some(index) => match finished_by_server(engine, &e) {
+            Some(action) => {
+                report(Event::Recovered { version: target.version.to_string(), statement: index, action });
+                engine.track(done).await.map_err(RunError::from)
+            }
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
+fn finished_by_server<E: Engine>(engine: &E, e: &RunError) -> Option<String> {
     let RunError::Failed(f) = e else { return None };
     let server = f.server.as_ref().filter(|s| engine.finished_before(s))?;
     Some(format!(

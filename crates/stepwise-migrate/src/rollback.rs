@@ -5,7 +5,7 @@ use crate::engine::Recovery;
 use crate::engine::{Engine, TrackingOp};
 use crate::error::RunError;
 use crate::events::{Direction, Event};
-use crate::execute::{begin_locked, end_locked, finished_by_server, single_with_retries, transaction_with_retries, RunOptions, Target};
+use crate::execute::{begin_locked, end_locked, resumed_single, transaction_with_retries, RunOptions, Target};
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use crate::migration::{Migration, MigrationKind, Version};
 use crate::resolve::{check_runnable, resolve, runs_in_transaction, State};
@@ -158,21 +158,9 @@ async fn down_statements<E: Engine>(
     for i in start..total {
         let s = &down.statements[i];
         report(Event::StatementStarted { version: m.version.text.clone(), statement: i, line: s.line, summary: s.info.summary.clone() });
-        let mut next = row.clone();
-        next.statements_applied = (i + 1) as i32;
-        next.in_flight = (i + 1 < total).then_some((i + 1) as i32);
+        let next = crate::apply::row_after(&row, i, total);
         let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];
-        let result = match single_with_retries(engine, t, down, i, &done, opts, report).await {
-            Err(e) if killed_at == Some(i) => match finished_by_server(engine, &e) {
-                Some(action) => {
-                    report(Event::Recovered { version: m.version.text.clone(), statement: i, action });
-                    engine.track(&done).await.map_err(RunError::from)
-                }
-                None => Err(e),
-            },
-            other => other,
-        };
-        if let Err(e) = result {
+        if let Err(e) = resumed_single(engine, t, down, i, &done, killed_at, opts, report).await {
             if matches!(e, RunError::Tracking(_)) {
                 return Err(e);
             }
