@@ -3,6 +3,7 @@
 //! be waiting on it), and how big it is when the catalog says so. Built by
 //! replaying migrations in order, or seeded from the live catalog.
 
+use super::relations::{ConstraintInfo, IndexInfo};
 use pg_query::protobuf::{AlterTableType, ObjectType, RangeVar, TypeName};
 use pg_query::NodeEnum;
 use std::collections::HashMap;
@@ -56,8 +57,16 @@ impl Table {
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     pub tables: HashMap<String, Table>,
-    /// index name -> table key
-    pub indexes: HashMap<String, String>,
+    /// Indexes by key (`name`, or `schema.name` outside `public`, in their
+    /// table's schema), with default names resolved (see `relations.rs`).
+    pub indexes: HashMap<String, IndexInfo>,
+    /// Constraints by (table key, name).
+    pub constraints: HashMap<(String, String), ConstraintInfo>,
+    /// How many tables of a schema have a constraint of a name, by
+    /// `key(schema, name)`: PostgreSQL's default names avoid those.
+    pub constraint_names: HashMap<String, usize>,
+    /// Sequences and views by key, with the table owning a sequence.
+    pub other_relations: HashMap<String, Option<String>>,
     /// `CHECK (col IS NOT NULL)` constraints (see `NotNullCheck`).
     pub not_null_checks: Vec<NotNullCheck>,
     /// Keys of tables marked new since the last `settle`: settling touches
@@ -165,6 +174,16 @@ fn column_from_def(def: &pg_query::protobuf::ColumnDef) -> Column {
 }
 
 impl Schema {
+    /// The model after `sql` (statements that all exist already: applied).
+    pub fn replay(sql: &str) -> Result<Schema, String> {
+        let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT).map_err(|e| e.to_string())?;
+        let mut schema = Schema::default();
+        for node in parsed.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref().and_then(|s| s.node.as_ref())) {
+            schema.apply(node, false);
+        }
+        Ok(schema)
+    }
+
     pub fn table(&self, r: &RangeVar) -> Option<&Table> {
         self.tables.get(&range_key(r))
     }
@@ -174,9 +193,21 @@ impl Schema {
         self.table(r).is_some_and(|t| t.new)
     }
 
-    /// The table an index belongs to.
-    pub fn index_table(&self, name: &str) -> Option<&Table> {
-        self.indexes.get(name).and_then(|k| self.tables.get(k))
+    /// The table of an index, by its name as a statement writes it
+    /// (`[schema, name]` or `[name]`): `Err(key)` when the model does not
+    /// know the index (created outside the migrations linted).
+    pub fn index_table_key(&self, parts: &[String]) -> Result<String, String> {
+        let k = match parts {
+            [.., schema, name] => key(schema, name),
+            [name] => key("", name),
+            [] => String::new(),
+        };
+        self.indexes.get(&k).map(|i| i.table.clone()).ok_or(k)
+    }
+
+    /// The table an index belongs to, when the model knows it.
+    pub fn index_table(&self, parts: &[String]) -> Option<&Table> {
+        self.index_table_key(parts).ok().and_then(|k| self.tables.get(&k))
     }
 
     /// After a migration that has been applied (or is treated so), its new
@@ -200,6 +231,7 @@ impl Schema {
     /// Apply one statement's effect on the model. `new` marks created tables.
     pub fn apply(&mut self, node: &NodeEnum, new: bool) {
         self.track_not_null_checks(node);
+        self.track_relations(node);
         match node {
             NodeEnum::CreateStmt(c) => {
                 let Some(r) = &c.relation else { return };
@@ -287,17 +319,7 @@ impl Schema {
                         ObjectType::ObjectTable => {
                             self.tables.remove(&k);
                         }
-                        ObjectType::ObjectIndex => {
-                            self.indexes.remove(parts.last().map(String::as_str).unwrap_or(""));
-                        }
                         _ => {}
-                    }
-                }
-            }
-            NodeEnum::IndexStmt(i) => {
-                if let Some(r) = &i.relation {
-                    if !i.idxname.is_empty() {
-                        self.indexes.insert(i.idxname.clone(), range_key(r));
                     }
                 }
             }

@@ -89,10 +89,11 @@ fn on(table: String, lock: Lock) -> TableLock {
     TableLock { table, lock, resolved: true }
 }
 
-fn index_table(schema: &Schema, name: &str, lock: Lock) -> TableLock {
-    match schema.indexes.get(name) {
-        Some(t) => on(t.clone(), lock),
-        None => TableLock { table: name.to_string(), lock, resolved: false },
+/// The lock on an index's table; `parts` is the index's name as written.
+fn index_table(schema: &Schema, parts: &[String], lock: Lock) -> TableLock {
+    match schema.index_table_key(parts) {
+        Ok(t) => on(t, lock),
+        Err(index) => TableLock { table: index, lock, resolved: false },
     }
 }
 
@@ -194,7 +195,7 @@ pub(super) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> 
                 }
                 ReindexObjectType::ReindexObjectIndex => {
                     if let Some(r) = &x.relation {
-                        out.push(index_table(schema, &r.relname, lock));
+                        out.push(index_table(schema, &[r.schemaname.clone(), r.relname.clone()], lock));
                     }
                 }
                 _ => {}
@@ -214,10 +215,8 @@ pub(super) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> 
                         }
                     }
                     ObjectType::ObjectIndex => {
-                        if let Some(name) = parts.last() {
-                            let lock = if d.concurrent { Lock::ShareUpdateExclusive } else { Lock::AccessExclusive };
-                            out.push(index_table(schema, name, lock));
-                        }
+                        let lock = if d.concurrent { Lock::ShareUpdateExclusive } else { Lock::AccessExclusive };
+                        out.push(index_table(schema, &parts, lock));
                     }
                     // DROP TRIGGER/RULE/POLICY name ON table: the last part is the object.
                     ObjectType::ObjectTrigger | ObjectType::ObjectRule | ObjectType::ObjectPolicy => {
@@ -361,7 +360,8 @@ mod tests {
         let parsed = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT).unwrap();
         let node = parsed.protobuf.stmts[0].stmt.as_ref().unwrap().node.as_ref().unwrap().clone();
         let mut schema = Schema::default();
-        schema.indexes.insert("orders_status_idx".into(), "orders".into());
+        let setup = pg_query::parse("CREATE INDEX orders_status_idx ON orders (status)", pg_query::ParserOptions::DEFAULT).unwrap();
+        schema.apply(setup.protobuf.stmts[0].stmt.as_ref().unwrap().node.as_ref().unwrap(), false);
         table_locks(&node, &schema, 15).into_iter().map(|l| (l.table, l.lock)).collect()
     }
 

@@ -38,16 +38,22 @@ impl Rule for RequireConcurrentDropIndex {
         }
         for o in &d.objects {
             let Some(NodeEnum::List(l)) = &o.node else { continue };
-            let Some(name) = strings(&l.items).pop() else { continue };
-            // An index on a table created in this migration is not in use yet.
-            if cx.schema.index_table(&name).is_some_and(|t| t.new) {
-                continue;
-            }
+            let parts = strings(&l.items);
+            let Some(name) = parts.last().cloned() else { continue };
+            let message = match cx.schema.index_table_key(&parts) {
+                // An index on a table created in this migration is not in use yet.
+                Ok(t) if cx.schema.tables.get(&t).is_some_and(|t| t.new) => continue,
+                Ok(t) => format!("DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on `{t}`, the table of `{name}`"),
+                Err(_) => format!(
+                    "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table of `{name}`; no migration linted creates that index (it was made outside them), so its table is taken to be in use"
+                ),
+            };
             let exists = if d.missing_ok { "IF EXISTS " } else { "" };
+            let qualified = parts.iter().map(|p| ident(p)).collect::<Vec<_>>().join(".");
             hits.push(Hit::new(
-                format!("DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table of `{name}`"),
+                message,
                 "The lock waits behind every running query on the table, and all queries after it wait behind the lock: one long query stalls the whole table.",
-                format!("-- stepwise:no-transaction\nDROP INDEX CONCURRENTLY {exists}{};", ident(&name)),
+                format!("-- stepwise:no-transaction\nDROP INDEX CONCURRENTLY {exists}{qualified};"),
             ));
         }
     }
@@ -64,6 +70,26 @@ mod tests {
         let f = check("require-concurrent-drop-index", SETUP, "DROP INDEX orders_status_idx;");
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(f[0].safe.contains("DROP INDEX CONCURRENTLY orders_status_idx"));
+    }
+
+    #[test]
+    fn an_unnamed_index_is_found_by_the_name_postgres_gave_it() {
+        // On a table the same migration creates: not in use, not flagged.
+        let m = "CREATE TABLE proxies (id int, name text);\nCREATE UNIQUE INDEX ON proxies (name);\nDROP INDEX IF EXISTS proxies_name_idx;";
+        assert!(check("require-concurrent-drop-index", "SELECT 1;", m).is_empty());
+        // On a live table: flagged, naming the table.
+        let setup = "CREATE TABLE proxies (id int, name text);\nCREATE UNIQUE INDEX ON proxies (name);\nCREATE INDEX ON proxies (name);";
+        let f = check("require-concurrent-drop-index", setup, "DROP INDEX proxies_name_idx1;");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("on `proxies`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn an_index_no_migration_creates_is_said_to_be_unknown() {
+        let f = check("require-concurrent-drop-index", "SELECT 1;", "DROP INDEX app.legacy_idx;");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("no migration linted creates that index"), "{}", f[0].message);
+        assert!(f[0].safe.contains("DROP INDEX CONCURRENTLY app.legacy_idx"), "{}", f[0].safe);
     }
 
     #[test]

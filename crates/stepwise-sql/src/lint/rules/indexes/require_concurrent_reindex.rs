@@ -75,12 +75,12 @@ impl Rule for RequireConcurrentReindex {
         // The table whose size the cost depends on, when one table pays it.
         let table = match kind {
             ReindexObjectType::ReindexObjectIndex => {
-                let index = r.relation.as_ref().map(|i| i.relname.as_str()).unwrap_or_default();
+                let index: Vec<String> = r.relation.as_ref().map(|i| vec![i.schemaname.clone(), i.relname.clone()]).unwrap_or_default();
                 // An index of a table created in this migration is not in use yet.
-                if cx.schema.index_table(index).is_some_and(|t| t.new) {
+                if cx.schema.index_table(&index).is_some_and(|t| t.new) {
                     return;
                 }
-                cx.schema.indexes.get(index).cloned()
+                cx.schema.index_table_key(&index).ok()
             }
             ReindexObjectType::ReindexObjectTable => {
                 if r.relation.as_ref().is_some_and(|t| !cx.existing(t)) {
