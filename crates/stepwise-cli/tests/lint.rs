@@ -143,6 +143,23 @@ fn sizes_from_the_catalog_decide_the_severity_of_scans() {
 }
 
 #[test]
+fn the_live_catalog_names_the_table_of_an_index_no_migration_created() {
+    let db = PgDb::new();
+    db.sql("CREATE TABLE legacy (id int PRIMARY KEY, a int); CREATE INDEX ON legacy (a);");
+    let p = Project::new();
+    p.write("2_drop.sql", "DROP INDEX legacy_a_idx;\n");
+    // Without the catalog, the index is unknown, and the finding says so.
+    p.run("", &["lint"]).code(1).contains("no migration linted creates that index");
+    // With it, the table is named, and an index on a table the pending
+    // migrations create is new (its default name is worked out).
+    p.run("", &["lint", "--database", &db.url]).code(1).contains("lock on `legacy`, the table of `legacy_a_idx`");
+    p.write("2_drop.sql", "CREATE TABLE fresh (id int, a int);\nCREATE INDEX ON fresh (a);\n");
+    p.write("3_drop.sql", "DROP INDEX fresh_a_idx;\n");
+    let r = p.run("", &["lint", "--database", &db.url, "--format", "json"]);
+    assert!(!r.stdout.contains("require-concurrent-drop-index"), "{}", r.stdout);
+}
+
+#[test]
 fn tables_created_by_migrations_added_since_base_are_new() {
     let p = Project::new();
     let git = |args: &[&str]| {

@@ -53,3 +53,71 @@ pub async fn tables(conn: &PgConn, exclude_schema: &str) -> Result<Vec<CatalogTa
     }
     Ok(out)
 }
+
+/// An index of a user table, with the constraint it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogIndex {
+    /// The index's schema (its table's).
+    pub schema: String,
+    pub name: String,
+    pub table: String,
+    /// Its key columns then its INCLUDE columns (`expr` for an expression).
+    pub columns: Vec<String>,
+    /// `p`, `u` or `x` when it carries a primary key, unique or exclusion constraint.
+    pub constraint: Option<String>,
+}
+
+/// A constraint of a user table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogConstraint {
+    pub schema: String,
+    pub table: String,
+    pub name: String,
+    /// `pg_constraint.contype`: `p`, `u`, `x`, `c`, `f`, ...
+    pub kind: String,
+    pub columns: Vec<String>,
+}
+
+/// The indexes of user tables (not in system schemas nor `exclude_schema`).
+pub async fn indexes(conn: &PgConn, exclude_schema: &str) -> Result<Vec<CatalogIndex>, DbError> {
+    let rows = conn
+        .rows(
+            "SELECT n.nspname::text, i.relname::text, t.relname::text,
+                    ARRAY(SELECT coalesce(a.attname::text, 'expr') FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
+                           LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0
+                          ORDER BY k.ord),
+                    (SELECT c.contype::text FROM pg_constraint c WHERE c.conindid = i.oid AND c.contype IN ('p', 'u', 'x') LIMIT 1)
+               FROM pg_index x
+               JOIN pg_class i ON i.oid = x.indexrelid
+               JOIN pg_class t ON t.oid = x.indrelid
+               JOIN pg_namespace n ON n.oid = i.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+                AND n.nspname <> $1",
+            &[&exclude_schema],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CatalogIndex { schema: r.get(0), name: r.get(1), table: r.get(2), columns: r.get(3), constraint: r.get(4) })
+        .collect())
+}
+
+/// The constraints of user tables (not in system schemas nor `exclude_schema`).
+pub async fn constraints(conn: &PgConn, exclude_schema: &str) -> Result<Vec<CatalogConstraint>, DbError> {
+    let rows = conn
+        .rows(
+            "SELECT n.nspname::text, t.relname::text, c.conname::text, c.contype::text,
+                    ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
+                           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord)
+               FROM pg_constraint c
+               JOIN pg_class t ON t.oid = c.conrelid
+               JOIN pg_namespace n ON n.oid = t.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname <> $1",
+            &[&exclude_schema],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CatalogConstraint { schema: r.get(0), table: r.get(1), name: r.get(2), kind: r.get(3), columns: r.get(4) })
+        .collect())
+}

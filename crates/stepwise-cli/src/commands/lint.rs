@@ -160,6 +160,16 @@ async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<Strin
             .tables
             .insert(key(&t.schema, &t.name), Table { name: t.name, columns, new: false, partitioned: t.partitioned, rows: t.rows });
     }
+    // Indexes and constraints, so DROP INDEX finds its table and unnamed
+    // ones in pending migrations get the names PostgreSQL will give them.
+    for c in stepwise_db::catalog::constraints(conn, &cfg.schema).await.map_err(|e| e.to_string())? {
+        schema.seed_constraint(&key(&c.schema, &c.table), &c.name, &c.kind, c.columns);
+    }
+    for i in stepwise_db::catalog::indexes(conn, &cfg.schema).await.map_err(|e| e.to_string())? {
+        if i.constraint.is_none() {
+            schema.seed_index(&key(&i.schema, &i.table), &i.name, i.columns);
+        }
+    }
     Ok((schema, applied, version))
 }
 

@@ -129,6 +129,26 @@ impl Schema {
         }
     }
 
+    /// An index from the live catalog that carries no constraint (those
+    /// come with [`Schema::seed_constraint`]).
+    pub fn seed_index(&mut self, table: &str, name: &str, columns: Vec<String>) {
+        self.add_index(table, name.to_string(), columns, None);
+    }
+
+    /// A constraint from the live catalog, by its `pg_constraint.contype`
+    /// (kinds the model does not track are skipped).
+    pub fn seed_constraint(&mut self, table: &str, name: &str, contype: &str, columns: Vec<String>) {
+        let kind = match contype {
+            "p" => ConstraintKind::Primary,
+            "u" => ConstraintKind::Unique,
+            "x" => ConstraintKind::Exclusion,
+            "c" => ConstraintKind::Check,
+            "f" => ConstraintKind::ForeignKey,
+            _ => return,
+        };
+        self.add_constraint(table, name.to_string(), ConstraintInfo { kind, columns });
+    }
+
     /// The name PostgreSQL gives an unnamed index-backed constraint or index.
     fn index_name(&self, table: &str, columns: &[String], label: &str) -> String {
         let ns = namespace(table).to_string();
