@@ -29,7 +29,8 @@ fn summary(r: &LintReport) -> serde_json::Value {
         "statements": r.statements,
         "errors": r.count(Severity::Error),
         "warnings": r.count(Severity::Warning),
-        "unparseable": r.errors.len(),
+        "unparseable": r.errors.len() - r.refused,
+        "cannot_run": r.refused,
     })
 }
 
@@ -42,8 +43,12 @@ fn text(out: &Out, r: &LintReport) {
     }
     let (e, w) = (r.count(Severity::Error), r.count(Severity::Warning));
     let mut line = format!("{} file(s), {} statement(s): {e} error(s), {w} warning(s)", r.files, r.statements);
-    if !r.errors.is_empty() {
-        line.push_str(&format!(", {} statement(s) PostgreSQL cannot parse", r.errors.len()));
+    let unparseable = r.errors.len() - r.refused;
+    if unparseable > 0 {
+        line.push_str(&format!(", {unparseable} statement(s) PostgreSQL cannot parse"));
+    }
+    if r.refused > 0 {
+        line.push_str(&format!(", {} statement(s) that cannot run as the migration runs them", r.refused));
     }
     out.line(&line);
 }

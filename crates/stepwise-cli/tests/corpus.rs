@@ -130,7 +130,6 @@ const ANYWHERE: &[&str] = &[
     "require-boolean-not-null",
     "require-index-name",
     "unused-ignore",
-    "concurrently-in-transaction",
     "concurrent-index-on-partitioned-table",
     "ban-foreign-keys",
     "require-if-exists",

@@ -98,14 +98,43 @@ fn ignores_need_to_match_and_warnings_can_fail_the_run() {
     p.run("", &["lint"]).ok().contains("0 error(s), 0 warning(s)");
     p.write("2_index.sql", "-- stepwise:up\n-- stepwise:ignore require-index-name not needed\nCREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);\n");
     let r = p.run("", &["lint"]);
-    // concurrently-in-transaction is an error here; the unused ignore a warning.
-    r.code(1).contains("warning[unused-ignore]").contains("2_index.sql:2:1");
+    // CONCURRENTLY in a transaction cannot run (exit 2, as `plan` says); the unused ignore is a warning.
+    r.code(2).contains("cannot run inside a transaction block").contains("warning[unused-ignore]").contains("2_index.sql:2:1");
     p.write(
         "2_index.sql",
         "-- stepwise:no-transaction\n-- stepwise:up\n-- stepwise:ignore require-index-name not needed\nCREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);\n",
     );
     p.run("", &["lint"]).ok().contains("1 warning(s)");
     p.run("", &["lint", "--max-warnings", "0"]).code(1);
+}
+
+/// What `plan` and `migrate` refuse before touching the database, `lint`
+/// reports too, in the same words, with the same exit status.
+#[test]
+fn lint_refuses_what_plan_refuses_with_the_same_message() {
+    let cases = [
+        "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+        "CREATE TABLE a (id int);\nVACUUM a;\n",
+        "DROP DATABASE other;\n",
+        "-- stepwise:no-transaction\nCREATE TABLE a (id int);\nBEGIN;\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\nCOMMIT;\n",
+        "-- stepwise:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\n",
+    ];
+    for case in cases {
+        let db = PgDb::new();
+        let p = Project::new();
+        p.write("1_case.sql", case);
+        let plan = p.run(&db.url, &["plan"]);
+        assert_eq!(plan.code, 2, "plan of {case:?}:\n{}", plan.all());
+        let lint = p.run("", &["lint"]);
+        assert_eq!(lint.code, 2, "lint of {case:?}:\n{}", lint.all());
+        let messages: Vec<&str> = plan.stderr.lines().filter(|l| l.starts_with("error")).collect();
+        assert!(!messages.is_empty(), "{}", plan.all());
+        for m in messages {
+            assert!(lint.all().contains(m), "lint of {case:?} lacks `{m}`:\n{}", lint.all());
+        }
+        // And nothing was run.
+        assert_eq!(db.sql("SELECT count(*) FROM pg_class WHERE relname = 'a'"), "0");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::history::{HistoryRow, RowStatus};
 use crate::migration::{Migration, MigrationKind, Version};
 use crate::source::MigrationSet;
 use serde::Serialize;
-use stepwise_sql::{Dialect, InputError, Phase};
+use stepwise_sql::Phase;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -224,117 +224,6 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Whether a migration runs as one transaction on this engine.
-pub fn runs_in_transaction(section: &stepwise_sql::Section, dialect: Dialect) -> bool {
-    if section.no_transaction {
-        return false;
-    }
-    match dialect {
-        Dialect::Postgres => true,
-        // DDL commits implicitly: such a migration runs statement by statement.
-        Dialect::MySql => !section.statements.iter().any(|s| s.info.implicit_commit),
-    }
-}
-
-/// Statements marked `-- stepwise:online` that cannot run online: on an
-/// engine without online schema changes, or a second online change to the
-/// same table in one migration (the first keeps the old table until `osc
-/// finish`, and osc allows one unfinished job per table).
-fn check_online(section: &stepwise_sql::Section, dialect: Dialect) -> Vec<InputError> {
-    let file = &section.file;
-    let mut errors = Vec::new();
-    let mut seen: Vec<(&stepwise_sql::QualifiedName, usize)> = Vec::new();
-    for s in &section.statements {
-        let Some(online) = &s.online else { continue };
-        if dialect != Dialect::Postgres {
-            errors.push(InputError::new(
-                &file.name,
-                &file.text,
-                s.span.start,
-                format!(
-                    "`-- stepwise:online` (line {}) runs the ALTER TABLE as an online schema change, which stepwise does on PostgreSQL only for now (not MySQL/MariaDB); remove the directive to run it as a plain ALTER TABLE",
-                    online.directive_line
-                ),
-            ));
-            continue;
-        }
-        if let Some((_, line)) = seen.iter().find(|(n, _)| **n == online.name) {
-            errors.push(InputError::new(
-                &file.name,
-                &file.text,
-                s.span.start,
-                format!(
-                    "a second online change to {} in this migration (the first is on line {line}): it keeps the old table until `stepwise osc finish`, so osc would refuse this one; put both changes in one ALTER TABLE (osc applies them together) or in separate migrations",
-                    online.table
-                ),
-            ));
-        }
-        seen.push((&online.name, s.line));
-    }
-    errors
-}
-
-/// Refuse, before the database is touched, statements that cannot run the way
-/// their migration would run them.
-pub fn check_runnable(section: &stepwise_sql::Section, dialect: Dialect) -> Vec<InputError> {
-    let mut errors = check_online(section, dialect);
-    if !runs_in_transaction(section, dialect) {
-        return errors;
-    }
-    let file = &section.file;
-    for s in &section.statements {
-        if let Some(what) = &s.info.requires_no_transaction {
-            errors.push(InputError::new(
-                &file.name,
-                &file.text,
-                s.span.start,
-                format!("`{what}` cannot run inside a transaction block; mark the migration with `-- stepwise:no-transaction` (and keep other statements out of it)"),
-            ));
-        } else if s.info.transaction_control {
-            errors.push(InputError::new(
-                &file.name,
-                &file.text,
-                s.span.start,
-                format!("`{}` ends or changes the transaction stepwise runs this migration in; remove it (stepwise wraps each migration in a transaction) or mark the migration `-- stepwise:no-transaction`", s.info.summary),
-            ));
-        }
-    }
-    errors
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-    use stepwise_sql::{parse_file, FileRole, Flavor, SourceFile};
-
-    fn up(text: &str, dialect: Dialect) -> stepwise_sql::Section {
-        let file = Arc::new(SourceFile { name: "1_m.sql".into(), text: text.into() });
-        parse_file(file, FileRole::Combined, dialect, Flavor::Native).unwrap().up.unwrap()
-    }
-
-    #[test]
-    fn an_online_statement_runs_outside_a_transaction_on_postgres() {
-        let s = up(
-            "ALTER TABLE t ADD COLUMN a int;\n-- stepwise:online\nALTER TABLE t ALTER COLUMN id TYPE bigint;\nSELECT 1;",
-            Dialect::Postgres,
-        );
-        assert!(!runs_in_transaction(&s, Dialect::Postgres));
-        assert!(check_runnable(&s, Dialect::Postgres).is_empty());
-    }
-
-    #[test]
-    fn online_is_refused_on_mysql_and_twice_on_one_table() {
-        let text = "-- stepwise:online\nALTER TABLE t ALTER COLUMN id TYPE bigint;";
-        let errors = check_runnable(&up(text, Dialect::MySql), Dialect::MySql);
-        assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].line, errors[0].col), (2, 1));
-        assert!(errors[0].message.contains("PostgreSQL only"), "{}", errors[0].message);
-
-        let text = "-- stepwise:online\nALTER TABLE t ADD COLUMN a int;\n-- stepwise:online\nALTER TABLE public.u ADD COLUMN a int;\n-- stepwise:online\nALTER TABLE \"t\" ADD COLUMN b int;";
-        let errors = check_runnable(&up(text, Dialect::Postgres), Dialect::Postgres);
-        assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].line, 6);
-        assert!(errors[0].message.contains("first is on line 2"), "{}", errors[0].message);
-    }
-}
+// Which migrations can run as written is decided in `stepwise_sql::runnable`,
+// shared with `stepwise lint` (one check, two callers).
+pub use stepwise_sql::runnable::{check_runnable, runs_in_transaction};

@@ -11,6 +11,7 @@ pub mod lint;
 pub mod osc_alter;
 pub mod par;
 pub mod position;
+pub mod runnable;
 pub mod statement;
 
 pub use backfill::{Assignment, BackfillStep};

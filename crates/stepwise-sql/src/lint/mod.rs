@@ -57,8 +57,12 @@ impl Default for LintOptions {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct LintReport {
     pub findings: Vec<Finding>,
-    /// Statements PostgreSQL cannot parse (the rest was linted).
+    /// Statements PostgreSQL cannot parse (the rest was linted), and
+    /// statements that cannot run the way their migration runs them (the
+    /// errors `plan` and `migrate` refuse with, in the same words).
     pub errors: Vec<InputError>,
+    /// How many of `errors` are of the second kind.
+    pub refused: usize,
     pub files: usize,
     pub statements: usize,
 }
@@ -144,6 +148,18 @@ fn lint_file(
     report.errors.extend(errors);
     let excluded = opts.config.excluded(&lf.file.name);
     let in_transaction = lf.parsed.up.as_ref().is_some_and(|u| !u.no_transaction);
+    // Statements inside a BEGIN ... COMMIT of a no-transaction migration run
+    // in a transaction all the same.
+    let mut in_block = std::collections::HashSet::new();
+    if let Some(up) = &lf.parsed.up {
+        let refused = crate::runnable::check_runnable(up, crate::Dialect::Postgres);
+        report.refused += refused.len();
+        report.errors.extend(refused);
+        if !in_transaction {
+            let blocks = crate::runnable::explicit_blocks(up);
+            in_block.extend(up.statements.iter().zip(blocks).filter(|(_, b)| b.is_some()).map(|(s, _)| s.span.start));
+        }
+    }
     let phase = lf.parsed.phase.unwrap_or_default();
     let all: Vec<&NodeEnum> = stmts.iter().flat_map(|ps| ps.nodes.iter()).collect();
     let all_sql: Vec<&str> = stmts.iter().flat_map(|ps| ps.nodes.iter().map(|_| ps.stmt.sql.as_str())).collect();
@@ -161,7 +177,7 @@ fn lint_file(
                     node,
                     stmt: ps.stmt,
                     schema,
-                    in_transaction,
+                    in_transaction: in_transaction || in_block.contains(&ps.stmt.span.start),
                     pg_version: opts.pg_version,
                     earlier,
                     earlier_sql,

@@ -104,7 +104,7 @@ mod tests {
         for m in [
             "CREATE TABLE tmp_import (id bigint);\nDROP TABLE tmp_import;",
             "DROP VIEW IF EXISTS legacy_view;",
-            "DROP INDEX CONCURRENTLY IF EXISTS legacy_events_payload_idx;",
+            "-- stepwise:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS legacy_events_payload_idx;",
             "-- stepwise:phase post-deploy\nDROP TABLE legacy_events;",
         ] {
             assert!(check(ID, SETUP, m).is_empty(), "{m}");

@@ -278,7 +278,7 @@ mod tests {
         let f = check(
             ID,
             SETUP,
-            "DELETE FROM settings WHERE key = 'a';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_code_idx ON orders (code);",
+            "-- stepwise:no-transaction\nDELETE FROM settings WHERE key = 'a';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_code_idx ON orders (code);",
         );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(

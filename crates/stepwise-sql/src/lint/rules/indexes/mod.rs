@@ -2,7 +2,6 @@
 //! that cannot run where they are.
 
 mod concurrent_index_on_partitioned_table;
-mod concurrently_in_transaction;
 mod require_concurrent_drop_index;
 mod require_concurrent_index;
 mod require_concurrent_reindex;
@@ -14,7 +13,6 @@ pub fn all() -> Vec<&'static dyn Rule> {
     vec![
         &require_concurrent_index::RULE,
         &require_concurrent_drop_index::RULE,
-        &concurrently_in_transaction::RULE,
         &require_index_name::RULE,
         &require_concurrent_reindex::RULE,
         &concurrent_index_on_partitioned_table::RULE,

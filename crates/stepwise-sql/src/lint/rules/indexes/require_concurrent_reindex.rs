@@ -178,10 +178,10 @@ mod tests {
     fn flags_tables_schemas_databases_and_system() {
         for (sql, what) in [
             ("REINDEX TABLE orders;", "TABLE `orders`"),
-            ("REINDEX SCHEMA public;", "SCHEMA `public`"),
-            ("REINDEX DATABASE app;", "DATABASE `app`"),
+            ("-- stepwise:no-transaction\nREINDEX SCHEMA public;", "SCHEMA `public`"),
+            ("-- stepwise:no-transaction\nREINDEX DATABASE app;", "DATABASE `app`"),
             ("REINDEX (CONCURRENTLY false, VERBOSE) TABLE orders;", "TABLE `orders`"),
-            ("REINDEX SYSTEM;", "SYSTEM"),
+            ("-- stepwise:no-transaction\nREINDEX SYSTEM;", "SYSTEM"),
         ] {
             let f = check(ID, SETUP, sql);
             assert_eq!(f.len(), 1, "{sql}: {f:?}");
