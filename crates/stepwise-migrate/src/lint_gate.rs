@@ -30,3 +30,58 @@ pub fn lint_pending(set: &MigrationSet, pending: &[&Migration], opts: &LintOptio
 pub fn blocking(findings: &[Finding]) -> Vec<&Finding> {
     findings.iter().filter(|f| f.severity == Severity::Error).collect()
 }
+
+/// One line for the warnings of a deploy: how many per rule, and where to
+/// read them. At deploy time the errors are what matter; the warnings were
+/// for review, where `stepwise lint` shows each in full.
+pub fn warnings_summary(findings: &[Finding]) -> Option<String> {
+    let mut per_rule: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+        *per_rule.entry(f.rule.as_str()).or_default() += 1;
+    }
+    if per_rule.is_empty() {
+        return None;
+    }
+    let total: usize = per_rule.values().sum();
+    let mut rules: Vec<(&str, usize)> = per_rule.into_iter().collect();
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let list = rules.iter().map(|(r, n)| format!("{r} {n}")).collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "lint: {total} warning{} in the pending migrations ({list}); `stepwise lint` shows each",
+        if total == 1 { "" } else { "s" }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: &str, severity: Severity) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity,
+            file: "1_a.sql".into(),
+            line: 1,
+            col: 1,
+            line_text: String::new(),
+            message: String::new(),
+            why: String::new(),
+            safe: String::new(),
+        }
+    }
+
+    #[test]
+    fn warnings_are_counted_per_rule_most_first() {
+        let f = [
+            finding("prefer-text", Severity::Warning),
+            finding("ban-char", Severity::Warning),
+            finding("prefer-text", Severity::Warning),
+            finding("require-concurrent-index", Severity::Error),
+        ];
+        assert_eq!(
+            warnings_summary(&f).as_deref(),
+            Some("lint: 3 warnings in the pending migrations (prefer-text 2, ban-char 1); `stepwise lint` shows each")
+        );
+        assert_eq!(warnings_summary(&f[3..]), None);
+    }
+}

@@ -12,6 +12,7 @@ use stepwise_migrate::resolve::{check_runnable, resolve, runs_in_transaction, se
 use stepwise_migrate::rollback::RollbackTarget;
 use stepwise_migrate::source::MigrationSet;
 use stepwise_migrate::{Migration, RunError};
+use stepwise_sql::lint::Severity;
 use stepwise_sql::Dialect;
 
 pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
@@ -232,7 +233,11 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
         return out.run_error(&RunError::Invalid(invalid));
     }
     if out.format == Format::Text {
-        findings.iter().for_each(|f| crate::lint_output::finding_text(out, f));
+        // Errors in full; warnings counted (`stepwise lint` shows them).
+        findings.iter().filter(|f| f.severity == Severity::Error).for_each(|f| crate::lint_output::finding_text(out, f));
+        if let Some(summary) = stepwise_migrate::lint_gate::warnings_summary(&findings) {
+            out.line(&summary);
+        }
     }
     let blocking: Vec<_> = stepwise_migrate::lint_gate::blocking(&findings).into_iter().cloned().collect();
     if !blocking.is_empty() {
