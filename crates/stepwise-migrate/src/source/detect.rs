@@ -7,9 +7,13 @@
 //! 3. a line starting `-- migrate:up`: dbmate;
 //! 4. a line that is just `-- no-transaction`: sqlx. Read as native, that line
 //!    would be an ordinary comment and the migration would run in a transaction;
-//! 5. otherwise native. This covers files with `-- stepwise:` lines, `.up.sql` /
-//!    `.down.sql` pairs (read the same in native, sqlx and golang-migrate),
-//!    sqlx's plain files (native files without markers) and an empty directory.
+//! 5. `.up.sql` / `.down.sql` pairs without a single `-- stepwise:` line:
+//!    golang-migrate. Read the same as native pairs, except that a file with a
+//!    statement PostgreSQL refuses in a transaction (CONCURRENTLY) runs
+//!    outside one, as golang-migrate runs it: such a history has no marker
+//!    to say so;
+//! 6. otherwise native. This covers files with `-- stepwise:` lines, sqlx's
+//!    plain files (native files without markers) and an empty directory.
 //!
 //! Markers are matched like the parser reads them: after `--`, spaces are optional.
 
@@ -27,11 +31,17 @@ pub fn detect_layout(dir: &Path) -> Result<Layout, LoadError> {
         return Ok(Layout::Flyway);
     }
     let mut texts = Vec::new();
-    for file in files.iter().filter(|f| f.path.parent() == Some(dir)) {
+    let top: Vec<&SqlFile> = files.iter().filter(|f| f.path.parent() == Some(dir)).collect();
+    for file in &top {
         let bytes = fs::read(&file.path).map_err(|source| LoadError::Io { path: file.display.clone(), source })?;
         texts.push(String::from_utf8_lossy(&bytes).into_owned());
     }
-    Ok(layout_of(texts.iter().map(String::as_str)))
+    Ok(layout_of(texts.iter().map(String::as_str), has_pairs(top.into_iter())))
+}
+
+/// Some top-level file is one half of an `.up.sql` / `.down.sql` pair.
+pub(super) fn has_pairs<'a>(mut files: impl Iterator<Item = &'a SqlFile>) -> bool {
+    files.any(|f| f.file_name.ends_with(".up.sql") || f.file_name.ends_with(".down.sql"))
 }
 
 /// Rule 1: some file (at any depth) is named like Flyway's.
@@ -39,14 +49,28 @@ pub(super) fn is_flyway(files: &[SqlFile]) -> bool {
     files.iter().any(|f| is_flyway_name(&f.file_name))
 }
 
-/// Rules 2 to 5, from the texts of the top-level files.
-pub(super) fn layout_of<'a>(texts: impl Iterator<Item = &'a str>) -> Layout {
-    match texts.map(flavor_of).fold(Flavor::Native, stronger) {
+/// Rules 2 to 6, from the texts of the top-level files and whether they
+/// hold `.up.sql` / `.down.sql` pairs.
+pub(super) fn layout_of<'a>(texts: impl Iterator<Item = &'a str>, pairs: bool) -> Layout {
+    let mut stepwise_markers = false;
+    let flavor = texts
+        .map(|t| {
+            stepwise_markers = stepwise_markers || has_stepwise_marker(t);
+            flavor_of(t)
+        })
+        .fold(Flavor::Native, stronger);
+    match flavor {
         Flavor::Goose => Layout::Goose,
         Flavor::Dbmate => Layout::Dbmate,
         Flavor::Sqlx => Layout::Sqlx,
+        Flavor::Native | Flavor::Plain if pairs && !stepwise_markers => Layout::GolangMigrate,
         Flavor::Native | Flavor::Plain => Layout::Native,
     }
+}
+
+/// A line starting `-- stepwise:` (a directive of ours).
+fn has_stepwise_marker(text: &str) -> bool {
+    text.lines().any(|l| l.trim_start().strip_prefix("--").is_some_and(|c| c.trim_start().starts_with("stepwise:")))
 }
 
 /// The markers one file's text uses, by the rules above: the flavor to parse it with.

@@ -29,7 +29,7 @@ pub fn load_dir(dir: &Path, layout: Option<Layout>, dialect: Dialect) -> Result<
     let layout = match layout {
         Some(layout) => layout,
         None if flyway => Layout::Flyway,
-        None => detect::layout_of(sources.iter().filter_map(|s| s.as_ref().ok()).map(|s| s.text.as_str())),
+        None => detect::layout_of(sources.iter().filter_map(|s| s.as_ref().ok()).map(|s| s.text.as_str()), detect::has_pairs(files.iter())),
     };
     let mut errors = Vec::new();
     let mut named = Vec::new();

@@ -187,11 +187,11 @@ fn detection_picks_each_sample_layout() {
     for layout in [Layout::Native, Layout::Sqlx, Layout::Dbmate, Layout::Goose, Layout::Flyway] {
         assert_eq!(detect_layout(&sample(layout)).unwrap(), layout);
     }
-    // golang-migrate pairs read the same as native ones: detected as native, loaded alike.
+    // Pairs without a `-- stepwise:` line are golang-migrate's.
     let dir = sample(Layout::GolangMigrate);
-    assert_eq!(detect_layout(&dir).unwrap(), Layout::Native);
+    assert_eq!(detect_layout(&dir).unwrap(), Layout::GolangMigrate);
     let detected = load_dir(&dir, None, Dialect::Postgres).unwrap();
-    assert_eq!(detected.layout, Layout::Native);
+    assert_eq!(detected.layout, Layout::GolangMigrate);
     assert_eq!(summary(&detected), summary(&load(Layout::GolangMigrate)));
 }
 
