@@ -801,3 +801,27 @@ fn a_role_that_does_not_exist_runs_nothing() {
     assert_eq!(tables(&db), "t_no_tx,t_tx");
     assert_eq!(tracked(&db), "1:applied,2:applied");
 }
+
+/// What a migration SETs for itself (a pg_dump file's empty search_path and
+/// `lock_timeout = 0`, a role) does not carry over to the next migration.
+#[test]
+fn each_migration_starts_from_the_sessions_defaults() {
+    let db = PgDb::new();
+    let p = Project::new();
+    p.write(
+        "1_dump.sql",
+        "SET lock_timeout = 0;\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.a (id int);\n",
+    );
+    p.write(
+        "2_next.sql",
+        "CREATE TABLE b (id int);\nDO $$ BEGIN IF current_setting('lock_timeout') = '0' THEN RAISE EXCEPTION 'lock_timeout leaked'; END IF; END $$;\n",
+    );
+    p.write("3_no_tx.sql", "-- stepwise:no-transaction\n-- stepwise:up\nSET search_path = '';\nCREATE TABLE public.c (id int);\n-- stepwise:down\nDROP TABLE c;\n");
+    p.write("4_after.sql", "-- stepwise:no-transaction\n-- stepwise:up\nCREATE TABLE d (id int);\n-- stepwise:down\nSET search_path = '';\nDROP TABLE public.d;\n");
+    let r = p.run(&db.url, &["migrate"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(db.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('a', 'b', 'c', 'd')"), "4");
+    // And back down, where each down starts fresh too.
+    p.run(&db.url, &["rollback", "--step", "2"]).ok();
+    assert_eq!(db.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('c', 'd')"), "0");
+}

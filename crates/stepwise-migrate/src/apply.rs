@@ -56,8 +56,8 @@ async fn migrate_locked<E: Engine>(
         // PostgreSQL rules only: MySQL rules come later.
         let lint_opts = stepwise_sql::lint::LintOptions { pg_version: major, ..lint_opts.clone() };
         let findings = crate::lint_gate::lint_pending(set, &pending, &lint_opts);
-        for f in findings.iter().filter(|f| f.severity == stepwise_sql::lint::Severity::Warning) {
-            report(Event::Note { message: format!("lint warning [{}] {}:{}:{}: {}", f.rule, f.file, f.line, f.col, f.message) });
+        if let Some(message) = crate::lint_gate::warnings_summary(&findings) {
+            report(Event::Note { message });
         }
         let blocking: Vec<_> = crate::lint_gate::blocking(&findings).into_iter().cloned().collect();
         if !blocking.is_empty() {
@@ -127,6 +127,7 @@ async fn apply_one<E: Engine>(
     let key = m.key();
     let target = Target { version: &m.version.text, name: &m.name, direction: Direction::Up };
     let transactional = runs_in_transaction(&m.up, engine.dialect());
+    engine.fresh_session().await?;
     report(Event::MigrationStarted {
         version: m.version.text.clone(),
         name: m.name.clone(),

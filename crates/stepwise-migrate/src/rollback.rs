@@ -95,6 +95,7 @@ async fn rollback_locked<E: Engine>(
         let Some(down) = m.down.as_ref() else { continue };
         let t = Target { version: &m.version.text, name: &m.name, direction: Direction::Down };
         let transactional = runs_in_transaction(down, engine.dialect());
+        engine.fresh_session().await?;
         report(Event::MigrationStarted {
             version: m.version.text.clone(),
             name: m.name.clone(),

@@ -77,6 +77,10 @@ impl Engine for AnyEngine {
     async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
         each!(self, e => e.single(statement, settings, on_wait).await)
     }
+    async fn fresh_session(&mut self) -> Result<(), DbError> {
+        each!(self, e => e.fresh_session().await)
+    }
+
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
         each!(self, e => e.track(ops).await)
     }

@@ -128,6 +128,10 @@ pub trait Engine {
     /// One statement outside a transaction. `on_wait` hears who a long
     /// (CONCURRENTLY) statement is waiting for.
     async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure>;
+    /// Before each migration: the session as it was when stepwise connected,
+    /// so that what an earlier migration SET for itself (a pg_dump file's
+    /// empty `search_path`, `lock_timeout = 0`, a role) does not carry over.
+    async fn fresh_session(&mut self) -> Result<(), DbError>;
     /// Tracking ops outside any migration transaction (autocommit).
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError>;
     /// Check a statement that may have run before against the catalog; any

@@ -338,6 +338,13 @@ impl Engine for MyEngine {
         result.map_err(|(i, error)| Failure { statement: (i == at).then_some(0), error, blockers })
     }
 
+    async fn fresh_session(&mut self) -> Result<(), DbError> {
+        // MySQL has no RESET ALL; COM_RESET_CONNECTION would also release
+        // the migration lock (GET_LOCK). Session variables a migration sets
+        // carry over to the next one here, as they do with other MySQL tools.
+        Ok(())
+    }
+
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
         for op in ops {
             let sql = self.op_sql(op);

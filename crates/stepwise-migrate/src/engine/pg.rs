@@ -388,6 +388,11 @@ impl Engine for PgEngine {
         Ok(())
     }
 
+    async fn fresh_session(&mut self) -> Result<(), DbError> {
+        // RESET ALL leaves the role alone (it is not reset by ALL).
+        self.conn.batch("RESET ALL; RESET ROLE").await
+    }
+
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError> {
         let sql: Vec<String> = ops.iter().map(|op| self.op_sql(op)).collect();
         self.conn.batch(&sql.join(";\n")).await
