@@ -3,6 +3,7 @@
 //! `stepwise` binary run as a user would run it.
 #![allow(dead_code)]
 
+pub mod history;
 pub mod mariadb_pair;
 pub mod osc;
 pub mod standby;
