@@ -89,16 +89,51 @@ fn slim(mut node: NodeEnum) -> NodeEnum {
 
 /// Where in the statement the parser's message points: `at or near "X"`, or
 /// the end for `at end of input`.
+///
+/// pg_query reports the message but not the parser's position, and the
+/// offending text may occur earlier in the statement too. The position is
+/// found the way the parser found it: the shortest prefix, cut after a
+/// token, that fails somewhere other than at its end fails at that token
+/// (the parser stops at the first token it cannot take, whatever follows).
+/// That is a binary search over the tokens, run only for statements that do
+/// not parse. When the scanner fails too, the first occurrence stands in.
 fn error_offset(sql: &str, message: &str) -> usize {
     if message.contains("at end of input") {
         return sql.trim_end().len();
     }
-    if let Some(near) = message.split("at or near \"").nth(1).and_then(|r| r.rsplit_once('"')).map(|(n, _)| n) {
-        if let Some(i) = find_token(sql, near) {
-            return i;
+    let Some(near) = message.split("at or near \"").nth(1).and_then(|r| r.rsplit_once('"')).map(|(n, _)| n) else { return 0 };
+    parser_position(sql, near).or_else(|| find_token(sql, near)).unwrap_or(0)
+}
+
+fn parser_position(sql: &str, near: &str) -> Option<usize> {
+    use pg_query::protobuf::Token;
+    let tokens: Vec<(usize, usize)> = pg_query::scan_tokens(sql)
+        .ok()?
+        .into_iter()
+        .filter(|t| t.token != Token::SqlComment as i32 && t.token != Token::CComment as i32)
+        .map(|t| (t.start.max(0) as usize, t.end.max(0) as usize))
+        .collect();
+    let fails_inside = |k: usize| -> bool {
+        let end = tokens[k].1.min(sql.len());
+        match sql.get(..end).map(|prefix| pg_query::parse(prefix, pg_query::ParserOptions::DEFAULT)) {
+            Some(Err(pg_query::Error::Parse(m))) => !m.contains("at end of input"),
+            _ => false,
+        }
+    };
+    let (mut lo, mut hi) = (0, tokens.len().checked_sub(1)?);
+    if !fails_inside(hi) {
+        return None;
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fails_inside(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
     }
-    0
+    let (start, end) = tokens[lo];
+    sql.get(start..end).is_some_and(|t| t == near).then_some(start)
 }
 
 /// The first occurrence of `token` in `sql` that stands as a token.
@@ -120,6 +155,24 @@ fn find_token(sql: &str, token: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parse_error_points_where_the_parser_stopped_not_at_an_earlier_same_token() {
+        // `,` occurs three times; the parser stops at the third.
+        let sql = "CREATE TABLE t (\n  a int,\n  b int,\n  c int,,\n  d int\n)";
+        let message = match pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) {
+            Err(pg_query::Error::Parse(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(error_offset(sql, &message), sql.find(",,").unwrap() + 1);
+        // A keyword used earlier correctly, then wrongly.
+        let sql = "SELECT a FROM t WHERE a IN (SELECT b FROM u) FROM v";
+        let message = match pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) {
+            Err(pg_query::Error::Parse(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(error_offset(sql, &message), sql.rfind("FROM").unwrap());
+    }
 
     #[test]
     fn near_tokens_are_found_as_whole_words() {
