@@ -117,6 +117,8 @@ pub enum Command {
     },
     /// Check migrations for dangerous PostgreSQL operations and say what to write instead.
     Lint(LintArgs),
+    /// Run migrations on a throwaway PostgreSQL (or --database, rolled back) and report each statement's locks, rewrites and scans.
+    Trace(TraceArgs),
     /// Change a large PostgreSQL table online: copy it with triggers, verify the copy, swap it in.
     Osc(OscArgs),
     /// Update (or delete) the rows of a large table in small, throttled, resumable batches (PostgreSQL, MySQL/MariaDB).
@@ -227,6 +229,18 @@ pub struct LintArgs {
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Files or directories (any layout the runner reads) [default: the migrations directory].
+    pub paths: Vec<String>,
+    /// Trace on this PostgreSQL, in one transaction rolled back at the end [default: a scratch server].
+    #[arg(long = "database")]
+    pub database: Option<String>,
+    /// Keep the changes, and run statements that cannot run in a transaction (for a throwaway --database).
+    #[arg(long)]
+    pub commit: bool,
 }
 
 #[derive(Args, Debug)]

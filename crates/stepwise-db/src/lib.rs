@@ -7,6 +7,7 @@ pub mod error;
 pub mod mysql;
 pub mod pg;
 pub mod tls;
+pub mod trace;
 pub mod url;
 
 pub use blocker::Blocker;

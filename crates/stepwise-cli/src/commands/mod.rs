@@ -8,6 +8,7 @@ mod migrate;
 mod osc;
 mod scratch;
 mod status;
+mod trace;
 
 use crate::cli::{Cli, Command, Format, PhaseArg};
 use crate::config::{self, Config, ConfigError};
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Scratch => scratch::scratch(&out).await,
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
         Command::Lint(args) => lint::lint(&cfg, &out, &args).await,
+        Command::Trace(args) => trace::trace(&cfg, &out, &args).await,
         Command::Osc(args) => osc::osc(&cfg, &out, &args).await,
         Command::Backfill(args) => backfill::backfill(&cfg, &out, &args).await,
     }

@@ -278,6 +278,23 @@ fn unused_ignores(file: &SourceFile, idx: &LineIndex, ps: &ParsedStatement, supp
     out
 }
 
+/// The table locks the lint's lock knowledge predicts for each statement
+/// of `migration` (after `setup`), on tables `setup` made: what `stepwise
+/// trace` checks against the server. Locks no stronger than ROW EXCLUSIVE
+/// are not listed (the model leaves them out: they block no schema change).
+pub fn predicted_locks(setup: &str, migration: &str, pg_version: u32) -> Result<Vec<Vec<(String, &'static str)>>, String> {
+    let mut schema = Schema::replay(setup)?;
+    let existing: Vec<String> = schema.tables.keys().cloned().collect();
+    let parsed = pg_query::parse(migration, pg_query::ParserOptions::DEFAULT).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for node in parsed.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref().and_then(|s| s.node.as_ref())) {
+        let locks = rules::elsewhere::locks::table_locks(node, &schema, pg_version);
+        out.push(locks.into_iter().filter(|l| l.resolved && existing.contains(&l.table)).map(|l| (l.table, l.lock.name())).collect());
+        schema.apply(node, true);
+    }
+    Ok(out)
+}
+
 fn human_rows(rows: i64) -> String {
     match rows {
         r if r >= 1_000_000_000 => format!("{:.1}B", r as f64 / 1e9),

@@ -10,7 +10,7 @@ use pg_query::NodeEnum;
 
 /// PostgreSQL's table lock modes, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Lock {
+pub(crate) enum Lock {
     AccessShare,
     RowShare,
     RowExclusive,
@@ -68,7 +68,7 @@ impl Lock {
 
 /// One lock a statement takes on a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct TableLock {
+pub(crate) struct TableLock {
     /// The schema model's key for the table (`orders`, `app.orders`); for an
     /// index whose table the model does not know, the index's name.
     pub table: String,
@@ -117,7 +117,7 @@ fn referenced(constraints: &[Node], out: &mut Vec<TableLock>) {
 
 /// The table locks `node` takes, strongest per table first not guaranteed;
 /// statements that take none above ROW EXCLUSIVE give nothing.
-pub(super) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> Vec<TableLock> {
+pub(crate) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> Vec<TableLock> {
     let mut out = Vec::new();
     match node {
         NodeEnum::AlterTableStmt(a) if ObjectType::try_from(a.objtype).ok() == Some(ObjectType::ObjectTable) => {

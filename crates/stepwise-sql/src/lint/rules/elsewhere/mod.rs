@@ -4,7 +4,7 @@
 //! per migration).
 
 mod enum_add_value_in_transaction;
-mod locks;
+pub(crate) mod locks;
 mod multiple_locks_in_transaction;
 mod no_cluster;
 mod no_data_change_in_migration;
