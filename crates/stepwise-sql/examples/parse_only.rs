@@ -45,6 +45,10 @@ fn parse_files(files: &[PathBuf], up_only: bool) -> (usize, usize) {
                 continue;
             }
         };
+        // A golang-migrate `.down.sql` file is a down section: lint skips it.
+        if up_only && f.to_string_lossy().ends_with(".down.sql") {
+            continue;
+        }
         let sql = if up_only { up_section(&text) } else { &text };
         match pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) {
             Ok(r) => statements += r.protobuf.stmts.len(),

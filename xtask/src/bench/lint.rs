@@ -12,6 +12,11 @@
 //! files (for profiling).
 
 use super::{median, record};
+
+/// The synthetic real-project history the tests apply (pg_dump-style base,
+/// golang-migrate pairs, functions, partitions): one generator for both.
+#[path = "../../../crates/stepwise-cli/tests/common/history.rs"]
+mod history;
 use crate::util::{build_stepwise, capture, root, which, Result};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -245,12 +250,21 @@ pub fn run() -> Result {
     let dir = work.join("migrations");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let result = bench(count, &corpus, &work, &dir, &stepwise, &parse_only);
+    // The second corpus: golang-migrate pairs of the synthetic history, as
+    // many files in all (up and down), its base a pg_dump of 200 tables.
+    let real_work = work.join("real");
+    let real_dir = real_work.join("migrations");
+    let features = (count / 2).saturating_sub(1).div_ceil(10).max(1);
+    let migs = history::history(200, features);
+    history::write(&real_dir, &migs, history::Style::GolangMigrate);
+    let real =
+        result.and_then(|block| bench_real(migs.len(), &real_work, &real_dir, &stepwise, &parse_only).map(|r| format!("{block}\n{r}")));
     if std::env::var_os("STEPWISE_BENCH_KEEP").is_some() {
-        eprintln!("kept the generated files in {} (STEPWISE_BENCH_KEEP)", dir.display());
+        eprintln!("kept the generated files in {} (STEPWISE_BENCH_KEEP)", work.display());
     } else {
         let _ = std::fs::remove_dir_all(&work);
     }
-    let block = result?;
+    let block = real?;
     println!("{block}");
     if count == FILES {
         record("lint", &block)
@@ -349,6 +363,69 @@ fn bench(count: usize, corpus: &[Source], work: &Path, dir: &Path, stepwise: &Pa
         l / floor,
         l / floor_mi,
         l / floor_up,
+    ))
+}
+
+/// The synthetic history in golang-migrate's layout: stepwise lints the up
+/// files, and squawk is given the same (`*.up.sql`); the parser floor
+/// parses the up files too.
+fn bench_real(migrations: usize, work: &Path, dir: &Path, stepwise: &Path, parse_only: &[PathBuf; 2]) -> Result<String> {
+    let files = std::fs::read_dir(dir).map_err(|e| e.to_string())?.count();
+    let (mut up_bytes, mut base_bytes) = (0u64, 0u64);
+    for e in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+        if name.ends_with(".up.sql") {
+            up_bytes += len;
+        }
+        if name.starts_with("000001_") && name.ends_with(".up.sql") {
+            base_bytes = len;
+        }
+    }
+    let mb = up_bytes as f64 / 1e6;
+    eprintln!("generated {files} golang-migrate files ({migrations} migrations, {mb:.1} MB of up files) in {}", dir.display());
+    let json = lint_output(stepwise, work)?;
+    let compact: String = json.chars().filter(|c| !c.is_whitespace()).collect();
+    if !compact.contains(&format!("\"files\":{migrations}")) || !compact.contains("\"unparseable\":0") {
+        let tail = &compact[compact.len().saturating_sub(300)..];
+        return Err(format!("lint did not read {migrations} migrations without parse errors: {tail}"));
+    }
+    let summary = compact.rsplit_once("\"summary\":").and_then(|(_, s)| s.find('}').map(|end| s[..=end].to_string())).unwrap_or_default();
+    let lint = || {
+        let mut c = Command::new(stepwise);
+        c.current_dir(work).args(["lint", "migrations", "--format", "json"]);
+        c
+    };
+    let (l, l_mem) = measure("real: stepwise lint --format json", &[0, 1], lint)?;
+    let (floor, _) = measure("real: pg_query::parse, up files, 2 threads, mimalloc", &[0], || {
+        let mut c = Command::new(&parse_only[1]);
+        c.arg(dir).args(["--threads", "2", "--up-only"]);
+        c
+    })?;
+    let squawk_row = match squawk() {
+        Ok(bin) => {
+            let (s, _) = measure("real: squawk", &[0, 1], || {
+                let mut c = Command::new(&bin);
+                c.current_dir(work).args(["--reporter", "json", "migrations/*.up.sql"]);
+                c
+            })?;
+            format!("| squawk (`--reporter json`, the same up files) | {s:.3} s |\n| squawk / stepwise | {:.2}x (goal >= 2) |\n", s / l)
+        }
+        Err(why) => format!("| squawk | not measured: {why} |\n"),
+    };
+    Ok(format!(
+        "### The synthetic real-project history (tests/common/history.rs)\n\n\
+         {migrations} migrations in golang-migrate's layout ({files} files; {mb:.1} MB of up files, the pg_dump-style base \
+         alone {:.0} KB), median of {ROUNDS} runs after a warm-up. Lint summary: `{summary}`.\n\n\
+         | measure | value |\n| --- | --- |\n\
+         | stepwise lint --format json | {l:.3} s |\n\
+         | peak memory (RSS) | {:.1} MiB |\n\
+         | parser alone, up files, 2 threads, mimalloc (floor) | {floor:.3} s |\n\
+         | lint / floor | {:.2} (goal <= 1.3) |\n\
+         {squawk_row}",
+        base_bytes as f64 / 1e3,
+        l_mem / 1024.0,
+        l / floor,
     ))
 }
 

@@ -1,7 +1,7 @@
 //! What a rule sees of one statement: its parse tree and text, the schema as
 //! it stands before the statement, and how the statement will run.
 
-use super::new_columns::{new_columns, NewColumn};
+use super::new_columns::{new_columns, retyped_columns, NewColumn};
 use super::schema::{range_key, Schema, Table};
 use crate::Statement;
 use pg_query::protobuf::RangeVar;
@@ -31,12 +31,24 @@ pub struct Cx<'a> {
     pub phase: crate::Phase,
     /// The columns the statement creates, worked out on first use.
     pub created: std::cell::OnceCell<Vec<NewColumn<'a>>>,
+    /// The columns the statement gives a new type, worked out on first use.
+    pub retyped: std::cell::OnceCell<Vec<NewColumn<'a>>>,
 }
 
 impl<'a> Cx<'a> {
     /// The columns the statement creates (computed once for all rules).
     pub fn new_columns(&self) -> &[NewColumn<'a>] {
         self.created.get_or_init(|| new_columns(self.node))
+    }
+
+    /// The columns ALTER COLUMN ... TYPE retypes (computed once for all rules).
+    pub fn retyped_columns(&self) -> &[NewColumn<'a>] {
+        self.retyped.get_or_init(|| retyped_columns(self.node))
+    }
+
+    /// Columns whose type the statement chooses: created or retyped.
+    pub fn typed_columns(&self) -> impl Iterator<Item = &NewColumn<'a>> {
+        self.new_columns().iter().chain(self.retyped_columns())
     }
 
     /// Offset in the statement's text of a parse-tree `location` (for `Hit::at`).

@@ -185,6 +185,7 @@ fn lint_file(
                     base: ps.base,
                     phase,
                     created: Default::default(),
+                    retyped: Default::default(),
                 };
                 check_statement(&cx, rules, &lf.file, &idx, opts, &mut report.findings, &mut suppressed);
             }

@@ -12,10 +12,14 @@ use pg_query::NodeEnum;
 /// A column that a statement creates.
 pub struct NewColumn<'a> {
     pub table: &'a RangeVar,
+    /// The column's name (`def.colname`, or the column ALTER COLUMN TYPE names).
+    pub name: &'a str,
     pub def: &'a ColumnDef,
     pub ty: ColType,
     /// In CREATE TABLE (not ADD COLUMN).
     pub in_create: bool,
+    /// Not created: ALTER COLUMN ... TYPE gives it this type.
+    pub retyped: bool,
     /// Part of the primary key, inline or in a table-level PRIMARY KEY.
     pub primary_key: bool,
     /// Part of a foreign key, inline (REFERENCES) or table-level.
@@ -57,7 +61,7 @@ impl NewColumn<'_> {
 
     /// `orders.status` for messages.
     pub fn label(&self) -> String {
-        format!("{}.{}", Cx::name(self.table), self.def.colname)
+        format!("{}.{}", Cx::name(self.table), self.name)
     }
 }
 
@@ -88,9 +92,11 @@ pub fn new_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
                 let Some(t) = &def.type_name else { continue };
                 out.push(NewColumn {
                     table,
+                    name: &def.colname,
                     def,
                     ty: col_type(t),
                     in_create: true,
+                    retyped: false,
                     primary_key: inline(def, ConstrType::ConstrPrimary) || pk.contains(&def.colname),
                     foreign_key: inline(def, ConstrType::ConstrForeign) || fk.contains(&def.colname),
                     references: reference_in(def.constraints.iter(), &def.colname, true)
@@ -108,9 +114,11 @@ pub fn new_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
                 let Some(t) = &def.type_name else { continue };
                 out.push(NewColumn {
                     table,
+                    name: &def.colname,
                     def,
                     ty: col_type(t),
                     in_create: false,
+                    retyped: false,
                     primary_key: inline(def, ConstrType::ConstrPrimary),
                     foreign_key: inline(def, ConstrType::ConstrForeign),
                     references: reference_in(def.constraints.iter(), &def.colname, true),
@@ -118,6 +126,33 @@ pub fn new_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
             }
         }
         _ => {}
+    }
+    out
+}
+
+/// The columns ALTER TABLE ... ALTER COLUMN ... TYPE gives a new type: the
+/// type advice judges the type they get as it judges a new column's.
+pub fn retyped_columns(node: &NodeEnum) -> Vec<NewColumn<'_>> {
+    let mut out = Vec::new();
+    let NodeEnum::AlterTableStmt(a) = node else { return out };
+    let Some(table) = &a.relation else { return out };
+    for (kind, cmd) in alter_cmds(a) {
+        if kind != AlterTableType::AtAlterColumnType {
+            continue;
+        }
+        let Some(NodeEnum::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { continue };
+        let Some(t) = &def.type_name else { continue };
+        out.push(NewColumn {
+            table,
+            name: &cmd.name,
+            def,
+            ty: col_type(t),
+            in_create: false,
+            retyped: true,
+            primary_key: false,
+            foreign_key: false,
+            references: None,
+        });
     }
     out
 }

@@ -6,7 +6,7 @@
 //! better written as `text` with a CHECK constraint; changing a `char(n)`
 //! column later rewrites the table under an ACCESS EXCLUSIVE lock.
 
-use super::{flag_columns, length_limit};
+use super::{array_length_limit, flag_columns, length_limit};
 use crate::lint::context::Cx;
 use crate::lint::rule::{Cost, Hit, Rule, RuleMeta};
 use crate::lint::Severity;
@@ -32,6 +32,15 @@ impl Rule for BanChar {
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
         flag_columns(cx, hits, |col| {
+            if let Some(n) = array_length_limit(col).filter(|_| col.ty.base == "bpchar") {
+                return Some((
+                    format!("`{}` is char({n})[]: use text[]", col.label()),
+                    format!(
+                        "char({n}) pads every element with spaces to {n} characters and is no faster than text. Changing `{}` later rewrites the table under an ACCESS EXCLUSIVE lock.",
+                        col.label()
+                    ),
+                ));
+            }
             let n = length_limit(col).filter(|_| col.ty.base == "bpchar")?;
             Some((
                 format!("`{}` is char({n}): use text", col.label()),

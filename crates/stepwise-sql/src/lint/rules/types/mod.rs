@@ -33,7 +33,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
 /// column's name whose safe way is the statement with all type advice applied.
 pub(super) fn flag_columns(cx: &Cx, hits: &mut Vec<Hit>, judge: impl Fn(&NewColumn) -> Option<(String, String)>) {
     let mut safe = None;
-    for col in cx.new_columns() {
+    for col in cx.typed_columns() {
         let Some((message, why)) = judge(col) else { continue };
         let safe = safe.get_or_insert_with(|| recipe(cx, false)).clone();
         hits.push(Hit::new(message, why, safe).at(cx.offset(col.def.location)));
@@ -42,7 +42,7 @@ pub(super) fn flag_columns(cx: &Cx, hits: &mut Vec<Hit>, judge: impl Fn(&NewColu
 
 /// A key column: primary or foreign key, or named `id` or `*_id`.
 pub(super) fn key_like(col: &NewColumn) -> bool {
-    let name = col.def.colname.as_str();
+    let name = col.name;
     col.primary_key || col.foreign_key || name == "id" || name.ends_with("_id")
 }
 
@@ -72,9 +72,23 @@ pub(super) fn length_limit(col: &NewColumn) -> Option<i64> {
     }
 }
 
+/// `varchar(n)[]` and `char(n)[]` columns: their elements' length limit
+/// (a CHECK on each element's length has no simple form: the advice is text[]).
+pub(super) fn array_length_limit(col: &NewColumn) -> Option<i64> {
+    if !col.ty.array {
+        return None;
+    }
+    let raw = col.def.type_name.as_ref().map(raw_type_name).unwrap_or_default();
+    match (col.ty.base.as_str(), col.ty.mods.first()) {
+        ("varchar", Some(n)) => Some(*n),
+        ("bpchar", n) if raw == "bpchar" => Some(n.copied().unwrap_or(1)),
+        _ => None,
+    }
+}
+
 /// A nullable boolean column (what `require-boolean-not-null` flags).
 pub(super) fn nullable_boolean(col: &NewColumn) -> bool {
-    col.ty.base == "bool" && !col.ty.array && !col.not_null() && col.def.generated.is_empty()
+    !col.retyped && col.ty.base == "bool" && !col.ty.array && !col.not_null() && col.def.generated.is_empty()
 }
 
 /// The recipe of every type finding: the statement with the advice of all
@@ -87,20 +101,23 @@ pub(super) fn recipe(cx: &Cx, boolean_not_null: bool) -> String {
     let sql = cx.sql();
     let mut edits = Edits::default();
     let mut later: Vec<(String, String, String)> = Vec::new();
-    for col in cx.new_columns() {
+    for col in cx.typed_columns() {
         let Some(t) = col.def.type_name.as_ref().filter(|t| t.location >= 0) else { continue };
         let span = type_span(sql, cx.offset(t.location) as usize);
         if let Some(better) = bigint_instead(col) {
             edits.replace(span, better);
         } else if let Some(limit) = length_limit(col) {
-            let name = constraint_name(&col.table.relname, &col.def.colname, "length");
-            let expr = format!("length({}) <= {limit}", ident(&col.def.colname));
+            let name = constraint_name(&col.table.relname, &col.name, "length");
+            let expr = format!("length({}) <= {limit}", ident(&col.name));
             edits.replace(span.clone(), "text");
             if col.in_create || !cx.existing(col.table) {
                 edits.insert(span.end, format!(" CONSTRAINT {name} CHECK ({expr})"));
             } else {
                 later.push((Cx::name(col.table), name, expr));
             }
+        } else if array_length_limit(col).is_some() {
+            // The brackets stay: `varchar(20)[]` becomes `text[]`.
+            edits.replace(span, "text");
         } else if col.ty.base == "timestamp" {
             let mods: Vec<String> = col.ty.mods.iter().map(i64::to_string).collect();
             let precision = if mods.is_empty() { String::new() } else { format!("({})", mods.join(", ")) };
@@ -191,9 +208,34 @@ pub(crate) mod recipes {
             ("prefer-timestamptz", "ALTER TABLE customers ADD COLUMN seen_at timestamp;"),
             ("prefer-jsonb", "ALTER TABLE customers ADD COLUMN prefs json;"),
             ("require-boolean-not-null", "ALTER TABLE customers ADD COLUMN vip boolean;"),
+            ("prefer-text", "ALTER TABLE customers ADD COLUMN tags varchar(20)[];"),
+            ("ban-char", "ALTER TABLE customers ADD COLUMN codes char(2)[];"),
+            ("prefer-timestamptz", "ALTER TABLE customers ADD COLUMN seen timestamp[];"),
         ] {
             recipes_pass(rule, setup, m, false);
         }
+    }
+
+    #[test]
+    fn arrays_and_the_target_of_alter_column_type_get_the_same_advice() {
+        let setup = "CREATE TABLE customers (id bigint PRIMARY KEY, email text, seen timestamptz, note text);";
+        let f = check("prefer-text", setup, "ALTER TABLE customers ADD COLUMN tags varchar(20)[];");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("varchar(20)[]: use text[]"), "{}", f[0].message);
+        assert!(f[0].safe.contains("tags text[]"), "{}", f[0].safe);
+        let f = check("ban-char", setup, "ALTER TABLE customers ADD COLUMN codes char(2)[];");
+        assert_eq!(f.len(), 1, "{f:?}");
+        let f = check("prefer-text", setup, "ALTER TABLE customers ALTER COLUMN email TYPE varchar(200);");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("customers.email` is varchar(200)"), "{}", f[0].message);
+        let f = check("prefer-timestamptz", setup, "ALTER TABLE customers ALTER COLUMN seen TYPE timestamp;");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].safe.contains("ALTER COLUMN seen TYPE timestamptz"), "{}", f[0].safe);
+        // A retyped boolean is not told to be NOT NULL DEFAULT false.
+        assert!(check("require-boolean-not-null", setup, "ALTER TABLE customers ALTER COLUMN note TYPE boolean USING note::boolean;")
+            .is_empty());
+        // text and arrays of text are fine.
+        assert!(check("prefer-text", setup, "ALTER TABLE customers ADD COLUMN labels text[];").is_empty());
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl Rule for RequireBooleanNotNull {
     }
 
     fn check(&self, cx: &Cx, hits: &mut Vec<Hit>) {
-        for col in cx.new_columns() {
+        for col in cx.typed_columns() {
             if !nullable_boolean(col) {
                 continue;
             }
@@ -56,7 +56,7 @@ impl Rule for RequireBooleanNotNull {
                     "A nullable boolean has three values: `WHERE NOT flag` skips the NULL rows, and code reads NULL as false in one place and as unknown in another. NOT NULL with a constant default costs nothing (on PostgreSQL 11 and later, adding it to an existing table changes only the catalog).",
                     safe_way(cx, col),
                 )
-                .at(word_offset(cx.sql(), &[col.def.colname.as_str()], 0) as i32),
+                .at(word_offset(cx.sql(), &[col.name], 0) as i32),
             );
         }
     }
