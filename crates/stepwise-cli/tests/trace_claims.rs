@@ -110,6 +110,35 @@ fn compare(what: &str, text: &str, traced: &[Value], predicted: &[Vec<(String, &
     problems
 }
 
+/// Statements beyond the rules' examples whose locks the lint predicts.
+const EXTRA: &[(&str, &str)] = &[
+    (
+        "CREATE DOMAIN quantity AS integer;\nCREATE TABLE lines (id bigint PRIMARY KEY, qty quantity);\nALTER DOMAIN quantity ADD CONSTRAINT q CHECK (VALUE > 0) NOT VALID;",
+        "ALTER DOMAIN quantity VALIDATE CONSTRAINT q;",
+    ),
+    ("CREATE TABLE orders (id bigint PRIMARY KEY, n int);", "ALTER TABLE orders ADD CONSTRAINT n_positive CHECK (n > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT n_positive;"),
+    ("CREATE TABLE orders (id bigint PRIMARY KEY, n int);\nCREATE TABLE items (id bigint PRIMARY KEY, order_id bigint);", "ALTER TABLE items ADD CONSTRAINT items_order_fk FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;"),
+    ("CREATE TABLE orders (id bigint PRIMARY KEY, n int);", "CREATE TRIGGER t BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();"),
+    ("CREATE TABLE orders (id bigint PRIMARY KEY, n int);\nCREATE INDEX orders_n_idx ON orders (n);", "REINDEX INDEX orders_n_idx;"),
+    ("CREATE TABLE orders (id bigint PRIMARY KEY, n int);", "LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE;"),
+];
+
+#[test]
+fn the_lock_knowledge_agrees_with_the_server_beyond_the_examples() {
+    let mut problems = Vec::new();
+    for (setup, migration) in EXTRA {
+        let db = PgDb::new();
+        db.sql(setup);
+        let p = Project::new();
+        std::fs::write(p.root.join("case.sql"), migration).unwrap();
+        let traced = trace(&p, &db, "case.sql");
+        let predicted = predicted_locks(setup, migration, 15).expect("case parses");
+        problems.extend(compare(migration, migration, &traced, &predicted));
+        problems.extend(traced.iter().filter_map(|s| s["error"].as_str().map(|e| format!("{migration}: {e}"))));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn every_rules_claims_agree_with_what_the_server_did() {
     let mut problems = Vec::new();

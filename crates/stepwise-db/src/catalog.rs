@@ -76,6 +76,7 @@ pub struct CatalogConstraint {
     /// `pg_constraint.contype`: `p`, `u`, `x`, `c`, `f`, ...
     pub kind: String,
     pub columns: Vec<String>,
+    pub validated: bool,
 }
 
 /// The indexes of user tables (not in system schemas nor `exclude_schema`).
@@ -108,7 +109,8 @@ pub async fn constraints(conn: &PgConn, exclude_schema: &str) -> Result<Vec<Cata
         .rows(
             "SELECT n.nspname::text, t.relname::text, c.conname::text, c.contype::text,
                     ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
-                           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord)
+                           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord),
+                    c.convalidated
                FROM pg_constraint c
                JOIN pg_class t ON t.oid = c.conrelid
                JOIN pg_namespace n ON n.oid = t.relnamespace
@@ -118,6 +120,13 @@ pub async fn constraints(conn: &PgConn, exclude_schema: &str) -> Result<Vec<Cata
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| CatalogConstraint { schema: r.get(0), table: r.get(1), name: r.get(2), kind: r.get(3), columns: r.get(4) })
+        .map(|r| CatalogConstraint {
+            schema: r.get(0),
+            table: r.get(1),
+            name: r.get(2),
+            kind: r.get(3),
+            columns: r.get(4),
+            validated: r.get(5),
+        })
         .collect())
 }

@@ -163,7 +163,7 @@ async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<Strin
     // Indexes and constraints, so DROP INDEX finds its table and unnamed
     // ones in pending migrations get the names PostgreSQL will give them.
     for c in stepwise_db::catalog::constraints(conn, &cfg.schema).await.map_err(|e| e.to_string())? {
-        schema.seed_constraint(&key(&c.schema, &c.table), &c.name, &c.kind, c.columns);
+        schema.seed_constraint(&key(&c.schema, &c.table), &c.name, &c.kind, c.columns, c.validated);
     }
     for i in stepwise_db::catalog::indexes(conn, &cfg.schema).await.map_err(|e| e.to_string())? {
         if i.constraint.is_none() {

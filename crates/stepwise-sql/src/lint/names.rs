@@ -127,11 +127,11 @@ fn figure(expr: &Node) -> Option<(String, u8)> {
             .next_back()
             .map(|n| (n, 2)),
         NodeEnum::AIndirection(ind) => {
-            let last = ind.indirection.iter().filter_map(|f| match &f.node {
+            let mut last = ind.indirection.iter().filter_map(|f| match &f.node {
                 Some(NodeEnum::String(s)) => Some(s.sval.clone()),
                 _ => None,
             });
-            match last.last() {
+            match last.next_back() {
                 Some(n) => Some((n, 2)),
                 None => ind.arg.as_deref().and_then(figure),
             }
@@ -200,11 +200,11 @@ pub fn columns_read(expr: &NodeEnum) -> Vec<String> {
     let mut out = Vec::new();
     for (n, _, _, _) in expr.nodes() {
         if let pg_query::NodeRef::ColumnRef(c) = n {
-            let name = c.fields.iter().filter_map(|f| match &f.node {
+            let mut name = c.fields.iter().filter_map(|f| match &f.node {
                 Some(NodeEnum::String(s)) => Some(s.sval.clone()),
                 _ => None,
             });
-            if let Some(name) = name.last() {
+            if let Some(name) = name.next_back() {
                 if !out.contains(&name) {
                     out.push(name);
                 }

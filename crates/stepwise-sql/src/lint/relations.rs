@@ -44,6 +44,8 @@ pub struct ConstraintInfo {
     pub kind: ConstraintKind,
     /// The columns it is on (empty when not known, as for most CHECKs).
     pub columns: Vec<String>,
+    /// Checked against every row: not added NOT VALID, or validated since.
+    pub valid: bool,
 }
 
 /// The schema part of a model key (`""` for `public`).
@@ -137,7 +139,7 @@ impl Schema {
 
     /// A constraint from the live catalog, by its `pg_constraint.contype`
     /// (kinds the model does not track are skipped).
-    pub fn seed_constraint(&mut self, table: &str, name: &str, contype: &str, columns: Vec<String>) {
+    pub fn seed_constraint(&mut self, table: &str, name: &str, contype: &str, columns: Vec<String>, valid: bool) {
         let kind = match contype {
             "p" => ConstraintKind::Primary,
             "u" => ConstraintKind::Unique,
@@ -146,7 +148,7 @@ impl Schema {
             "f" => ConstraintKind::ForeignKey,
             _ => return,
         };
-        self.add_constraint(table, name.to_string(), ConstraintInfo { kind, columns });
+        self.add_constraint(table, name.to_string(), ConstraintInfo { kind, columns, valid });
     }
 
     /// The name PostgreSQL gives an unnamed index-backed constraint or index.
@@ -161,7 +163,9 @@ impl Schema {
 
     /// Add a table or column constraint to `table`; `column` is the column
     /// it was written on, if any.
-    fn add_constraint_def(&mut self, table: &str, c: &Constraint, column: Option<&str>) {
+    fn add_constraint_def(&mut self, table: &str, c: &Constraint, column: Option<&str>, in_create: bool) {
+        // CREATE TABLE checks its constraints on no rows: valid, NOT VALID or not.
+        let valid = in_create || !c.skip_validation;
         let Some(kind) = kind_of(c) else { return };
         let columns: Vec<String> = match kind {
             ConstraintKind::Primary | ConstraintKind::Unique => {
@@ -200,7 +204,7 @@ impl Schema {
             let from = key(namespace(table), &c.indexname);
             let name = if c.conname.is_empty() { c.indexname.clone() } else { c.conname.clone() };
             let columns = self.indexes.remove(&from).map(|i| i.columns).unwrap_or_default();
-            self.add_constraint(table, name, ConstraintInfo { kind, columns });
+            self.add_constraint(table, name, ConstraintInfo { kind, columns, valid });
             return;
         }
         let name = if !c.conname.is_empty() {
@@ -221,7 +225,7 @@ impl Schema {
             }
         };
         let columns = if kind == ConstraintKind::Check { vec![] } else { columns };
-        self.add_constraint(table, name, ConstraintInfo { kind, columns });
+        self.add_constraint(table, name, ConstraintInfo { kind, columns, valid });
     }
 
     /// `serial` columns and identity columns own a sequence `<table>_<column>_seq`.
@@ -240,7 +244,7 @@ impl Schema {
 
     /// The constraints of a column definition, in the order PostgreSQL names
     /// them: checks when the table is made, then indexes, then foreign keys.
-    fn column_constraints<'a>(d: &'a pg_query::protobuf::ColumnDef) -> impl Iterator<Item = &'a Constraint> {
+    fn column_constraints(d: &pg_query::protobuf::ColumnDef) -> impl Iterator<Item = &Constraint> {
         d.constraints.iter().filter_map(|c| match &c.node {
             Some(NodeEnum::Constraint(k)) => Some(k.as_ref()),
             _ => None,
@@ -272,7 +276,7 @@ impl Schema {
         for kinds in order {
             for (column, c) in &all {
                 if kind_of(c).is_some_and(|k| kinds.contains(&k)) {
-                    self.add_constraint_def(&table, c, *column);
+                    self.add_constraint_def(&table, c, *column, true);
                 }
             }
         }
@@ -288,7 +292,7 @@ impl Schema {
                             _ => "key",
                         };
                         let name = self.index_name(&table, &i.columns, label);
-                        self.add_constraint(&table, name, ConstraintInfo { kind, columns: i.columns });
+                        self.add_constraint(&table, name, ConstraintInfo { kind, columns: i.columns, valid: true });
                     }
                     None => {
                         let name = self.index_name(&table, &i.columns, "idx");
@@ -387,7 +391,7 @@ impl Schema {
                     match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
                         AlterTableType::AtAddConstraint => {
                             if let Some(NodeEnum::Constraint(c)) = def {
-                                self.add_constraint_def(&table, c, None);
+                                self.add_constraint_def(&table, c, None, false);
                             }
                         }
                         AlterTableType::AtAddColumn => {
@@ -400,11 +404,16 @@ impl Schema {
                                     _ => 1,
                                 });
                                 for c in cs {
-                                    self.add_constraint_def(&table, c, Some(&d.colname));
+                                    self.add_constraint_def(&table, c, Some(&d.colname), false);
                                 }
                             }
                         }
                         AlterTableType::AtDropConstraint => self.drop_constraint(&table, &cmd.name),
+                        AlterTableType::AtValidateConstraint => {
+                            if let Some(c) = self.constraints.get_mut(&(table.clone(), cmd.name.clone())) {
+                                c.valid = true;
+                            }
+                        }
                         AlterTableType::AtDropColumn => {
                             // Indexes and constraints on the column go with it.
                             let gone: Vec<String> = self

@@ -188,6 +188,19 @@ impl Schema {
         self.tables.get(&range_key(r))
     }
 
+    /// (table key, column) of every column whose type is `type_name` (a domain or enum), in name order.
+    pub fn columns_of_type(&self, type_name: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .tables
+            .iter()
+            .flat_map(|(k, t)| {
+                t.columns.iter().filter(|c| c.ty.as_ref().is_some_and(|ty| ty.base == type_name)).map(move |c| (k.clone(), c.name.clone()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Whether the table is new (safe to lock: nothing uses it yet).
     pub fn is_new(&self, r: &RangeVar) -> bool {
         self.table(r).is_some_and(|t| t.new)
@@ -315,11 +328,8 @@ impl Schema {
                         [schema, name] => key(schema, name),
                         _ => continue,
                     };
-                    match kind {
-                        ObjectType::ObjectTable => {
-                            self.tables.remove(&k);
-                        }
-                        _ => {}
+                    if kind == ObjectType::ObjectTable {
+                        self.tables.remove(&k);
                     }
                 }
             }

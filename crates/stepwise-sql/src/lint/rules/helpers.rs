@@ -102,29 +102,5 @@ pub fn option_on(params: &[Node], name: &str) -> bool {
 /// The name PostgreSQL gives an object it names itself (`makeObjectName`):
 /// `orders_customer_id_fkey`, with the parts shortened to fit in 63 bytes.
 pub fn object_name(name1: &str, name2: &str, label: &str) -> String {
-    const MAX: usize = 63;
-    let overhead = label.len() + 1 + if name2.is_empty() { 0 } else { 1 };
-    let avail = MAX.saturating_sub(overhead);
-    let (mut n1, mut n2) = (name1.len(), name2.len());
-    while n1 + n2 > avail {
-        if n1 > n2 {
-            n1 -= 1;
-        } else {
-            n2 -= 1;
-        }
-    }
-    let clip = |s: &str, mut n: usize| {
-        while !s.is_char_boundary(n) {
-            n -= 1;
-        }
-        s[..n].to_string()
-    };
-    let mut out = clip(name1, n1);
-    if !name2.is_empty() {
-        out.push('_');
-        out.push_str(&clip(name2, n2));
-    }
-    out.push('_');
-    out.push_str(label);
-    out
+    crate::lint::names::make_object_name(name1, (!name2.is_empty()).then_some(name2), label)
 }

@@ -6,6 +6,7 @@ pub mod constraints;
 pub mod elsewhere;
 pub mod helpers;
 pub mod indexes;
+pub mod objects;
 pub mod types;
 
 use super::rule::Rule;
@@ -16,6 +17,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
     all.extend(constraints::all());
     all.extend(columns::all());
     all.extend(types::all());
+    all.extend(objects::all());
     all.extend(elsewhere::all());
     all
 }

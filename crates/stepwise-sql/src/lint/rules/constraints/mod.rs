@@ -3,8 +3,10 @@
 
 mod ban_foreign_keys;
 mod check_not_valid;
+mod drop_primary_key;
 mod exclude_constraint;
 mod foreign_key_not_valid;
+mod primary_key_using_nullable_index;
 mod shared;
 mod unique_without_index;
 mod validate_in_same_transaction;
@@ -19,5 +21,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &unique_without_index::RULE,
         &exclude_constraint::RULE,
         &ban_foreign_keys::RULE,
+        &drop_primary_key::RULE,
+        &primary_key_using_nullable_index::RULE,
     ]
 }

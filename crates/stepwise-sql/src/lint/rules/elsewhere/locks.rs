@@ -5,7 +5,7 @@
 
 use crate::lint::rules::helpers::{alter_cmds, constr_type, constraint, option_on, strings};
 use crate::lint::schema::{range_key, Schema};
-use pg_query::protobuf::{AlterTableType, ConstrType, LockStmt, Node, ObjectType, ReindexObjectType};
+use pg_query::protobuf::{AlterTableType, ConstrType, DropBehavior, LockStmt, Node, ObjectType, ReindexObjectType};
 use pg_query::NodeEnum;
 
 /// PostgreSQL's table lock modes, weakest first.
@@ -144,8 +144,19 @@ pub(crate) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> 
                         }
                         Lock::ShareUpdateExclusive
                     }
+                    // The partition is locked ACCESS EXCLUSIVE either way
+                    // (CONCURRENTLY: in its second transaction).
                     AlterTableType::AtDetachPartition => match def {
-                        Some(NodeEnum::PartitionCmd(p)) if p.concurrent => Lock::ShareUpdateExclusive,
+                        Some(NodeEnum::PartitionCmd(p)) => {
+                            if let Some(part) = &p.name {
+                                out.push(on(range_key(part), Lock::AccessExclusive));
+                            }
+                            if p.concurrent {
+                                Lock::ShareUpdateExclusive
+                            } else {
+                                Lock::AccessExclusive
+                            }
+                        }
                         _ => Lock::AccessExclusive,
                     },
                     AlterTableType::AtEnableTrig
@@ -203,6 +214,16 @@ pub(crate) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> 
         }
         NodeEnum::DropStmt(d) => {
             let kind = ObjectType::try_from(d.remove_type).unwrap_or(ObjectType::Undefined);
+            // DROP SCHEMA ... CASCADE drops (ACCESS EXCLUSIVE) every table in it.
+            if kind == ObjectType::ObjectSchema && d.behavior == DropBehavior::DropCascade as i32 {
+                for o in &d.objects {
+                    let Some(NodeEnum::String(name)) = &o.node else { continue };
+                    let prefix = format!("{}.", name.sval);
+                    let mut tables: Vec<String> = schema.tables.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+                    tables.sort();
+                    out.extend(tables.into_iter().map(|t| on(t, Lock::AccessExclusive)));
+                }
+            }
             for o in &d.objects {
                 let Some(NodeEnum::List(l)) = &o.node else { continue };
                 let parts = strings(&l.items);
@@ -226,6 +247,20 @@ pub(crate) fn table_locks(node: &NodeEnum, schema: &Schema, pg_version: u32) -> 
                     }
                     _ => {}
                 }
+            }
+        }
+        // A domain constraint checked on ADD (not NOT VALID) or by VALIDATE
+        // scans every table with a column of the domain under SHARE.
+        NodeEnum::AlterDomainStmt(d) => {
+            let validates = match (d.subtype.as_str(), d.def.as_ref().and_then(|n| n.node.as_ref())) {
+                ("C", Some(NodeEnum::Constraint(c))) => !c.skip_validation,
+                ("V", _) => true,
+                _ => false,
+            };
+            if let (true, Some(domain)) = (validates, strings(&d.type_name).last()) {
+                let mut tables: Vec<String> = schema.columns_of_type(domain).into_iter().map(|(t, _)| t).collect();
+                tables.dedup();
+                out.extend(tables.into_iter().map(|t| on(t, Lock::Share)));
             }
         }
         NodeEnum::RenameStmt(rn) => {
@@ -395,6 +430,8 @@ mod tests {
             ("REFRESH MATERIALIZED VIEW CONCURRENTLY m", &[("m", Exclusive)]),
             ("CREATE TABLE items (id bigint, order_id bigint REFERENCES orders (id))", &[("orders", ShareRowExclusive)]),
             ("CREATE TABLE p1 PARTITION OF events FOR VALUES FROM (1) TO (2)", &[("events", AccessExclusive)]),
+            ("ALTER TABLE events DETACH PARTITION p1", &[("events", AccessExclusive), ("p1", AccessExclusive)]),
+            ("ALTER TABLE events DETACH PARTITION p1 CONCURRENTLY", &[("events", ShareUpdateExclusive), ("p1", AccessExclusive)]),
             ("UPDATE orders SET a = 1", &[]),
             ("SELECT * FROM orders", &[]),
         ];

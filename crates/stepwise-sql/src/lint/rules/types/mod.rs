@@ -107,8 +107,8 @@ pub(super) fn recipe(cx: &Cx, boolean_not_null: bool) -> String {
         if let Some(better) = bigint_instead(col) {
             edits.replace(span, better);
         } else if let Some(limit) = length_limit(col) {
-            let name = constraint_name(&col.table.relname, &col.name, "length");
-            let expr = format!("length({}) <= {limit}", ident(&col.name));
+            let name = constraint_name(&col.table.relname, col.name, "length");
+            let expr = format!("length({}) <= {limit}", ident(col.name));
             edits.replace(span.clone(), "text");
             if col.in_create || !cx.existing(col.table) {
                 edits.insert(span.end, format!(" CONSTRAINT {name} CHECK ({expr})"));
