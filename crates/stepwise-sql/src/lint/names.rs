@@ -113,59 +113,26 @@ pub fn figure_colname(expr: &Node) -> Option<String> {
     figure(expr).map(|(name, _)| name)
 }
 
+/// The last plain name of a list (`schema.func` -> `func`).
+fn last_name(nodes: &[Node]) -> Option<String> {
+    crate::lint::rules::helpers::strings(nodes).pop()
+}
+
 /// The name and its strength (2: a real name; 1: only a cast's type name).
 fn figure(expr: &Node) -> Option<(String, u8)> {
     let strong = |s: &str| Some((s.to_string(), 2));
     match expr.node.as_ref()? {
-        NodeEnum::ColumnRef(c) => c
-            .fields
-            .iter()
-            .filter_map(|f| match &f.node {
-                Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            })
-            .next_back()
-            .map(|n| (n, 2)),
-        NodeEnum::AIndirection(ind) => {
-            let mut last = ind.indirection.iter().filter_map(|f| match &f.node {
-                Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            });
-            match last.next_back() {
-                Some(n) => Some((n, 2)),
-                None => ind.arg.as_deref().and_then(figure),
-            }
-        }
-        NodeEnum::FuncCall(f) => f
-            .funcname
-            .iter()
-            .filter_map(|f| match &f.node {
-                Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            })
-            .next_back()
-            .map(|n| (n, 2)),
+        NodeEnum::ColumnRef(c) => last_name(&c.fields).map(|n| (n, 2)),
+        NodeEnum::AIndirection(ind) => match last_name(&ind.indirection) {
+            Some(n) => Some((n, 2)),
+            None => ind.arg.as_deref().and_then(figure),
+        },
+        NodeEnum::FuncCall(f) => last_name(&f.funcname).map(|n| (n, 2)),
         NodeEnum::AExpr(a) if a.kind == AExprKind::AexprNullif as i32 => strong("nullif"),
-        NodeEnum::TypeCast(t) => {
-            let inner = t.arg.as_deref().and_then(figure);
-            match inner {
-                Some((n, 2)) => Some((n, 2)),
-                other => t
-                    .type_name
-                    .as_ref()
-                    .and_then(|tn| {
-                        tn.names
-                            .iter()
-                            .filter_map(|n| match &n.node {
-                                Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-                                _ => None,
-                            })
-                            .next_back()
-                    })
-                    .map(|n| (n, 1))
-                    .or(other),
-            }
-        }
+        NodeEnum::TypeCast(t) => match t.arg.as_deref().and_then(figure) {
+            Some((n, 2)) => Some((n, 2)),
+            other => t.type_name.as_ref().and_then(|tn| last_name(&tn.names)).map(|n| (n, 1)).or(other),
+        },
         NodeEnum::CollateClause(c) => c.arg.as_deref().and_then(figure),
         NodeEnum::CaseExpr(_) => strong("case"),
         NodeEnum::AArrayExpr(_) => strong("array"),
@@ -200,11 +167,7 @@ pub fn columns_read(expr: &NodeEnum) -> Vec<String> {
     let mut out = Vec::new();
     for (n, _, _, _) in expr.nodes() {
         if let pg_query::NodeRef::ColumnRef(c) = n {
-            let mut name = c.fields.iter().filter_map(|f| match &f.node {
-                Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-                _ => None,
-            });
-            if let Some(name) = name.next_back() {
+            if let Some(name) = last_name(&c.fields) {
                 if !out.contains(&name) {
                     out.push(name);
                 }

@@ -8,6 +8,7 @@
 //! avoids a default name used anywhere in the schema, so that is tracked too.
 
 use super::names::{choose_name, columns_read, index_column_names, name_addition};
+use super::rules::helpers::strings;
 use super::schema::{key, range_key, Schema};
 use pg_query::protobuf::{AlterTableType, ConstrType, Constraint, Node, ObjectType, RangeVar};
 use pg_query::NodeEnum;
@@ -55,16 +56,6 @@ pub fn namespace(table_key: &str) -> &str {
 
 fn relname(table_key: &str) -> &str {
     table_key.split_once('.').map_or(table_key, |(_, n)| n)
-}
-
-fn strings(nodes: &[Node]) -> Vec<String> {
-    nodes
-        .iter()
-        .filter_map(|n| match &n.node {
-            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn kind_of(c: &Constraint) -> Option<ConstraintKind> {
