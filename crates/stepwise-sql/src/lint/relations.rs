@@ -242,7 +242,7 @@ impl Schema {
         })
     }
 
-    fn create_table(&mut self, r: &RangeVar, elts: &[Node], partition_of: Option<String>) {
+    fn create_table<'n>(&mut self, r: &RangeVar, elts: impl Iterator<Item = &'n Node>, partition_of: Option<String>) {
         let table = range_key(r);
         let mut cols: Vec<(&pg_query::protobuf::ColumnDef, &Constraint)> = Vec::new();
         let mut table_constraints: Vec<&Constraint> = Vec::new();
@@ -355,9 +355,8 @@ impl Schema {
                 } else {
                     None
                 };
-                let mut elts = c.table_elts.clone();
-                elts.extend(c.constraints.iter().cloned());
-                self.create_table(r, &elts, parent);
+                // Borrowed, not cloned: this runs for every CREATE TABLE of a history.
+                self.create_table(r, c.table_elts.iter().chain(&c.constraints), parent);
             }
             NodeEnum::IndexStmt(i) => {
                 let Some(r) = &i.relation else { return };
