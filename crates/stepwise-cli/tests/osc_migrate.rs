@@ -48,7 +48,10 @@ fn an_online_alter_in_a_migration_runs_through_osc_under_writes_and_is_recorded_
     let lint = p.run(&db.url, &["lint"]);
     lint.ok();
     assert!(!lint.all().contains("alter-column-type"), "{}", lint.all());
-    p.write("plain/1_plain.sql", &WIDEN.replace("-- stepwise:online\n", ""));
+    // The same file without the directive (and marked no-transaction, as the
+    // directive made it) is an error for the rewrite alone.
+    let plain = format!("-- stepwise:no-transaction\n{}", WIDEN.replace("-- stepwise:online\n", ""));
+    p.write("plain/1_plain.sql", &plain);
     p.run(&db.url, &["lint", "migrations/plain"]).code(1).contains("error[alter-column-type]");
     std::fs::remove_dir_all(p.migrations().join("plain")).expect("remove plain");
 
