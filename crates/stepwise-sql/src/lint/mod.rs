@@ -6,6 +6,7 @@
 //! stands, turn their hits into findings (size-aware severity, config
 //! overrides, `-- stepwise:ignore`), then apply the statement to the model.
 
+pub mod by_table;
 pub mod config;
 pub mod context;
 pub mod edit;

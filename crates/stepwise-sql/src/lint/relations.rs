@@ -7,6 +7,7 @@
 //! its table's schema; constraint names are per table, but PostgreSQL
 //! avoids a default name used anywhere in the schema, so that is tracked too.
 
+use super::by_table::Owned;
 use super::names::{choose_name, columns_read, index_column_names, name_addition};
 use super::rules::helpers::strings;
 use super::schema::{key, range_key, Schema};
@@ -58,6 +59,15 @@ fn relname(table_key: &str) -> &str {
     table_key.split_once('.').map_or(table_key, |(_, n)| n)
 }
 
+impl Owned for IndexInfo {
+    fn owner(&self) -> Option<&str> {
+        Some(&self.table)
+    }
+    fn set_owner(&mut self, owner: &str) {
+        self.table = owner.to_string();
+    }
+}
+
 fn kind_of(c: &Constraint) -> Option<ConstraintKind> {
     Some(match ConstrType::try_from(c.contype).ok()? {
         ConstrType::ConstrPrimary => ConstraintKind::Primary,
@@ -87,7 +97,7 @@ impl Schema {
 
     /// The constraint `name` of a table.
     pub fn constraint(&self, table: &str, name: &str) -> Option<&ConstraintInfo> {
-        self.constraints.get(&(table.to_string(), name.to_string()))
+        self.constraints.get(table)?.get(name)
     }
 
     fn add_index(&mut self, table: &str, name: String, columns: Vec<String>, constraint: Option<ConstraintKind>) {
@@ -99,11 +109,11 @@ impl Schema {
             self.add_index(table, name.clone(), info.columns.clone(), Some(info.kind));
         }
         *self.constraint_names.entry(key(namespace(table), &name)).or_default() += 1;
-        self.constraints.insert((table.to_string(), name), info);
+        self.constraints.entry(table.to_string()).or_default().insert(name, info);
     }
 
     fn drop_constraint(&mut self, table: &str, name: &str) {
-        if let Some(info) = self.constraints.remove(&(table.to_string(), name.to_string())) {
+        if let Some(info) = self.take_constraint(table, name) {
             if let Some(n) = self.constraint_names.get_mut(&key(namespace(table), name)) {
                 *n = n.saturating_sub(1);
             }
@@ -111,6 +121,15 @@ impl Schema {
                 self.indexes.remove(&key(namespace(table), name));
             }
         }
+    }
+
+    fn take_constraint(&mut self, table: &str, name: &str) -> Option<ConstraintInfo> {
+        let of_table = self.constraints.get_mut(table)?;
+        let info = of_table.remove(name);
+        if of_table.is_empty() {
+            self.constraints.remove(table);
+        }
+        info
     }
 
     fn drop_index(&mut self, index_key: &str) {
@@ -273,7 +292,7 @@ impl Schema {
         }
         // A partition gets a copy of each of its parent's indexes, named for itself.
         if let Some(parent) = partition_of {
-            let inherited: Vec<IndexInfo> = self.indexes.values().filter(|i| i.table == parent).cloned().collect();
+            let inherited: Vec<IndexInfo> = self.indexes.keys_of(&parent).iter().filter_map(|k| self.indexes.get(k)).cloned().collect();
             for i in inherited {
                 match i.constraint {
                     Some(kind) => {
@@ -295,30 +314,22 @@ impl Schema {
     }
 
     fn drop_table(&mut self, table: &str) {
-        let indexes: Vec<String> = self.indexes.iter().filter(|(_, i)| i.table == table).map(|(k, _)| k.clone()).collect();
-        for k in indexes {
-            self.indexes.remove(&k);
+        self.indexes.remove_table(table);
+        let ns = namespace(table);
+        for name in self.constraints.remove(table).unwrap_or_default().into_keys() {
+            if let Some(n) = self.constraint_names.get_mut(&key(ns, &name)) {
+                *n = n.saturating_sub(1);
+            }
         }
-        let constraints: Vec<String> = self.constraints.keys().filter(|(t, _)| t == table).map(|(_, n)| n.clone()).collect();
-        for n in constraints {
-            self.drop_constraint(table, &n);
-        }
-        self.other_relations.retain(|_, owner| owner.as_deref() != Some(table));
+        self.other_relations.remove_table(table);
     }
 
     fn rename_table(&mut self, from: &str, to: &str) {
-        for i in self.indexes.values_mut().filter(|i| i.table == from) {
-            i.table = to.to_string();
+        self.indexes.rename_table(from, to);
+        if let Some(moved) = self.constraints.remove(from) {
+            self.constraints.insert(to.to_string(), moved);
         }
-        let moved: Vec<(String, String)> = self.constraints.keys().filter(|(t, _)| t == from).cloned().collect();
-        for k in moved {
-            if let Some(c) = self.constraints.remove(&k) {
-                self.constraints.insert((to.to_string(), k.1), c);
-            }
-        }
-        for owner in self.other_relations.values_mut().filter(|o| o.as_deref() == Some(from)) {
-            *owner = Some(to.to_string());
-        }
+        self.other_relations.rename_table(from, to);
     }
 
     /// An index renamed (ALTER INDEX ... RENAME, or the constraint it carries
@@ -326,12 +337,12 @@ impl Schema {
     fn rename_index(&mut self, ns: &str, from: &str, to: &str) {
         let Some(info) = self.indexes.remove(&key(ns, from)) else { return };
         if info.constraint.is_some() {
-            if let Some(c) = self.constraints.remove(&(info.table.clone(), from.to_string())) {
+            if let Some(c) = self.take_constraint(&info.table, from) {
                 if let Some(n) = self.constraint_names.get_mut(&key(ns, from)) {
                     *n = n.saturating_sub(1);
                 }
                 *self.constraint_names.entry(key(ns, to)).or_default() += 1;
-                self.constraints.insert((info.table.clone(), to.to_string()), c);
+                self.constraints.entry(info.table.clone()).or_default().insert(to.to_string(), c);
             }
         }
         self.indexes.insert(key(ns, to), info);
@@ -400,7 +411,7 @@ impl Schema {
                         }
                         AlterTableType::AtDropConstraint => self.drop_constraint(&table, &cmd.name),
                         AlterTableType::AtValidateConstraint => {
-                            if let Some(c) = self.constraints.get_mut(&(table.clone(), cmd.name.clone())) {
+                            if let Some(c) = self.constraints.get_mut(&table).and_then(|m| m.get_mut(&cmd.name)) {
                                 c.valid = true;
                             }
                         }
@@ -408,18 +419,20 @@ impl Schema {
                             // Indexes and constraints on the column go with it.
                             let gone: Vec<String> = self
                                 .indexes
-                                .iter()
-                                .filter(|(_, i)| i.table == table && i.columns.contains(&cmd.name))
-                                .map(|(k, _)| k.clone())
+                                .keys_of(&table)
+                                .into_iter()
+                                .filter(|k| self.indexes.get(k).is_some_and(|i| i.columns.contains(&cmd.name)))
                                 .collect();
                             for k in gone {
                                 self.drop_index(&k);
                             }
                             let gone: Vec<String> = self
                                 .constraints
-                                .iter()
-                                .filter(|((t, _), c)| *t == table && c.columns.contains(&cmd.name))
-                                .map(|((_, n), _)| n.clone())
+                                .get(&table)
+                                .into_iter()
+                                .flatten()
+                                .filter(|(_, c)| c.columns.contains(&cmd.name))
+                                .map(|(n, _)| n.clone())
                                 .collect();
                             for n in gone {
                                 self.drop_constraint(&table, &n);
@@ -441,28 +454,26 @@ impl Schema {
                         match self.constraint(&k, &rn.subname).map(|c| c.kind) {
                             Some(kind) if kind.has_index() => self.rename_index(&ns, &rn.subname, &rn.newname),
                             Some(_) => {
-                                if let Some(c) = self.constraints.remove(&(k.clone(), rn.subname.clone())) {
+                                if let Some(c) = self.take_constraint(&k, &rn.subname) {
                                     if let Some(n) = self.constraint_names.get_mut(&key(&ns, &rn.subname)) {
                                         *n = n.saturating_sub(1);
                                     }
                                     *self.constraint_names.entry(key(&ns, &rn.newname)).or_default() += 1;
-                                    self.constraints.insert((k, rn.newname.clone()), c);
+                                    self.constraints.entry(k).or_default().insert(rn.newname.clone(), c);
                                 }
                             }
                             None => {}
                         }
                     }
                     ObjectType::ObjectColumn => {
-                        for i in self.indexes.values_mut().filter(|i| i.table == k) {
+                        self.indexes.update_of(&k, |i| {
                             for c in i.columns.iter_mut().filter(|c| **c == rn.subname) {
                                 c.clone_from(&rn.newname);
                             }
-                        }
-                        for ((t, _), c) in self.constraints.iter_mut() {
-                            if *t == k {
-                                for col in c.columns.iter_mut().filter(|c| **c == rn.subname) {
-                                    col.clone_from(&rn.newname);
-                                }
+                        });
+                        for c in self.constraints.get_mut(&k).into_iter().flat_map(|m| m.values_mut()) {
+                            for col in c.columns.iter_mut().filter(|c| **c == rn.subname) {
+                                col.clone_from(&rn.newname);
                             }
                         }
                     }

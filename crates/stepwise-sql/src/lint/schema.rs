@@ -3,7 +3,9 @@
 //! be waiting on it), and how big it is when the catalog says so. Built by
 //! replaying migrations in order, or seeded from the live catalog.
 
+use super::by_table::ByTable;
 use super::relations::{ConstraintInfo, IndexInfo};
+use super::rules::helpers::constraint;
 use pg_query::protobuf::{AlterTableType, ObjectType, RangeVar, TypeName};
 use pg_query::NodeEnum;
 use std::collections::HashMap;
@@ -59,14 +61,14 @@ pub struct Schema {
     pub tables: HashMap<String, Table>,
     /// Indexes by key (`name`, or `schema.name` outside `public`, in their
     /// table's schema), with default names resolved (see `relations.rs`).
-    pub indexes: HashMap<String, IndexInfo>,
-    /// Constraints by (table key, name).
-    pub constraints: HashMap<(String, String), ConstraintInfo>,
+    pub indexes: ByTable<IndexInfo>,
+    /// Constraints by table key, then name.
+    pub constraints: HashMap<String, HashMap<String, ConstraintInfo>>,
     /// How many tables of a schema have a constraint of a name, by
     /// `key(schema, name)`: PostgreSQL's default names avoid those.
     pub constraint_names: HashMap<String, usize>,
     /// Sequences and views by key, with the table owning a sequence.
-    pub other_relations: HashMap<String, Option<String>>,
+    pub other_relations: ByTable<Option<String>>,
     /// `CHECK (col IS NOT NULL)` constraints (see `NotNullCheck`).
     pub not_null_checks: Vec<NotNullCheck>,
     /// Keys of tables marked new since the last `settle`: settling touches
@@ -372,7 +374,8 @@ impl Schema {
         Some(if first.valid { first } else { found.find(|c| c.valid).unwrap_or(first) })
     }
 
-    fn add_not_null_check(&mut self, table: &str, c: &pg_query::protobuf::Constraint, column_of_def: Option<&str>) {
+    /// `in_create`: CREATE TABLE validates its checks (on no rows), NOT VALID or not.
+    fn add_not_null_check(&mut self, table: &str, c: &pg_query::protobuf::Constraint, column_of_def: Option<&str>, in_create: bool) {
         if c.contype != pg_query::protobuf::ConstrType::ConstrCheck as i32 {
             return;
         }
@@ -384,15 +387,11 @@ impl Schema {
         // PostgreSQL's name for an unnamed one-column check.
         let name = if c.conname.is_empty() { format!("{relname}_{column}_check") } else { c.conname.clone() };
         self.not_null_checks.retain(|k| !(k.table == table && k.name == name));
-        self.not_null_checks.push(NotNullCheck { table: table.to_string(), name, column, valid: !c.skip_validation });
+        self.not_null_checks.push(NotNullCheck { table: table.to_string(), name, column, valid: in_create || !c.skip_validation });
     }
 
     /// Keep `not_null_checks` in step with a statement.
     fn track_not_null_checks(&mut self, node: &NodeEnum) {
-        let constraint = |n: &pg_query::protobuf::Node| match &n.node {
-            Some(NodeEnum::Constraint(c)) => Some(c.as_ref().clone()),
-            _ => None,
-        };
         match node {
             NodeEnum::CreateStmt(c) => {
                 let Some(r) = &c.relation else { return };
@@ -403,15 +402,10 @@ impl Schema {
                 self.not_null_checks.retain(|n| n.table != k);
                 for e in &c.table_elts {
                     match &e.node {
-                        // CREATE TABLE validates its checks (on no rows), NOT VALID or not.
-                        Some(NodeEnum::Constraint(ch)) => {
-                            let ch = pg_query::protobuf::Constraint { skip_validation: false, ..ch.as_ref().clone() };
-                            self.add_not_null_check(&k, &ch, None);
-                        }
+                        Some(NodeEnum::Constraint(ch)) => self.add_not_null_check(&k, ch, None, true),
                         Some(NodeEnum::ColumnDef(d)) => {
                             for ch in d.constraints.iter().filter_map(constraint) {
-                                let ch = pg_query::protobuf::Constraint { skip_validation: false, ..ch };
-                                self.add_not_null_check(&k, &ch, Some(&d.colname));
+                                self.add_not_null_check(&k, ch, Some(&d.colname), true);
                             }
                         }
                         _ => {}
@@ -427,13 +421,13 @@ impl Schema {
                     match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
                         AlterTableType::AtAddConstraint => {
                             if let Some(NodeEnum::Constraint(ch)) = def {
-                                self.add_not_null_check(&k, ch, None);
+                                self.add_not_null_check(&k, ch, None, false);
                             }
                         }
                         AlterTableType::AtAddColumn => {
                             if let Some(NodeEnum::ColumnDef(d)) = def {
                                 for ch in d.constraints.iter().filter_map(constraint) {
-                                    self.add_not_null_check(&k, &ch, Some(&d.colname));
+                                    self.add_not_null_check(&k, ch, Some(&d.colname), false);
                                 }
                             }
                         }

@@ -55,7 +55,7 @@ impl Rule for AttachPartitionWithoutCheck {
                 continue;
             }
             let key = range_key(part);
-            let checked = cx.schema.constraints.iter().any(|((t, _), c)| *t == key && c.kind == ConstraintKind::Check && c.valid);
+            let checked = cx.schema.constraints.get(&key).is_some_and(|m| m.values().any(|c| c.kind == ConstraintKind::Check && c.valid));
             if checked {
                 continue;
             }
