@@ -20,7 +20,13 @@ pub(super) struct SqlFile {
 pub(super) fn sql_files(dir: &Path, recursive: bool) -> Result<Vec<SqlFile>, LoadError> {
     let mut files = Vec::new();
     walk(dir, recursive, &mut files)?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    if recursive {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    } else {
+        // One directory: the same order as by path, without comparing
+        // path components (which took a tenth of linting 10,000 files).
+        files.sort_by(|a, b| a.file_name.as_bytes().cmp(b.file_name.as_bytes()));
+    }
     Ok(files)
 }
 
@@ -36,7 +42,8 @@ fn walk(dir: &Path, recursive: bool, out: &mut Vec<SqlFile>) -> Result<(), LoadE
             continue;
         }
         let path = entry.path();
-        if entry.file_type().map_err(io(&path))?.is_dir() {
+        let file_type = entry.file_type().map_err(io(&path))?;
+        if file_type.is_dir() {
             if file_name.ends_with(".sql") {
                 return Err(LoadError::Io { path: path.display().to_string(), source: not_a_file("a directory") });
             } else if recursive {
@@ -46,6 +53,12 @@ fn walk(dir: &Path, recursive: bool, out: &mut Vec<SqlFile>) -> Result<(), LoadE
             // Named like a migration, it must be one: skipping a dangling
             // link, a FIFO or a socket said "nothing pending" over a
             // migration the user meant to run.
+            // A regular file needs no second look (the listing said so); a
+            // link does, at what it points to.
+            if file_type.is_file() {
+                out.push(SqlFile { display: path.display().to_string(), path, file_name });
+                continue;
+            }
             match fs::metadata(&path) {
                 Ok(m) if m.is_file() => out.push(SqlFile { display: path.display().to_string(), path, file_name }),
                 Ok(m) => {

@@ -32,15 +32,15 @@ pub fn load_dir(dir: &Path, layout: Option<Layout>, dialect: Dialect) -> Result<
         None => detect::layout_of(sources.iter().filter_map(|s| s.as_ref().ok()).map(|s| s.text.as_str()), detect::has_pairs(files.iter())),
     };
     let mut errors = Vec::new();
-    let mut named = Vec::new();
+    let mut named = Vec::with_capacity(files.len());
     for (file, source) in files.into_iter().zip(sources) {
         match filename::parse(layout, &file.file_name) {
             Ok(name) => named.push(Named { file, name, source }),
             Err(msg) => errors.push(InputError::whole_file(&file.display, msg)),
         }
     }
-    let mut migrations = Vec::new();
     let plans = assemble(named, &mut errors);
+    let mut migrations = Vec::with_capacity(plans.len());
     for read in stepwise_sql::par::map(&plans, |plan| read_plan(plan, flavor(layout), dialect)) {
         match read {
             Ok(migration) => migrations.push(migration),
