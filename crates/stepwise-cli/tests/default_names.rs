@@ -84,7 +84,8 @@ fn unnamed_indexes_and_constraints_get_the_names_postgres_gives_them() {
             .collect();
         let m = model(script);
         let model_indexes: BTreeSet<String> = m.indexes.iter().map(|(k, i)| format!("{k} on {}", i.table)).collect();
-        let model_constraints: BTreeSet<String> = m.constraints.iter().flat_map(|(t, of)| of.keys().map(move |n| format!("{n} on {t}"))).collect();
+        let model_constraints: BTreeSet<String> =
+            m.constraints.iter().flat_map(|(t, of)| of.keys().map(move |n| format!("{n} on {t}"))).collect();
         assert_eq!(model_indexes, server_indexes, "indexes of:\n{script}");
         assert_eq!(model_constraints, server_constraints, "constraints of:\n{script}");
     }

@@ -77,7 +77,11 @@ impl<'a> Lexer<'a> {
                 continue;
             }
             let kind = match b {
-                b'-' if self.peek(1) == Some(b'-') => {
+                // MySQL: `--` starts a comment only before whitespace, a
+                // control character or the end (`1--1` is one minus minus one).
+                b'-' if self.peek(1) == Some(b'-')
+                    && (self.dialect != Dialect::MySql || self.peek(2).is_none_or(|c| c <= b' ' || c == 0x7f)) =>
+                {
                     self.pos = self.line_end(start);
                     TokenKind::LineComment
                 }
@@ -312,6 +316,19 @@ mod tests {
         let delims = toks.iter().filter(|t| t.0 == TokenKind::Delimiter).count();
         assert_eq!(delims, 1);
         assert!(toks.iter().any(|t| t.1 == "$body$ SELECT 1; $body$"));
+    }
+
+    #[test]
+    fn mysql_double_dash_is_a_comment_only_before_whitespace() {
+        // The server reads `1--1, DROP COLUMN b` as arithmetic and a second clause.
+        let toks = kinds("DEFAULT 1--1, DROP COLUMN b", Dialect::MySql);
+        assert!(toks.iter().all(|t| t.0 != TokenKind::LineComment), "{toks:?}");
+        assert!(toks.iter().any(|t| t.1 == "DROP"));
+        for src in ["SELECT 1 -- c", "SELECT 1 --\tc", "SELECT 1 --"] {
+            assert_eq!(kinds(src, Dialect::MySql).last().map(|t| t.0.clone()), Some(TokenKind::LineComment), "{src}");
+        }
+        // PostgreSQL: any `--` starts one.
+        assert_eq!(kinds("SELECT 1--1", Dialect::Postgres).last().map(|t| t.0.clone()), Some(TokenKind::LineComment));
     }
 
     #[test]

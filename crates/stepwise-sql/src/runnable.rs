@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn online_is_refused_on_mysql_and_twice_on_one_table() {
-        let text = "-- stepwise:online\nALTER TABLE t ALTER COLUMN id TYPE bigint;";
+        let text = "-- stepwise:online\nALTER TABLE t MODIFY id BIGINT;";
         let errors = check_runnable(&up(text, Dialect::MySql), Dialect::MySql);
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].line, errors[0].col), (2, 1));

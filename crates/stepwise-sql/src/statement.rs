@@ -131,9 +131,7 @@ pub fn online_alter(src: &str, tokens: &[Token], dialect: Dialect, directive_lin
         return Err((clauses_at, format!("{here}: {why}")));
     }
     let clauses = src[clauses_at..end].trim();
-    if dialect == Dialect::Postgres {
-        crate::osc_alter::check_osc_alter(clauses).map_err(|why| (clauses_at, format!("{here}: {why}")))?;
-    }
+    crate::osc_alter::check(clauses, dialect).map_err(|why| (clauses_at, format!("{here}: {why}")))?;
     Ok(OnlineAlter { directive_line, table, name, clauses: src[clauses_at..end].trim().to_string(), if_exists, only })
 }
 

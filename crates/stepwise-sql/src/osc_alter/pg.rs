@@ -6,6 +6,7 @@
 //! column the copy would leave empty; a `USING` conversion, which the copy
 //! would not apply) is refused instead of verified as equal.
 
+use super::OscAlter;
 use pg_query::protobuf::{AlterTableType, ObjectType};
 use pg_query::NodeEnum;
 
@@ -13,15 +14,7 @@ use pg_query::NodeEnum;
 /// clauses cannot change it).
 const TARGET: &str = "stepwise_osc_target";
 
-/// What the checked clauses do to the original's columns.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OscAlter {
-    /// Columns the ALTER drops by name: the only original columns the copy
-    /// may leave behind.
-    pub dropped: Vec<String>,
-}
-
-/// Check `clauses` (what follows `ALTER TABLE <table>`). Err says why not,
+/// Check PostgreSQL `clauses` (what follows `ALTER TABLE <table>`). Err says why not,
 /// in words for the user.
 pub fn check_osc_alter(clauses: &str) -> Result<OscAlter, String> {
     if clauses.trim().is_empty() {
