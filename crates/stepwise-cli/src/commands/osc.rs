@@ -133,8 +133,7 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
         Err(code) => return code,
     };
     if target.url.engine != stepwise_db::Engine::Postgres {
-        out.error("osc works on PostgreSQL (MySQL comes later)");
-        return 2;
+        return mysql(cfg, out, args, action, &target.url).await;
     }
     let conn = match PgConn::connect(&target.url, "stepwise osc").await {
         Ok(c) => c,
@@ -220,5 +219,32 @@ fn report_end(out: &Out, job: &Job) -> i32 {
         0
     } else {
         1
+    }
+}
+
+/// MySQL/MariaDB: so far the checks and the plan (`--dry-run`); the copy
+/// itself is not built yet, and saying so beats a half-run job.
+async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, url: &stepwise_db::DbUrl) -> i32 {
+    if action.is_some() || !args.dry_run {
+        out.error(
+            "osc on MySQL/MariaDB checks a change with --dry-run (the ALTER, the key, foreign keys, triggers, duplicates for a \
+             new unique key); it does not copy tables yet: run the change with your current tool for now",
+        );
+        return 2;
+    }
+    let mut conn = match stepwise_db::mysql::MyConn::connect(url).await {
+        Ok(c) => c,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let req = OscRequest { table: args.target.clone(), alter: args.alter.clone().unwrap_or_default() };
+    match osc::mysql::plan(&mut conn, &req, &cfg.schema).await {
+        Ok(text) => {
+            out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
+            0
+        }
+        Err(e) => fail(out, e),
     }
 }

@@ -34,6 +34,7 @@
 mod carry;
 mod copy;
 mod index;
+pub mod mysql;
 mod replay;
 mod revert;
 pub mod sql;

@@ -1,0 +1,162 @@
+//! Before anything is created on MySQL/MariaDB: the clauses are one ALTER
+//! TABLE osc carries, the table is an InnoDB table with a key to copy by,
+//! no other table's foreign key points at it (MySQL moves a child's foreign
+//! key along with a renamed parent, so after the swap it would point at the
+//! old table), it has no triggers of its own (not carried yet), and a
+//! unique or primary key the ALTER adds holds on the rows there now.
+//!
+//! That last check is the one pt-online-schema-change lacks: its copy is
+//! `INSERT IGNORE`, which keeps the first row of each duplicate and drops
+//! the rest without a word. Here the duplicates are named with their counts,
+//! before anything exists to clean up.
+
+use crate::backfill::mysql::MyDb;
+use crate::backfill::Db;
+use crate::osc::table::TableInfo;
+use crate::osc::OscRequest;
+use crate::OnlineError;
+use mysql_async::prelude::Queryable;
+use stepwise_db::mysql::{quote_ident as qi, MyConn};
+use stepwise_db::DbError;
+use stepwise_sql::osc_alter::{check_osc_alter_mysql, NewKey, OscAlter};
+
+/// Duplicate values shown per key.
+const SHOWN: usize = 10;
+
+/// What passed: the table, the checked clauses and one line per check.
+pub struct Checked {
+    pub table: TableInfo,
+    pub alter: OscAlter,
+    pub notes: Vec<String>,
+}
+
+pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> Result<Checked, OnlineError> {
+    let alter = check_osc_alter_mysql(&req.alter).map_err(OnlineError::Usage)?;
+    let table = MyDb::new(conn, state_prefix)
+        .table(&req.table)
+        .await?
+        .ok_or_else(|| OnlineError::Usage(format!("no table named {}", req.table)))?;
+    let original = format!("{}.{}", qi(&table.schema), qi(&table.name));
+    let engine: Option<String> = conn
+        .conn
+        .exec_first("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", (&table.schema, &table.name))
+        .await
+        .map_err(DbError::from)?;
+    let engine = engine.unwrap_or_default();
+    if !engine.eq_ignore_ascii_case("InnoDB") {
+        return Err(OnlineError::Refused(format!(
+            "{original} is a {engine} table: osc copies InnoDB tables (its batches rely on row locks and consistent snapshots); \
+             give it `ENGINE=InnoDB` with a plain ALTER TABLE first, in a quiet moment"
+        )));
+    }
+    if table.key.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "{original} has neither a primary key nor a unique index on NOT NULL columns (without prefix lengths): \
+             osc copies by key and cannot copy it safely"
+        )));
+    }
+    let mut notes = vec![format!("{original} is InnoDB with key ({})", table.key.join(", "))];
+
+    let children: Vec<(String, String, String)> = conn
+        .conn
+        .exec(
+            "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+              WHERE UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?
+              ORDER BY CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME",
+            (&table.schema, &table.name),
+        )
+        .await
+        .map_err(DbError::from)?;
+    if !children.is_empty() {
+        let list: Vec<String> = children.iter().map(|(s, t, c)| format!("{}.{} ({})", qi(s), qi(t), qi(c))).collect();
+        return Err(OnlineError::Refused(format!(
+            "foreign keys of other tables reference {original}: {}. MySQL moves a child's foreign key with the table it \
+             references, so after the swap they would point at the old table; osc does not rebuild them yet",
+            list.join(", ")
+        )));
+    }
+    notes.push(format!("no other table's foreign key references {original}"));
+
+    let triggers: Vec<String> = conn
+        .conn
+        .exec(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?
+              ORDER BY TRIGGER_NAME",
+            (&table.schema, &table.name),
+        )
+        .await
+        .map_err(DbError::from)?;
+    if !triggers.is_empty() {
+        let list: Vec<String> = triggers.iter().map(|t| qi(t)).collect();
+        return Err(OnlineError::Refused(format!(
+            "{original} has triggers of its own ({}): osc does not carry them to the new table yet, and will not drop them",
+            list.join(", ")
+        )));
+    }
+    notes.push(format!("{original} has no triggers of its own"));
+
+    let existing: Vec<String> = table.columns.iter().map(|c| c.name.to_ascii_lowercase()).collect();
+    for key in &alter.new_keys {
+        let what = describe(key);
+        match &key.columns {
+            Some(cols) if cols.iter().all(|c| existing.contains(&c.to_ascii_lowercase())) => {
+                duplicates(conn, &original, key, cols).await?;
+                notes.push(format!("no duplicates in {original} for the new {what}"));
+            }
+            _ => notes.push(format!(
+                "the new {what} is on a prefix, an expression or a column the ALTER adds: the verification after the copy judges it"
+            )),
+        }
+    }
+    Ok(Checked { table, alter, notes })
+}
+
+/// `UNIQUE KEY uk_email (email)`-like words for messages.
+fn describe(key: &NewKey) -> String {
+    let kind = if key.primary { "PRIMARY KEY" } else { "UNIQUE KEY" };
+    let name = key.name.as_deref().map(|n| format!(" {}", qi(n))).unwrap_or_default();
+    let cols = key.columns.as_ref().map(|c| format!(" ({})", c.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", "))).unwrap_or_default();
+    format!("{kind}{name}{cols}")
+}
+
+/// Refuse when `cols` repeat in the table. A unique key lets rows with a
+/// NULL in any key column repeat; a primary key's columns become NOT NULL,
+/// so NULLs there are named too.
+async fn duplicates(conn: &mut MyConn, original: &str, key: &NewKey, cols: &[String]) -> Result<(), OnlineError> {
+    let list = cols.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ");
+    let filter = if key.primary {
+        String::new()
+    } else {
+        format!("WHERE {}", cols.iter().map(|c| format!("{} IS NOT NULL", qi(c))).collect::<Vec<_>>().join(" AND "))
+    };
+    let shown = cols.iter().map(|c| format!("COALESCE(QUOTE({}), 'NULL')", qi(c))).collect::<Vec<_>>().join(", ', ', ");
+    let (values, rows): (Option<i64>, Option<i64>) = conn
+        .conn
+        .query_first(format!(
+            "SELECT COUNT(*), CAST(SUM(n) AS SIGNED) FROM (SELECT COUNT(*) AS n FROM {original} {filter} GROUP BY {list} HAVING COUNT(*) > 1) d"
+        ))
+        .await
+        .map_err(DbError::from)?
+        .unwrap_or((None, None));
+    let values = values.unwrap_or(0);
+    if values == 0 {
+        return Ok(());
+    }
+    let sample: Vec<(String, i64)> = conn
+        .conn
+        .query(format!(
+            "SELECT CONCAT({shown}), COUNT(*) AS n FROM {original} {filter} GROUP BY {list} HAVING COUNT(*) > 1 ORDER BY n DESC, 1 LIMIT {SHOWN}"
+        ))
+        .await
+        .map_err(DbError::from)?;
+    let shown: Vec<String> = sample.iter().map(|(v, n)| format!("({v}) x{n}")).collect();
+    let more = if values as usize > sample.len() { format!(", and {} more", values as usize - sample.len()) } else { String::new() };
+    Err(OnlineError::Refused(format!(
+        "the new {} would not hold: {values} value(s) of ({list}) occur more than once in {original}, in {} rows: {}{more}. \
+         pt-online-schema-change would keep one row of each and drop the others without a word; decide which rows to keep \
+         (or whether the key is right), then run again. Nothing was created",
+        describe(key),
+        rows.unwrap_or(0),
+        shown.join(", ")
+    )))
+}
