@@ -73,8 +73,11 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",
                 if blockers.is_empty() { String::new() } else { format!("; held by {}", blockers.join(", ")) }
             ),
-            Progress::Swapped { table, old, lock_held_ms, .. } => format!(
+            Progress::Swapped { table, old, lock_held_ms, kept_in_sync: true, .. } => format!(
                 "swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept in sync as {old} until `stepwise osc finish` (or `stepwise osc revert`)"
+            ),
+            Progress::Swapped { table, old, lock_held_ms, .. } => format!(
+                "swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept, not in sync, as {old} until `stepwise osc finish`"
             ),
             Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
             Progress::Reverted { table, lock_held_ms, .. } => {
@@ -189,26 +192,31 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
                     .map(|_| format!("job {} reverted: {} is the original table again", job.id, job.target)),
                 _ => osc::finish(&conn, &job, &opts, &progress).await.map(|_| format!("job {} finished: the old table is dropped", job.id)),
             };
-            match done {
-                Ok(msg) => {
-                    let state = state.unwrap_or_else(|| {
-                        match verb {
-                            "pause" => "paused",
-                            "cancel" => "cancelled",
-                            "revert" => "reverted",
-                            _ => "finished",
-                        }
-                        .into()
-                    });
-                    out.result(&msg, serde_json::json!({"action": verb, "job": job.id, "table": job.target, "state": state}));
-                    0
-                }
-                Err(e) => fail(out, e),
-            }
+            verb_done(out, verb, &job, done, state)
         }
     };
     target.close().await;
     code
+}
+
+/// What a verb did, said once for both engines.
+fn verb_done(out: &Out, verb: &str, job: &Job, done: Result<String, stepwise_online::OnlineError>, state: Option<String>) -> i32 {
+    match done {
+        Ok(msg) => {
+            let state = state.unwrap_or_else(|| {
+                match verb {
+                    "pause" => "paused",
+                    "cancel" => "cancelled",
+                    "revert" => "reverted",
+                    _ => "finished",
+                }
+                .into()
+            });
+            out.result(&msg, serde_json::json!({"action": verb, "job": job.id, "table": job.target, "state": state}));
+            0
+        }
+        Err(e) => fail(out, e),
+    }
 }
 
 fn report_end(out: &Out, job: &Job) -> i32 {
@@ -222,16 +230,8 @@ fn report_end(out: &Out, job: &Job) -> i32 {
     }
 }
 
-/// MySQL/MariaDB: so far the checks and the plan (`--dry-run`); the copy
-/// itself is not built yet, and saying so beats a half-run job.
+/// MySQL/MariaDB: the same verbs on `osc::mysql` (revert is not built there yet).
 async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, url: &stepwise_db::DbUrl) -> i32 {
-    if action.is_some() || !args.dry_run {
-        out.error(
-            "osc on MySQL/MariaDB checks a change with --dry-run (the ALTER, the key, foreign keys, triggers, duplicates for a \
-             new unique key); it does not copy tables yet: run the change with your current tool for now",
-        );
-        return 2;
-    }
     let mut conn = match stepwise_db::mysql::MyConn::connect(url).await {
         Ok(c) => c,
         Err(e) => {
@@ -239,12 +239,59 @@ async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, ur
             return 1;
         }
     };
-    let req = OscRequest { table: args.target.clone(), alter: args.alter.clone().unwrap_or_default() };
-    match osc::mysql::plan(&mut conn, &req, &cfg.schema).await {
-        Ok(text) => {
-            out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
-            0
+    let opts = options(cfg, args);
+    let progress = show(*out);
+    let my = &mut conn;
+    match action {
+        None => {
+            let req = OscRequest { table: args.target.clone(), alter: args.alter.clone().unwrap_or_default() };
+            if args.dry_run {
+                match osc::mysql::plan(my, &req, &opts.state_schema).await {
+                    Ok(text) => {
+                        out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
+                        0
+                    }
+                    Err(e) => fail(out, e),
+                }
+            } else {
+                match osc::mysql::start(my, &req, &opts, &progress).await {
+                    Ok(job) => report_end(out, &job),
+                    Err(e) => fail(out, e),
+                }
+            }
         }
-        Err(e) => fail(out, e),
+        Some("status") => match stepwise_online::jobs_mysql::list(my, &opts.state_schema, "osc", args.job.is_some()).await {
+            Ok(jobs) => {
+                show_jobs(out, "osc", jobs, args.job, status_line);
+                0
+            }
+            Err(e) => fail(out, e),
+        },
+        Some(verb) => {
+            let job = match osc::mysql::pick(my, &opts.state_schema, args.job).await {
+                Ok(j) => j,
+                Err(e) => return fail(out, e),
+            };
+            let mut state = None;
+            let done = match verb {
+                "pause" => osc::mysql::pause(my, &job, &opts).await.map(|_| format!("job {} will pause after its current batch", job.id)),
+                "resume" => osc::mysql::resume(my, &job, &opts, &progress).await.map(|j| {
+                    state = Some(j.state.clone());
+                    format!("job {} is {}", j.id, j.state)
+                }),
+                "cancel" => osc::mysql::cancel(my, &job, &opts, &progress)
+                    .await
+                    .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
+                "revert" => Err(stepwise_online::OnlineError::Refused(format!(
+                    "osc revert is not built on MySQL/MariaDB yet: the old table of job {} is kept but not kept in sync; \
+                     `stepwise osc finish` drops it",
+                    job.id
+                ))),
+                _ => osc::mysql::finish(my, &job, &opts, &progress)
+                    .await
+                    .map(|_| format!("job {} finished: the old table is dropped", job.id)),
+            };
+            verb_done(out, verb, &job, done, state)
+        }
     }
 }

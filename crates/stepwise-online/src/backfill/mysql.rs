@@ -78,7 +78,7 @@ fn literal(ty: &str, v: &str) -> String {
 
 /// Keys after `lo` and up to `hi`, spelled out column by column (the range
 /// optimizer reads these; row-constructor comparisons it may not).
-fn key_range(table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) -> Vec<String> {
+pub(crate) fn key_range(table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) -> Vec<String> {
     let bound = |values: &[String], last_op: &str, inclusive: bool| {
         let mut alts = Vec::new();
         for i in 0..table.key.len() {
@@ -104,11 +104,11 @@ fn key_range(table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) ->
     conds
 }
 
-fn target(table: &TableInfo) -> String {
+pub(crate) fn target(table: &TableInfo) -> String {
     format!("{}.{}", qi(&table.schema), qi(&table.name))
 }
 
-fn where_clause(conds: &[String]) -> String {
+pub(crate) fn where_clause(conds: &[String]) -> String {
     if conds.is_empty() {
         String::new()
     } else {
@@ -153,7 +153,7 @@ fn statements(table: &TableInfo, spec: &Spec, lo: Option<&[String]>, hi: Option<
 }
 
 /// Split `db.table` / `` `db`.`table` `` into its parts.
-fn split_name(name: &str) -> (Option<String>, String) {
+pub(crate) fn split_name(name: &str) -> (Option<String>, String) {
     let mut parts = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -180,6 +180,11 @@ fn split_name(name: &str) -> (Option<String>, String) {
 }
 
 impl MyDb<'_> {
+    /// The index behind the key of the table loaded last (`PRIMARY`).
+    pub fn key_index(&self) -> &str {
+        &self.key_index
+    }
+
     /// Lock the batch's key range, rows and gaps, or fail at once.
     fn lock_range(&self, table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) -> String {
         format!(

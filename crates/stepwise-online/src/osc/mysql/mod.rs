@@ -1,40 +1,386 @@
-//! osc on MySQL/MariaDB. Built so far: the checks that run before anything
-//! is created ([`preflight`]) and the plan a dry run shows. The copy,
-//! capture triggers, verification and swap come next (issue 17), behind the
-//! same state machine as PostgreSQL's.
+//! osc on MySQL/MariaDB: the same job states as PostgreSQL's (copying,
+//! verifying, ready, swapped, finished; paused, failed, cancelled), kept in
+//! `<prefix>_jobs`.
+//!
+//! 1. [`preflight`]: the clauses, the table, child foreign keys, triggers,
+//!    and duplicates for a new unique key, before anything is created.
+//! 2. The job row, then the shadow (`CREATE TABLE ... LIKE`, the ALTER
+//!    applied to it while it is empty) and the [`capture`] triggers.
+//! 3. [`copy`] in key ranges, [`verify`] every range, [`swap`] with one
+//!    atomic RENAME; `finish` drops the old table.
+//!
+//! Each step is recorded in the job row in the same transaction as its
+//! work where MySQL allows it (DDL commits on its own, so each DDL step is
+//! written to be repeated): `status` explains a job after a crash, `resume`
+//! continues it, `cancel` removes what it made. One process works a job at
+//! a time (a named lock held by its session, released when it ends).
+//! Not built yet on MySQL: `revert` (reverse triggers) and carrying the
+//! table's own triggers and child foreign keys; all three are refused.
 
+pub mod capture;
+mod copy;
 pub mod preflight;
+mod swap;
+mod verify;
 
-use super::OscRequest;
+use super::{OnProgress, OscOptions, OscRequest, Progress};
+use crate::backfill::mysql::MyDb;
+use crate::backfill::Db;
+use crate::jobs::Job;
+use crate::jobs_mysql as jobs;
+use crate::osc::table::TableInfo;
 use crate::OnlineError;
+use mysql_async::prelude::Queryable;
 use stepwise_db::mysql::{quote_ident as qi, MyConn};
+use stepwise_db::DbError;
 
 /// The shadow's name for a job: `_sw<job>_<table>_new`, cut to MySQL's 64
 /// characters.
 pub fn shadow_name(table: &str, job: i64) -> String {
+    short(table, job, "_new")
+}
+
+fn short(table: &str, job: i64, suffix: &str) -> String {
     let prefix = format!("_sw{job}_");
     let mut base = table.to_string();
-    while prefix.len() + base.len() + "_new".len() > 64 {
+    while prefix.chars().count() + base.chars().count() + suffix.len() > 64 {
         base.pop();
     }
-    format!("{prefix}{base}_new")
+    format!("{prefix}{base}{suffix}")
+}
+
+/// The tables of one job.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub schema: String,
+    pub table: String,
+    pub shadow: String,
+    pub old: String,
+    pub job: i64,
+}
+
+impl Names {
+    pub fn new(schema: &str, table: &str, job: i64) -> Names {
+        Names { schema: schema.into(), table: table.into(), shadow: shadow_name(table, job), old: short(table, job, "_old"), job }
+    }
+    fn q(&self, t: &str) -> String {
+        format!("{}.{}", qi(&self.schema), qi(t))
+    }
+    pub fn original(&self) -> String {
+        self.q(&self.table)
+    }
+    pub fn shadow(&self) -> String {
+        self.q(&self.shadow)
+    }
+    pub fn old(&self) -> String {
+        self.q(&self.old)
+    }
+}
+
+/// The spec stored with a MySQL osc job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Spec {
+    pub schema: String,
+    pub table: String,
+    pub alter: String,
+    pub key: Vec<String>,
+    pub key_index: String,
+    #[serde(default)]
+    pub throttle: crate::batch::Throttle,
+}
+
+fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
+    serde_json::from_value(job.spec.clone()).map_err(|e| OnlineError::Refused(format!("job {} has an unreadable spec: {e}", job.id)))
 }
 
 /// What a dry run shows: the checks passed and the statements osc would run first.
 pub async fn plan(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> Result<String, OnlineError> {
     let checked = preflight::check(conn, req, state_prefix).await?;
     let t = &checked.table;
-    let shadow = format!("{}.{}", qi(&t.schema), qi(&shadow_name(&t.name, 0)));
-    let original = format!("{}.{}", qi(&t.schema), qi(&t.name));
+    let n = Names::new(&t.schema, &t.name, 0);
     let mut out = format!(
-        "-- {original} ({} rows estimated), key ({})\nCREATE TABLE {shadow} LIKE {original};\nALTER TABLE {shadow} {};\n",
+        "-- {} ({} rows estimated), key ({})\nCREATE TABLE {} LIKE {};\nALTER TABLE {} {};\n",
+        n.original(),
         t.estimated_rows,
         t.key.join(", "),
+        n.shadow(),
+        n.original(),
+        n.shadow(),
         req.alter.trim()
     );
     for line in &checked.notes {
         out.push_str(&format!("-- checked: {line}\n"));
     }
-    out.push_str(&format!("-- then: capture triggers on {original}, copy in batches, verify, swap"));
+    out.push_str(&format!("-- then: capture triggers on {}, copy in batches, verify, swap", n.original()));
     Ok(out)
+}
+
+/// The named lock that makes one process the job's only worker. Lock
+/// names are server-wide (at most 64 characters): the database and the
+/// jobs table are in it, hashed.
+const LOCK_NAME: &str = "CONCAT('stepwise-osc:', MD5(CONCAT(DATABASE(), ':', ?)))";
+
+fn lock_key(prefix: &str, id: i64) -> String {
+    format!("{prefix}:{id}")
+}
+
+async fn claim(conn: &mut MyConn, prefix: &str, id: i64) -> Result<(), OnlineError> {
+    let got: Option<Option<i64>> =
+        conn.conn.exec_first(format!("SELECT GET_LOCK({LOCK_NAME}, 0)"), (lock_key(prefix, id),)).await.map_err(DbError::from)?;
+    if got.flatten() != Some(1) {
+        return Err(OnlineError::Refused(format!("osc job {id} is being worked by another stepwise process")));
+    }
+    Ok(())
+}
+
+async fn release(conn: &mut MyConn, prefix: &str, id: i64) {
+    let _ = conn.conn.exec_drop(format!("DO RELEASE_LOCK({LOCK_NAME})"), (lock_key(prefix, id),)).await;
+}
+
+/// Start a job and run it to the swap.
+pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    let checked = preflight::check(conn, req, &opts.state_schema).await?;
+    let t = &checked.table;
+    jobs::ensure(conn, &opts.state_schema).await?;
+    let spec = Spec {
+        schema: t.schema.clone(),
+        table: t.name.clone(),
+        alter: req.alter.trim().to_string(),
+        key: t.key.clone(),
+        key_index: checked.key_index.clone(),
+        throttle: crate::batch::Throttle::of(&opts.batch),
+    };
+    let target = format!("{}.{}", t.schema, t.name);
+    // The job first: DDL commits on its own, so the job must exist before
+    // anything it would have to clean up.
+    let job = jobs::create(conn, &opts.state_schema, "osc", &target, "copying", &serde_json::to_value(&spec).unwrap_or_default()).await?;
+    claim(conn, &opts.state_schema, job.id).await?;
+    let n = Names::new(&t.schema, &t.name, job.id);
+    let made = async {
+        conn.exec(&format!("CREATE TABLE {} LIKE {}", n.shadow(), n.original())).await?;
+        conn.exec(&format!("ALTER TABLE {} {}", n.shadow(), spec.alter)).await?;
+        // CREATE TABLE ... LIKE starts the counter at 1: carry the original's,
+        // so that ids of rows deleted at the top are not handed out again
+        // (rows the triggers write later move it on by themselves).
+        if !conn.is_mariadb() {
+            // MySQL 8 serves information_schema.TABLES from a cache.
+            let _ = conn.exec("SET SESSION information_schema_stats_expiry = 0").await;
+        }
+        let next: Option<Option<u64>> = conn
+            .conn
+            .exec_first(
+                "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (&n.schema, &n.table),
+            )
+            .await?;
+        if let Some(Some(next)) = next {
+            conn.exec(&format!("ALTER TABLE {} AUTO_INCREMENT = {next}", n.shadow())).await?;
+        }
+        Ok::<_, DbError>(())
+    }
+    .await;
+    if let Err(e) = made {
+        let _ = conn.exec(&format!("DROP TABLE IF EXISTS {}", n.shadow())).await;
+        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
+        release(conn, &opts.state_schema, job.id).await;
+        return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}; nothing was left behind")));
+    }
+    let setup = async {
+        let columns = copied_columns(conn, &n, &spec, &checked.alter.dropped).await?;
+        capture::install(conn, &n, &spec.key, &columns, opts, progress).await
+    }
+    .await;
+    if let Err(e) = setup {
+        let _ = conn.exec(&format!("DROP TABLE IF EXISTS {}", n.shadow())).await;
+        jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
+        release(conn, &opts.state_schema, job.id).await;
+        return Err(OnlineError::Refused(format!("{e}; nothing was left behind")));
+    }
+    progress(&Progress::Started { job: job.id, table: n.original(), shadow: n.shadow.clone(), estimated_rows: t.estimated_rows });
+    let result = run_claimed(conn, job.id, opts, progress).await;
+    release(conn, &opts.state_schema, job.id).await;
+    result
+}
+
+/// The columns the copy carries: the original's stored columns that the
+/// shadow still has. The key must be among them, and only columns the
+/// ALTER drops by name may be missing.
+async fn copied_columns(conn: &mut MyConn, n: &Names, spec: &Spec, dropped: &[String]) -> Result<Vec<String>, OnlineError> {
+    let list = |table: String| {
+        format!(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} \
+           AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION",
+            stepwise_db::mysql::quote_literal(&n.schema),
+            stepwise_db::mysql::quote_literal(&table)
+        )
+    };
+    let orig: Vec<String> = conn.conn.query(list(n.table.clone())).await.map_err(DbError::from)?;
+    let shadow: Vec<String> = conn.conn.query(list(n.shadow.clone())).await.map_err(DbError::from)?;
+    let has = |l: &[String], c: &str| l.iter().any(|x| x.eq_ignore_ascii_case(c));
+    let lost: Vec<&String> = orig.iter().filter(|c| !has(&shadow, c) && !has(dropped, c)).collect();
+    if !lost.is_empty() {
+        return Err(OnlineError::Refused(format!(
+            "the ALTER leaves out column(s) {} without dropping them by name: osc copies columns by name and would lose their data",
+            lost.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if let Some(k) = spec.key.iter().find(|k| !has(&shadow, k)) {
+        return Err(OnlineError::Refused(format!("the ALTER drops key column {}: osc copies by that key", qi(k))));
+    }
+    Ok(orig.into_iter().filter(|c| has(&shadow, c)).collect())
+}
+
+/// Continue a job as its only worker.
+pub async fn run(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    claim(conn, &opts.state_schema, id).await?;
+    let result = run_claimed(conn, id, opts, progress).await;
+    release(conn, &opts.state_schema, id).await;
+    result
+}
+
+async fn table_of(conn: &mut MyConn, prefix: &str, spec: &Spec, name: &str) -> Result<Option<TableInfo>, OnlineError> {
+    MyDb::new(conn, prefix).table(&format!("{}.{}", qi(&spec.schema), qi(name))).await
+}
+
+async fn exists(conn: &mut MyConn, schema: &str, table: &str) -> Result<bool, OnlineError> {
+    let found: Option<i64> = conn
+        .conn
+        .exec_first("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", (schema, table))
+        .await
+        .map_err(DbError::from)?;
+    Ok(found.is_some())
+}
+
+async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    loop {
+        let job = jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")))?;
+        let spec = spec_of(&job)?;
+        let mut stored = opts.clone();
+        spec.throttle.fill(&mut stored.batch);
+        let opts = &stored;
+        let n = Names::new(&spec.schema, &spec.table, job.id);
+        let step = async {
+            match job.state.as_str() {
+                "copying" | "verifying" => {
+                    if !exists(conn, &spec.schema, &n.shadow).await? {
+                        return Err(OnlineError::Refused(format!("the copy {} is gone: `stepwise osc cancel` ends the job", n.shadow())));
+                    }
+                    let table = table_of(conn, &opts.state_schema, &spec, &spec.table)
+                        .await?
+                        .ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
+                    let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
+                    let columns = copied_columns(conn, &n, &spec, &dropped).await?;
+                    if job.state == "copying" {
+                        copy::copy(conn, &job, &spec, &n, &table, &columns, opts, progress).await
+                    } else {
+                        verify::verify(conn, &job, &n, &table, &columns, opts, progress).await?;
+                        jobs::set_state(conn, &opts.state_schema, job.id, "ready", None).await
+                    }
+                }
+                "ready" => {
+                    // A swap cut short after its RENAME: the old table is there and the copy is not.
+                    if exists(conn, &spec.schema, &n.old).await? && !exists(conn, &spec.schema, &n.shadow).await? {
+                        jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await?;
+                        return capture::locked(
+                            conn,
+                            opts,
+                            job.id,
+                            &n.old(),
+                            "drop the capture triggers",
+                            &capture::drop_triggers(&n),
+                            progress,
+                        )
+                        .await;
+                    }
+                    swap::swap(conn, &job, &n, opts, progress).await
+                }
+                _ => Ok(()),
+            }
+        }
+        .await;
+        match step {
+            Ok(()) if matches!(job.state.as_str(), "copying" | "verifying" | "ready") => continue,
+            Ok(()) => return Ok(job),
+            Err(e) => {
+                // A verification difference or a lost value fails the job
+                // (the original is untouched); a lock that stayed taken, a
+                // pause or a broken connection leaves it to resume.
+                let fatal = matches!(&e, OnlineError::Refused(m) if m.starts_with("verification failed"))
+                    || matches!(&e, OnlineError::Db(d) if matches!(**d, DbError::Other(_)));
+                if fatal {
+                    jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&e.to_string())).await?;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// The job to act on: the one given, or the only unfinished osc job.
+pub async fn pick(conn: &mut MyConn, prefix: &str, id: Option<i64>) -> Result<Job, OnlineError> {
+    if let Some(id) = id {
+        return jobs::get(conn, prefix, id)
+            .await?
+            .filter(|j| j.kind == "osc")
+            .ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")));
+    }
+    crate::jobs::the_only("osc", jobs::list(conn, prefix, "osc", false).await?)
+}
+
+pub async fn resume(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    match job.state.as_str() {
+        "paused" => jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?,
+        "copying" | "verifying" | "ready" => {}
+        "failed" => {
+            return Err(OnlineError::Refused(format!(
+                "job {} failed ({}); the original table is untouched: `stepwise osc cancel` removes what it left",
+                job.id,
+                job.error.as_deref().unwrap_or("no reason recorded")
+            )))
+        }
+        other => return Err(OnlineError::Refused(format!("job {} is {other}: nothing to resume", job.id))),
+    }
+    run(conn, job.id, opts, progress).await
+}
+
+pub async fn pause(conn: &mut MyConn, job: &Job, opts: &OscOptions) -> Result<(), OnlineError> {
+    if job.state != "copying" {
+        return Err(OnlineError::Refused(format!("job {} is {}: only a copying job can be paused", job.id, job.state)));
+    }
+    jobs::set_state(conn, &opts.state_schema, job.id, "paused", None).await
+}
+
+/// Remove the triggers and the copy of a job that has not swapped.
+pub async fn cancel(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    if matches!(job.state.as_str(), "swapped" | "finished" | "cancelled" | "reverted") {
+        return Err(OnlineError::Refused(format!(
+            "job {} is {}: cancel undoes only a job that has not swapped (after the swap, `osc finish` drops the old table)",
+            job.id, job.state
+        )));
+    }
+    let spec = spec_of(job)?;
+    let n = Names::new(&spec.schema, &spec.table, job.id);
+    // Marked first: a running copy stops at its next range.
+    jobs::set_state(conn, &opts.state_schema, job.id, "cancelling", None).await?;
+    capture::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &capture::drop_triggers(&n), progress).await?;
+    conn.exec(&format!("DROP TABLE IF EXISTS {}", n.shadow())).await?;
+    jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", None).await
+}
+
+/// After the swap: drop the old table.
+pub async fn finish(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    if job.state != "swapped" {
+        return Err(OnlineError::Refused(format!("job {} is {}: finish drops the old table after a swap", job.id, job.state)));
+    }
+    claim(conn, &opts.state_schema, job.id).await?;
+    let spec = spec_of(job)?;
+    let n = Names::new(&spec.schema, &spec.table, job.id);
+    let result = async {
+        capture::locked(conn, opts, job.id, &n.old(), "drop the old table", &[format!("DROP TABLE IF EXISTS {}", n.old())], progress)
+            .await?;
+        jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
+    }
+    .await;
+    release(conn, &opts.state_schema, job.id).await;
+    result
 }

@@ -26,16 +26,17 @@ const SHOWN: usize = 10;
 /// What passed: the table, the checked clauses and one line per check.
 pub struct Checked {
     pub table: TableInfo,
+    /// The index behind the key (`PRIMARY`), for the copy's FORCE INDEX.
+    pub key_index: String,
     pub alter: OscAlter,
     pub notes: Vec<String>,
 }
 
 pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> Result<Checked, OnlineError> {
     let alter = check_osc_alter_mysql(&req.alter).map_err(OnlineError::Usage)?;
-    let table = MyDb::new(conn, state_prefix)
-        .table(&req.table)
-        .await?
-        .ok_or_else(|| OnlineError::Usage(format!("no table named {}", req.table)))?;
+    let mut db = MyDb::new(conn, state_prefix);
+    let table = db.table(&req.table).await?.ok_or_else(|| OnlineError::Usage(format!("no table named {}", req.table)))?;
+    let key_index = db.key_index().to_string();
     let original = format!("{}.{}", qi(&table.schema), qi(&table.name));
     let engine: Option<String> = conn
         .conn
@@ -108,7 +109,7 @@ pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> R
             )),
         }
     }
-    Ok(Checked { table, alter, notes })
+    Ok(Checked { table, key_index, alter, notes })
 }
 
 /// `UNIQUE KEY uk_email (email)`-like words for messages.

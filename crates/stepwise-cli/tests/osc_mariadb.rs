@@ -1,0 +1,239 @@
+//! `stepwise osc` on MariaDB 10.11, end to end through the binary, against
+//! the real server while an application writes: inserts beyond the copy's
+//! cursor, updates, primary-key updates and deletes, each mirrored into a
+//! control table in the same transaction. Afterwards the table equals the
+//! control row for row, with the change applied; a `kill -9` during the copy
+//! then `resume` loses nothing; `cancel` leaves nothing; a duplicate the
+//! application makes during the copy fails the job at verification with the
+//! original untouched.
+
+mod common;
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+/// Like `db.sql`, but None when the statement fails (a table not there yet).
+fn try_sql(db: &MyDb, sql: &str) -> Option<String> {
+    let out =
+        Command::new("mariadb").args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B", &db.name, "-e", sql]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// rows_done of the copying job, 0 before there is one.
+fn copied(db: &MyDb) -> i64 {
+    try_sql(db, "SELECT COALESCE(MAX(rows_done), 0) FROM stepwise_jobs WHERE state = 'copying'").and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+fn setup(db: &MyDb, rows: i64) {
+    db.sql(&format!(
+        "CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, a INT NOT NULL, b VARCHAR(40) NULL, email VARCHAR(60) NULL) ENGINE = InnoDB;
+         INSERT INTO items (id, a, b, email) SELECT seq, seq % 1000, IF(seq % 5 = 0, NULL, MD5(seq)), CONCAT('u', seq, '@x') FROM seq_1_to_{rows};
+         CREATE TABLE control LIKE items;
+         INSERT INTO control SELECT * FROM items;
+         ANALYZE TABLE items;"
+    ));
+}
+
+/// The application: plain statements, one small transaction at a time,
+/// each change to `items` made to `control` too (a stored procedure would
+/// not do: MariaDB keeps the tables of the triggers a procedure's statement
+/// once fired in its cached lock list, and after the swap opens the copy by
+/// its old name). Inserts take new keys (beyond the copy's cursor), updates
+/// and deletes random ones, and a key update moves a row to the negative
+/// key range. With `dup`, every insert repeats the email of row 1 (for the
+/// unique key test). The client stops at the first error, and reports it.
+fn app_script(rows: i64, dup: bool, txns: usize) -> String {
+    // A seed of its own per run: the emails of one run's inserts must not
+    // repeat another's (the unique key test adds the key after two runs).
+    let salt = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d ^ salt;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut out = String::new();
+    for i in 0..txns {
+        let k = 1 + (next() % rows as u64) as i64;
+        let op = next() % 10;
+        out.push_str("START TRANSACTION;\n");
+        match op {
+            0..=2 => {
+                let email = if dup { "'u1@x'".to_string() } else { format!("'n{salt}-{i}@x'") };
+                out.push_str(&format!("INSERT INTO items (a, b, email) VALUES ({k}, 'new', {email});\n"));
+                out.push_str("INSERT INTO control (id, a, b, email) SELECT id, a, b, email FROM items WHERE id = LAST_INSERT_ID();\n");
+            }
+            3..=5 => {
+                for t in ["items", "control"] {
+                    out.push_str(&format!("UPDATE {t} SET a = a + 1, b = CONCAT('u', a) WHERE id = {k};\n"));
+                }
+            }
+            6 | 7 => {
+                for t in ["items", "control"] {
+                    out.push_str(&format!("DELETE FROM {t} WHERE id = {k};\n"));
+                }
+            }
+            _ => {
+                for t in ["items", "control"] {
+                    out.push_str(&format!("UPDATE {t} SET id = -id WHERE id = {k};\n"));
+                }
+            }
+        }
+        out.push_str("UPDATE app_ctl SET txns = txns + 1;\nCOMMIT;\nDO SLEEP(0.001);\n");
+    }
+    out
+}
+
+fn start_app(db: &MyDb, rows: i64, dup: bool) -> Bg {
+    db.sql("DROP TABLE IF EXISTS app_ctl; CREATE TABLE app_ctl (txns BIGINT NOT NULL) ENGINE = InnoDB; INSERT INTO app_ctl VALUES (0)");
+    let script = std::env::temp_dir().join(format!("{}-app.sql", db.name));
+    std::fs::write(&script, app_script(rows, dup, 200_000)).expect("write the application's script");
+    let mut cmd = Command::new("mariadb");
+    cmd.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B", &db.name, "-e", &format!("source {}", script.display())]);
+    spawn_bg(cmd)
+}
+
+/// Stop the application; its transaction count, after checking none failed
+/// (the client was still running, and said nothing).
+#[track_caller]
+fn stop_app(db: &MyDb, mut app: Bg) -> i64 {
+    assert!(!app.exited(), "the application stopped early:\n{}", app.output());
+    app.kill9();
+    let run = app.finish(Duration::from_secs(60));
+    assert!(!run.all().contains("ERROR"), "an application transaction failed:\n{}", run.all());
+    db.sql("SELECT txns FROM app_ctl").parse().unwrap()
+}
+
+/// `items` equals `control` row for row (the copied columns).
+#[track_caller]
+fn assert_equal_to_control(db: &MyDb) {
+    let sum = |t: &str| db.sql(&format!("SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS('#', id, a, b, email, ISNULL(b)))) FROM {t}"));
+    assert_eq!(sum("items"), sum("control"), "items differs from control");
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM items i LEFT JOIN control c ON c.id = i.id WHERE c.id IS NULL OR NOT (i.a <=> c.a AND i.b <=> c.b AND i.email <=> c.email)"),
+        "0"
+    );
+}
+
+/// Tables and triggers osc made that are still there.
+fn leftovers(db: &MyDb) -> String {
+    db.sql(
+        "SELECT CONCAT(
+            (SELECT COALESCE(GROUP_CONCAT(TABLE_NAME), '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sw%'),
+            '|',
+            (SELECT COALESCE(GROUP_CONCAT(TRIGGER_NAME), '') FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()))",
+    )
+}
+
+fn column_type(db: &MyDb, column: &str) -> String {
+    db.sql(&format!(
+        "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = '{column}'"
+    ))
+}
+
+#[test]
+fn three_changes_under_an_application_that_writes_leave_the_table_equal_to_its_control_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    let rows = 100_000;
+    setup(&db, rows);
+    for (alter, check) in [
+        ("MODIFY id BIGINT NOT NULL AUTO_INCREMENT", ("id", "bigint(20)")),
+        ("ADD COLUMN note VARCHAR(20) NOT NULL DEFAULT 'none'", ("note", "varchar(20)")),
+        ("ADD UNIQUE KEY uk_email (email)", ("email", "varchar(60)")),
+    ] {
+        let max_before: i64 = db.sql("SELECT MAX(id) FROM items").parse().unwrap();
+        let app = start_app(&db, rows as i64, false);
+        std::thread::sleep(Duration::from_millis(300));
+        // Small ranges, so that the copy and the application overlap.
+        let run = p.run(&db.url, &["osc", "items", "--alter", alter, "--batch-rows", "500"]);
+        let txns = stop_app(&db, app);
+        eprintln!("{alter}: application transactions {txns}\n{}", run.all());
+        run.ok().contains("verified ").contains("swapped: ");
+        assert!(txns > 50, "the application ran only {txns} transactions");
+        assert_equal_to_control(&db);
+        assert_eq!(column_type(&db, check.0), check.1, "{alter}");
+        // Finish drops the old table; nothing of osc is left.
+        p.run(&db.url, &["osc", "finish"]).ok().contains("finished");
+        assert_eq!(leftovers(&db), "|");
+        // AUTO_INCREMENT continues past the old maximum.
+        db.sql("INSERT INTO items (a) VALUES (0); INSERT INTO control (id, a, b, email) SELECT id, a, b, email FROM items WHERE id = LAST_INSERT_ID()");
+        let new_id: i64 = db.sql("SELECT MAX(id) FROM items").parse().unwrap();
+        assert!(new_id > max_before, "{alter}: new id {new_id} not past {max_before}");
+    }
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND INDEX_NAME = 'uk_email'"), "1");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM stepwise_jobs WHERE state = 'finished'"), "3");
+}
+
+#[test]
+fn kill_9_during_the_copy_then_resume_loses_nothing_and_cancel_leaves_nothing_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    let rows = 100_000;
+    setup(&db, rows);
+    let app = start_app(&db, rows as i64, false);
+    // Slow enough to be killed in the middle.
+    let mut bg = spawn_bg(p.cmd(
+        &db.url,
+        &["osc", "items", "--alter", "MODIFY id BIGINT NOT NULL AUTO_INCREMENT", "--batch-rows", "500", "--max-rate", "20000"],
+    ));
+    assert!(wait_until(Duration::from_secs(30), || copied(&db) > 10_000), "the copy did not start:\n{}", bg.output());
+    bg.kill9();
+    let _ = bg.finish(Duration::from_secs(10));
+    let done: i64 = db.sql("SELECT rows_done FROM stepwise_jobs").parse().unwrap();
+    assert!(done < rows as i64, "the copy finished before the kill");
+    p.run(&db.url, &["osc", "status"]).ok().contains("copying");
+    std::thread::sleep(Duration::from_millis(300));
+    p.run(&db.url, &["osc", "resume"]).ok().contains("swapped: ");
+    let txns = stop_app(&db, app);
+    assert!(txns > 50, "the application ran only {txns} transactions");
+    assert_equal_to_control(&db);
+    assert_eq!(column_type(&db, "id"), "bigint(20)");
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_eq!(leftovers(&db), "|");
+
+    // Cancel during a copy: the triggers and the copy go, the table is as it was.
+    let mut bg = spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--batch-rows", "500", "--max-rate", "20000"]));
+    assert!(wait_until(Duration::from_secs(30), || copied(&db) > 0));
+    bg.kill9();
+    let _ = bg.finish(Duration::from_secs(10));
+    p.run(&db.url, &["osc", "cancel"]).ok().contains("cancelled");
+    assert_eq!(leftovers(&db), "|");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'z'"), "0");
+    assert_equal_to_control(&db);
+}
+
+#[test]
+fn a_duplicate_the_application_makes_during_the_copy_fails_the_job_at_verification_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    let rows = 50_000;
+    setup(&db, rows);
+    // The rows hold the key when osc starts (its check passes); then every
+    // insert repeats row 1's email, and the key cannot hold.
+    let bg = spawn_bg(
+        p.cmd(&db.url, &["osc", "items", "--alter", "ADD UNIQUE KEY uk_email (email)", "--batch-rows", "500", "--max-rate", "20000"]),
+    );
+    assert!(wait_until(Duration::from_secs(30), || copied(&db) > 0));
+    let app = start_app(&db, rows as i64, true);
+    let run = bg.finish(Duration::from_secs(120));
+    let txns = stop_app(&db, app);
+    assert!(txns > 20, "the application ran only {txns} transactions");
+    run.code(1).contains("verification failed");
+    assert_eq!(db.sql("SELECT state FROM stepwise_jobs"), "failed");
+    // The original is untouched: every row the application wrote is there.
+    assert_equal_to_control(&db);
+    p.run(&db.url, &["osc", "resume"]).code(1).contains("failed");
+    p.run(&db.url, &["osc", "cancel"]).ok();
+    assert_eq!(leftovers(&db), "|");
+}
+
+#[test]
+fn the_auto_increment_counter_is_carried_past_deleted_rows_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db, 1000);
+    // The newest rows are gone; their ids must not come back.
+    db.sql("DELETE FROM items WHERE id > 900");
+    p.run(&db.url, &["osc", "items", "--alter", "FORCE"]).ok().contains("swapped: ");
+    p.run(&db.url, &["osc", "finish"]).ok();
+    db.sql("INSERT INTO items (a) VALUES (0)");
+    assert_eq!(db.sql("SELECT MAX(id) FROM items"), "1001");
+}

@@ -1,0 +1,225 @@
+//! The copy: key ranges of the original into the shadow, each range one
+//! short transaction that also moves the job's cursor (so a `kill -9`
+//! loses nothing and `resume` continues after the last committed range).
+//!
+//! Each range is `INSERT IGNORE INTO shadow SELECT ... LOCK IN SHARE MODE`:
+//! the locking read sees the latest committed version of every row, and a
+//! row the capture triggers already wrote is at least as new, so the copy
+//! must not overwrite it (IGNORE skips it on the key). IGNORE also turns
+//! other errors into warnings (a duplicate on a new unique key, a value cut
+//! to fit): any warning but the expected key duplicate fails the job at
+//! once, and the verification counts and checksums every range anyway.
+//! `innodb_lock_wait_timeout` is 1 s and a range that waits longer is
+//! retried smaller: stepwise yields, never the application.
+//!
+//! With `innodb_autoinc_lock_mode` 0 or 1 (MariaDB's default is 1; MySQL
+//! 8's is 2) an `INSERT ... SELECT` into a table with an AUTO_INCREMENT
+//! column holds the table's AUTO-INC lock to its end, and a capture
+//! trigger's REPLACE queues behind it while the copy waits for a gap lock
+//! that trigger's transaction holds: a deadlock whose victim is the
+//! application's transaction (seen on MariaDB 10.11). There the range is
+//! read with the same locking SELECT and written back as a multi-row
+//! `INSERT IGNORE ... VALUES`, which takes no AUTO-INC lock.
+
+use super::{Names, Spec};
+use crate::backfill::mysql::{key_range, where_clause, MyDb};
+use crate::backfill::Db;
+use crate::batch::{Sizer, DEFAULT_TARGET};
+use crate::jobs::Job;
+use crate::jobs_mysql as jobs;
+use crate::osc::table::TableInfo;
+use crate::osc::{OnProgress, OscOptions, Progress};
+use crate::OnlineError;
+use mysql_async::prelude::Queryable;
+use std::time::{Duration, Instant};
+use stepwise_db::mysql::{quote_ident as qi, MyConn};
+use stepwise_db::DbError;
+
+/// ER_DUP_ENTRY: the row the triggers already wrote.
+const DUP_ENTRY: u32 = 1062;
+
+pub async fn copy(
+    conn: &mut MyConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    table: &TableInfo,
+    columns: &[String],
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    conn.exec("SET SESSION innodb_lock_wait_timeout = 1").await?;
+    conn.exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ").await?;
+    let mut sizer = Sizer::new(opts.batch.clone(), DEFAULT_TARGET);
+    let mut cursor: Option<Vec<String>> = job.cursor.clone();
+    let mut done = job.rows_done;
+    let total = table.estimated_rows.max(done);
+    let cols = columns.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ");
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let mut copied_here = 0i64;
+    let through_client = autoinc_locks(conn, n).await?;
+    loop {
+        let hi = {
+            let mut db = MyDb::new(conn, &opts.state_schema);
+            db.chunk_end(table, cursor.as_deref(), sizer.rows()).await?
+        };
+        let range = where_clause(&key_range(table, cursor.as_deref(), hi.as_deref()));
+        let select = format!("SELECT {cols} FROM {} FORCE INDEX ({}){range} LOCK IN SHARE MODE", n.original(), qi(&spec.key_index));
+        let write = if through_client {
+            Write::Values { select, head: format!("INSERT IGNORE INTO {} ({cols}) VALUES ", n.shadow()), columns: columns.len() }
+        } else {
+            Write::Statement(format!("INSERT IGNORE INTO {} ({cols}) {select}", n.shadow()))
+        };
+        let t0 = Instant::now();
+        match batch(conn, &opts.state_schema, job.id, cursor.as_deref(), hi.as_deref(), &write, done).await {
+            Ok(Step::Copied(rows)) => {
+                let took = t0.elapsed();
+                done += rows;
+                copied_here += rows;
+                sizer.done(rows.max(1) as u64, took);
+                if last_report.elapsed() > Duration::from_millis(500) || hi.is_none() {
+                    let secs = started.elapsed().as_secs_f64().max(1e-3);
+                    progress(&Progress::Copied {
+                        job: job.id,
+                        rows_done: done,
+                        rows_total: total.max(done),
+                        rows_per_sec: copied_here as f64 / secs,
+                    });
+                    last_report = Instant::now();
+                }
+                if hi.is_none() {
+                    return Ok(());
+                }
+                cursor = hi;
+                let pause = sizer.pause(rows as u64, took);
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            // Paused, cancelled or moved on by another process: the job row says what next.
+            Ok(Step::Stopped) => return Ok(()),
+            Err(e) if e.server().is_some_and(|s| s.is_retryable()) => sizer.lock_timed_out(),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Whether an `INSERT ... SELECT` into the shadow would hold its AUTO-INC
+/// table lock to the end of the statement.
+async fn autoinc_locks(conn: &mut MyConn, n: &Names) -> Result<bool, DbError> {
+    let mode: Option<i64> = conn.conn.query_first("SELECT @@innodb_autoinc_lock_mode").await?;
+    if mode == Some(2) {
+        return Ok(false);
+    }
+    let auto: Option<i64> = conn
+        .conn
+        .exec_first(
+            "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
+            (&n.schema, &n.shadow),
+        )
+        .await?;
+    Ok(auto.is_some())
+}
+
+/// How a range is written into the shadow.
+enum Write {
+    /// `INSERT IGNORE ... SELECT ... LOCK IN SHARE MODE`.
+    Statement(String),
+    /// The locking SELECT, then `head` followed by its rows as VALUES.
+    Values { select: String, head: String, columns: usize },
+}
+
+/// Placeholders per INSERT (the protocol allows 65,535).
+const MAX_PARAMS: usize = 60_000;
+
+/// Run `w` in the open transaction; the rows it inserted.
+async fn write(conn: &mut MyConn, w: &Write) -> Result<i64, DbError> {
+    match w {
+        Write::Statement(sql) => {
+            conn.exec(sql).await?;
+            Ok(conn.conn.affected_rows() as i64)
+        }
+        Write::Values { select, head, columns } => {
+            // The binary protocol both ways: values go back exactly as read.
+            let rows: Vec<mysql_async::Row> = conn.conn.exec(select.as_str(), ()).await?;
+            let per = (MAX_PARAMS / (*columns).max(1)).max(1);
+            let mut inserted = 0i64;
+            for chunk in rows.chunks(per) {
+                let one = format!("({})", vec!["?"; *columns].join(", "));
+                let sql = format!("{head}{}", vec![one.as_str(); chunk.len()].join(", "));
+                let params: Vec<mysql_async::Value> = chunk.iter().flat_map(|r| r.clone().unwrap()).collect();
+                conn.conn.exec_drop(sql, mysql_async::Params::Positional(params)).await?;
+                inserted += conn.conn.affected_rows() as i64;
+                check_warnings(conn).await?;
+            }
+            Ok(inserted)
+        }
+    }
+}
+
+/// Any warning but the expected key duplicate fails the range.
+async fn check_warnings(conn: &mut MyConn) -> Result<(), DbError> {
+    if conn.conn.get_warnings() > 0 {
+        let warnings: Vec<(String, u32, String)> = conn.conn.query("SHOW WARNINGS").await?;
+        if let Some((_, code, message)) = warnings.into_iter().find(|w| w.1 != DUP_ENTRY) {
+            return Err(DbError::Other(format!(
+                "the copy would change a value or skip a row: {message} (warning {code}); nothing of this range was kept"
+            )));
+        }
+    }
+    Ok(())
+}
+
+enum Step {
+    Copied(i64),
+    Stopped,
+}
+
+/// One range and the cursor in one transaction; the job row is locked
+/// first, so a `pause` or `cancel` (or a second process) is seen.
+async fn batch(
+    conn: &mut MyConn,
+    prefix: &str,
+    id: i64,
+    lo: Option<&[String]>,
+    hi: Option<&[String]>,
+    w: &Write,
+    done: i64,
+) -> Result<Step, DbError> {
+    let jobs_table = jobs::table(prefix);
+    conn.exec("START TRANSACTION").await?;
+    let work = async {
+        let row: Option<(String, Option<String>)> =
+            conn.conn.exec_first(format!("SELECT state, cursor_keys FROM {jobs_table} WHERE id = ? FOR UPDATE"), (id,)).await?;
+        let Some((state, cursor)) = row else { return Ok(Step::Stopped) };
+        let cursor: Option<Vec<String>> = cursor.and_then(|c| serde_json::from_str(&c).ok());
+        if state != "copying" || cursor.as_deref() != lo {
+            return Ok(Step::Stopped);
+        }
+        let inserted = write(conn, w).await?;
+        if matches!(w, Write::Statement(_)) {
+            check_warnings(conn).await?;
+        }
+        let (state, next) = if hi.is_some() { ("copying", hi) } else { ("verifying", lo) };
+        conn.conn
+            .exec_drop(
+                format!(
+                    "UPDATE {jobs_table} SET cursor_keys = ?, rows_done = ?, state = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ?"
+                ),
+                (jobs::cursor_text(next), done + inserted, state, id),
+            )
+            .await?;
+        Ok::<_, DbError>(Step::Copied(inserted))
+    };
+    match work.await {
+        Ok(Step::Copied(n)) => {
+            conn.exec("COMMIT").await?;
+            Ok(Step::Copied(n))
+        }
+        other => {
+            let _ = conn.exec("ROLLBACK").await;
+            other
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Before the swap, every key range of the original and the shadow is
+//! compared: row count and `BIT_XOR(CRC32(...))` over the copied columns,
+//! both tables read in one consistent snapshot per range. The capture
+//! triggers write the shadow in the application's own transaction, so in
+//! any snapshot taken after a range was copied the two agree: a difference
+//! is a real one (a row the copy's IGNORE skipped, a value the new type
+//! changed, a duplicate the triggers' REPLACE folded away) and stops the
+//! job with the original untouched and the first differing range named.
+//!
+//! The original's values are converted to the shadow's column types first
+//! where they differ (`DECIMAL(10,2)` to `DECIMAL(12,4)` prints `1.5000`),
+//! so that only a change the conversion does not explain counts.
+
+use super::Names;
+use crate::backfill::mysql::{key_range, where_clause, MyDb};
+use crate::backfill::Db;
+use crate::jobs::Job;
+use crate::osc::table::TableInfo;
+use crate::osc::{OnProgress, OscOptions, Progress};
+use crate::OnlineError;
+use mysql_async::prelude::Queryable;
+use stepwise_db::mysql::{quote_ident as qi, MyConn};
+use stepwise_db::DbError;
+
+/// A column as the comparison reads it on each side.
+pub struct Compared {
+    pub original: String,
+    pub shadow: String,
+}
+
+/// How each copied column is compared: the shadow's value as it is, the
+/// original's cast to the shadow's type where the types differ and MySQL's
+/// CAST has the type.
+pub async fn compared_columns(conn: &mut MyConn, n: &Names, columns: &[String]) -> Result<Vec<Compared>, DbError> {
+    let orig: Vec<(String, String)> = column_types(conn, &n.schema, &n.table).await?;
+    let shadow: Vec<(String, String)> = column_types(conn, &n.schema, &n.shadow).await?;
+    let ty = |list: &[(String, String)], c: &str| {
+        list.iter().find(|(n, _)| n.eq_ignore_ascii_case(c)).map(|(_, t)| t.clone()).unwrap_or_default()
+    };
+    Ok(columns
+        .iter()
+        .map(|c| {
+            let (from, to) = (ty(&orig, c), ty(&shadow, c));
+            let col = qi(c);
+            let original = if from == to { col.clone() } else { cast(&col, &to).unwrap_or_else(|| col.clone()) };
+            Compared { original, shadow: col }
+        })
+        .collect())
+}
+
+async fn column_types(conn: &mut MyConn, schema: &str, table: &str) -> Result<Vec<(String, String)>, DbError> {
+    Ok(conn
+        .conn
+        .exec(
+            "SELECT COLUMN_NAME, LOWER(COLUMN_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (schema, table),
+        )
+        .await?)
+}
+
+/// `CAST(col AS <type>)` for the types CAST takes; None for the rest
+/// (integers, strings, enums: their text is the value either way).
+fn cast(col: &str, to: &str) -> Option<String> {
+    let base = to.split('(').next().unwrap_or(to).trim();
+    let unsigned = to.contains("unsigned");
+    let args = to.find('(').map(|i| &to[i..to.find(')').map_or(to.len(), |j| j + 1)]).unwrap_or("");
+    Some(match base {
+        "decimal" | "numeric" => format!("CAST({col} AS DECIMAL{args})"),
+        "float" | "double" | "real" => format!("CAST({col} AS DOUBLE)"),
+        "datetime" | "timestamp" => format!("CAST({col} AS DATETIME{args})"),
+        "time" => format!("CAST({col} AS TIME{args})"),
+        "date" => format!("CAST({col} AS DATE)"),
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" => {
+            format!("CAST({col} AS {})", if unsigned { "UNSIGNED" } else { "SIGNED" })
+        }
+        _ => return None,
+    })
+}
+
+/// `COUNT(*), BIT_XOR(CRC32(...))` over `exprs`, NULLs told apart from ''.
+fn checksum(exprs: &[String]) -> String {
+    let nulls = exprs.iter().map(|e| format!("ISNULL({e})")).collect::<Vec<_>>().join(", ");
+    format!("COUNT(*), CAST(COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', {}, CONCAT({nulls})))), 0) AS UNSIGNED)", exprs.join(", "))
+}
+
+pub async fn verify(
+    conn: &mut MyConn,
+    job: &Job,
+    n: &Names,
+    table: &TableInfo,
+    columns: &[String],
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    let compared = compared_columns(conn, n, columns).await?;
+    let orig_sum = checksum(&compared.iter().map(|c| c.original.clone()).collect::<Vec<_>>());
+    let shadow_sum = checksum(&compared.iter().map(|c| c.shadow.clone()).collect::<Vec<_>>());
+    let mut lo: Option<Vec<String>> = None;
+    let (mut rows, mut chunks) = (0i64, 0u64);
+    loop {
+        let hi = {
+            let mut db = MyDb::new(conn, &opts.state_schema);
+            db.chunk_end(table, lo.as_deref(), opts.verify_chunk.max(1)).await?
+        };
+        let range = where_clause(&key_range(table, lo.as_deref(), hi.as_deref()));
+        conn.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT").await?;
+        let read = async {
+            let a: Option<(i64, u64)> = conn.conn.query_first(format!("SELECT {orig_sum} FROM {}{range}", n.original())).await?;
+            let b: Option<(i64, u64)> = conn.conn.query_first(format!("SELECT {shadow_sum} FROM {}{range}", n.shadow())).await?;
+            Ok::<_, DbError>((a.unwrap_or_default(), b.unwrap_or_default()))
+        }
+        .await;
+        let _ = conn.exec("COMMIT").await;
+        let (a, b) = read?;
+        chunks += 1;
+        if a != b {
+            let at = match (&lo, &hi) {
+                (None, None) => "the whole table".to_string(),
+                (lo, hi) => format!(
+                    "keys after ({}) up to ({})",
+                    lo.as_ref().map(|v| v.join(", ")).unwrap_or_else(|| "the start".into()),
+                    hi.as_ref().map(|v| v.join(", ")).unwrap_or_else(|| "the end".into())
+                ),
+            };
+            return Err(OnlineError::Refused(format!(
+                "verification failed: in {at} the original has {} rows and the copy {} (checksums {:08x} and {:08x}); the original \
+                 is untouched: a duplicate of a new unique key, a value the new type cannot hold or a row the copy skipped. \
+                 `stepwise osc cancel` removes the copy",
+                a.0, b.0, a.1, b.1
+            )));
+        }
+        rows += a.0;
+        match hi {
+            Some(h) => lo = Some(h),
+            None => break,
+        }
+    }
+    progress(&Progress::Verified { job: job.id, rows, chunks });
+    Ok(())
+}
