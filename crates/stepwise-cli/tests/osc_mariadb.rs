@@ -237,3 +237,48 @@ fn the_auto_increment_counter_is_carried_past_deleted_rows_on_mariadb() {
     db.sql("INSERT INTO items (a) VALUES (0)");
     assert_eq!(db.sql("SELECT MAX(id) FROM items"), "1001");
 }
+
+#[test]
+fn a_transaction_holding_the_table_makes_the_swap_wait_and_name_it_without_stalling_readers_on_mariadb() {
+    use common::my_session::MySession;
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db, 20_000);
+    let mut bg = spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--lock-timeout", "1s", "--max-rate", "10000"]));
+    assert!(wait_until(Duration::from_secs(30), || copied(&db) > 0), "the copy did not start:\n{}", bg.output());
+    // During the copy, a transaction reads the table and stays open: it
+    // holds the table's metadata lock until it ends.
+    let mut holder = MySession::open(&db);
+    let holder_id = holder.query("SELECT CONNECTION_ID();");
+    holder.query("START TRANSACTION; SELECT COUNT(*) FROM items WHERE id = 1;");
+    assert!(bg.wait_for("lock wait", 2, Duration::from_secs(60)), "the swap did not wait:\n{}", bg.output());
+    let waits = bg.output();
+    assert!(waits.contains("swap in the new table"), "{waits}");
+    assert!(waits.contains(&format!("pid {holder_id} ")), "the holder (pid {holder_id}) is not named:\n{waits}");
+    // osc waits the holder out instead of queueing a RENAME behind it: readers go on.
+    let t0 = std::time::Instant::now();
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE id <= 100"), "100");
+    assert!(t0.elapsed() < Duration::from_secs(2), "a reader waited {:?} behind the swap", t0.elapsed());
+    assert!(!bg.exited(), "osc gave up:\n{}", bg.output());
+    // Once the holder ends, the swap goes through.
+    holder.query("COMMIT;");
+    let run = bg.finish(Duration::from_secs(60));
+    run.ok().contains("swapped: ");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'z'"), "1");
+    assert_equal_to_control(&db);
+}
+
+#[test]
+fn an_old_transaction_makes_osc_wait_before_its_triggers_and_name_it_on_mariadb() {
+    use common::my_session::MySession;
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db, 2_000);
+    let mut holder = MySession::open(&db);
+    let holder_id = holder.query("SELECT CONNECTION_ID();");
+    holder.query("START TRANSACTION; SELECT COUNT(*) FROM items WHERE id = 1;");
+    std::thread::sleep(Duration::from_millis(1500));
+    // Never released: osc gives up after its retries, having created nothing.
+    let run = p.run(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--lock-timeout", "1s", "--lock-retries", "2"]);
+    run.code(1).contains("waiting out older transactions").contains(&format!("pid {holder_id} ")).contains("nothing was left behind");
+    assert_eq!(leftovers(&db), "|");
+    assert_eq!(db.sql("SELECT state FROM stepwise_jobs"), "cancelled");
+}

@@ -5,6 +5,7 @@
 
 pub mod history;
 pub mod mariadb_pair;
+pub mod my_session;
 pub mod osc;
 pub mod standby;
 

@@ -15,6 +15,7 @@
 use super::Names;
 use crate::osc::{OnProgress, OscOptions, Progress};
 use crate::OnlineError;
+use mysql_async::prelude::Queryable;
 use std::time::Duration;
 use stepwise_db::mysql::{quote_ident as qi, MyConn};
 use stepwise_db::DbError;
@@ -77,9 +78,41 @@ pub async fn install(
     Ok(())
 }
 
+/// Sessions (other than this one) whose transaction has been open longer
+/// than `secs`, described for the user.
+async fn old_transactions(conn: &mut MyConn, secs: u64) -> Result<Vec<String>, DbError> {
+    let me = conn.id;
+    let rows: Vec<(u64, String, String, i64, String)> = conn
+        .conn
+        .exec(
+            "SELECT t.trx_mysql_thread_id, COALESCE(p.USER, ''), COALESCE(p.HOST, ''),
+                    TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), COALESCE(t.trx_query, p.INFO, '')
+               FROM information_schema.INNODB_TRX t
+               LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+              WHERE t.trx_mysql_thread_id <> ? AND t.trx_started < NOW() - INTERVAL ? SECOND
+              ORDER BY t.trx_started",
+            (me, secs),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, user, host, age, query)| {
+            let q: String = query.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(100).collect();
+            let q = if q.is_empty() { String::new() } else { format!(": {q}") };
+            format!("pid {id} (user {user}, host {host}, transaction open {age}s{q})")
+        })
+        .collect())
+}
+
 /// Run `sql` (statements that take `table`'s metadata lock) under a short
 /// `lock_wait_timeout`, retried with backoff; each timeout names the
 /// sessions that may hold the lock.
+///
+/// A statement waiting for a metadata lock stalls every later query on the
+/// table, so before each attempt the transactions open longer than the
+/// lock wait (any of them may hold the table's lock until it ends; MySQL
+/// does not say which without performance_schema) are waited out, named,
+/// instead of queued behind.
 pub async fn locked(
     conn: &mut MyConn,
     opts: &OscOptions,
@@ -95,6 +128,25 @@ pub async fn locked(
     let mut attempt = 0;
     loop {
         attempt += 1;
+        let old = old_transactions(conn, wait).await?;
+        if !old.is_empty() {
+            if attempt > opts.retries {
+                return Err(OnlineError::Refused(format!(
+                    "could not {what} on {table}: transactions open longer than the lock wait ({wait}s) may hold its metadata \
+                     lock, and a statement queued behind them would stall every query on the table: {}. Nothing waited; \
+                     `stepwise osc resume` (or the same command) tries again",
+                    old.join("; ")
+                )));
+            }
+            progress(&Progress::LockWait {
+                job,
+                what: format!("{what} on {table} (waiting out older transactions)"),
+                attempt,
+                blockers: old,
+            });
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(10)))).await;
+            continue;
+        }
         let mut result = Ok(());
         for s in sql {
             result = conn.exec(s).await;
