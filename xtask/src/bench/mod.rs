@@ -7,6 +7,7 @@ mod lint;
 mod load;
 mod mariadb_load;
 mod osc;
+mod osc_mariadb;
 mod pgbench;
 mod runner;
 mod waits;
@@ -17,9 +18,10 @@ pub fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("runner") => runner::run(),
         Some("lint") => lint::run(),
+        Some("osc") if args.get(1).is_some_and(|e| e == "mariadb" || e == "mysql") => osc_mariadb::run(),
         Some("osc") => osc::run(),
         Some("backfill") => backfill::run(&args[1..]),
-        _ => Err("usage: cargo xtask bench runner|lint|osc|backfill [pg|mysql]".into()),
+        _ => Err("usage: cargo xtask bench runner|lint|osc [mariadb]|backfill [pg|mysql]".into()),
     }
 }
 

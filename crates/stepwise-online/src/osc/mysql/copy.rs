@@ -144,11 +144,12 @@ async fn write(conn: &mut MyConn, w: &Write) -> Result<i64, DbError> {
             // The binary protocol both ways: values go back exactly as read.
             let rows: Vec<mysql_async::Row> = conn.conn.exec(select.as_str(), ()).await?;
             let per = (MAX_PARAMS / (*columns).max(1)).max(1);
+            let one = format!("({})", vec!["?"; *columns].join(", "));
             let mut inserted = 0i64;
-            for chunk in rows.chunks(per) {
-                let one = format!("({})", vec!["?"; *columns].join(", "));
-                let sql = format!("{head}{}", vec![one.as_str(); chunk.len()].join(", "));
-                let params: Vec<mysql_async::Value> = chunk.iter().flat_map(|r| r.clone().unwrap()).collect();
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let params: Vec<mysql_async::Value> = rows.by_ref().take(per).flat_map(|r| r.unwrap()).collect();
+                let sql = format!("{head}{}", vec![one.as_str(); params.len() / (*columns).max(1)].join(", "));
                 conn.conn.exec_drop(sql, mysql_async::Params::Positional(params)).await?;
                 inserted += conn.conn.affected_rows() as i64;
                 check_warnings(conn).await?;

@@ -1,0 +1,118 @@
+//! `cargo xtask bench osc mariadb`: on the same 1,000,000-row MariaDB table
+//! (`id INT AUTO_INCREMENT` primary key, an int with a secondary index, a
+//! 64-character string; rebuilt by the same generator before every run),
+//! side by side in one run:
+//!
+//! - the floor: `INSERT INTO copy SELECT * FROM items` into a table with the
+//!   same indexes (what copying the rows costs at least);
+//! - `stepwise osc items --alter "MODIFY id BIGINT NOT NULL AUTO_INCREMENT"`
+//!   then `osc finish` (its time includes the verification of every range);
+//! - `pt-online-schema-change` (Debian's percona-toolkit) with its defaults
+//!   and the same ALTER, `--execute` (it drops the old table itself).
+//!
+//! Idle server; the figures under a foreground load come next.
+
+use super::{median, record};
+use crate::util::{build_stepwise, capture, which, Result};
+use std::process::Command;
+use std::time::Instant;
+
+const ROUNDS: usize = 3;
+const DB: &str = "stepwise_bench_osc";
+const ROWS: u64 = 1_000_000;
+const ALTER: &str = "MODIFY id BIGINT NOT NULL AUTO_INCREMENT";
+
+fn sql(db: &str, statements: &str) -> Result<String> {
+    capture(Command::new("mariadb").args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B", db, "-e", statements]))
+}
+
+fn fresh() -> Result {
+    sql(
+        DB,
+        &format!(
+            "DROP TABLE IF EXISTS items, items_copy, stepwise_jobs;
+             CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, a INT NOT NULL, b VARCHAR(64) NOT NULL, KEY items_a (a)) ENGINE = InnoDB;
+             INSERT INTO items (a, b) SELECT seq % 100000, CONCAT(MD5(seq), MD5(seq + 1)) FROM seq_1_to_{ROWS};
+             ANALYZE TABLE items;"
+        ),
+    )?;
+    Ok(())
+}
+
+/// Seconds `f` took.
+fn timed(f: impl FnOnce() -> Result) -> Result<f64> {
+    let t0 = Instant::now();
+    f()?;
+    Ok(t0.elapsed().as_secs_f64())
+}
+
+fn check_rows() -> Result {
+    let n = sql(DB, "SELECT COUNT(*) FROM items")?;
+    let ty = sql(DB, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'id'")?;
+    if n.trim() != ROWS.to_string() || ty.trim() != "bigint" {
+        return Err(format!("after the change: {} rows, id {}", n.trim(), ty.trim()));
+    }
+    Ok(())
+}
+
+pub fn run() -> Result {
+    let stepwise = build_stepwise(true)?;
+    sql("", &format!("DROP DATABASE IF EXISTS {DB}; CREATE DATABASE {DB}"))?;
+    let url = format!("mysql://root@127.0.0.1:3306/{DB}");
+    let pt = which("pt-online-schema-change");
+    let (mut floor, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        fresh()?;
+        let f = timed(|| sql(DB, "CREATE TABLE items_copy LIKE items; INSERT INTO items_copy SELECT * FROM items; DROP TABLE items_copy").map(|_| ()))?;
+        eprintln!("round {round}: floor {f:.2} s");
+        floor.push(f);
+
+        let s = timed(|| {
+            capture(Command::new(&stepwise).args(["--database-url", &url, "osc", "items", "--alter", ALTER]))?;
+            capture(Command::new(&stepwise).args(["--database-url", &url, "osc", "finish"]))?;
+            check_rows()
+        })?;
+        eprintln!("round {round}: stepwise osc + finish {s:.2} s");
+        ours.push(s);
+
+        if pt {
+            fresh()?;
+            let p = timed(|| {
+                capture(Command::new("pt-online-schema-change").args([
+                    "--alter",
+                    ALTER,
+                    &format!("h=127.0.0.1,P=3306,u=root,D={DB},t=items"),
+                    "--execute",
+                ]))?;
+                check_rows()
+            })?;
+            eprintln!("round {round}: pt-online-schema-change {p:.2} s");
+            theirs.push(p);
+        }
+    }
+    sql("", &format!("DROP DATABASE IF EXISTS {DB}"))?;
+    let version = sql("", "SELECT VERSION()")?.trim().to_string();
+    let (f, s) = (median(floor), median(ours));
+    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default().trim().to_string();
+    let pt_rows = if theirs.is_empty() {
+        "| pt-online-schema-change | not measured: install percona-toolkit |\n".to_string()
+    } else {
+        let p = median(theirs);
+        format!(
+            "| pt-online-schema-change 3.2.1 (defaults, `--execute`) | {p:.2} s |\n| stepwise / pt-online-schema-change | {:.2} (goal <= 0.7) |\n",
+            s / p
+        )
+    };
+    let block = format!(
+        "## {date}\n\n`{ALTER}` on a {ROWS}-row MariaDB table (int auto-increment key, an indexed int, a 64-character string), {version}, \
+         2 cores, idle server; median of {ROUNDS} rounds, the table rebuilt before each run.\n\n\
+         | measure | value |\n| --- | --- |\n\
+         | floor: `INSERT INTO copy SELECT * FROM items` (same indexes) | {f:.2} s |\n\
+         | stepwise osc + finish (copy, verify every range, swap, drop) | {s:.2} s |\n\
+         | stepwise / floor | {:.2} (goal <= 1.5) |\n\
+         {pt_rows}",
+        s / f
+    );
+    println!("{block}");
+    record("osc_mariadb", &block)
+}
