@@ -85,7 +85,7 @@ pub enum Command {
         /// What the migration does, e.g. add_status_to_orders.
         name: String,
     },
-    /// Apply pending migrations. An ALTER TABLE after `-- stepwise:online` runs as an online schema change (PostgreSQL).
+    /// Apply pending migrations. An ALTER TABLE after `-- stepwise:online` runs as an online schema change.
     Migrate(MigrateArgs),
     /// Show applied, pending, failed and drifted migrations.
     Status {
@@ -119,7 +119,7 @@ pub enum Command {
     Lint(LintArgs),
     /// Run migrations on a throwaway PostgreSQL (or --database, rolled back) and report each statement's locks, rewrites and scans.
     Trace(TraceArgs),
-    /// Change a large PostgreSQL table online: copy it with triggers, verify the copy, swap it in.
+    /// Change a large table online: copy it with triggers, verify the copy, swap it in.
     Osc(OscArgs),
     /// Update (or delete) the rows of a large table in small, throttled, resumable batches (PostgreSQL, MySQL/MariaDB).
     Backfill(BackfillArgs),
@@ -263,7 +263,7 @@ pub struct MigrateArgs {
     /// Run against a throwaway local PostgreSQL.
     #[arg(long)]
     pub scratch: bool,
-    /// Online statements (`-- stepwise:online`, PostgreSQL) and backfill steps: aim for batches that take this long [default: 50ms for copies, 20ms for backfills]. Env: STEPWISE_ONLINE_BATCH_TIME.
+    /// Online statements (`-- stepwise:online`) and backfill steps: aim for batches that take this long [default: 50ms for copies, 20ms for backfills]. Env: STEPWISE_ONLINE_BATCH_TIME.
     #[arg(long, env = "STEPWISE_ONLINE_BATCH_TIME", value_parser = crate::duration::parse_duration, conflicts_with = "online_batch_rows")]
     pub online_batch_time: Option<std::time::Duration>,
     /// Online statements: copy this many rows per batch instead. Env: STEPWISE_ONLINE_BATCH_ROWS.

@@ -282,3 +282,49 @@ fn an_old_transaction_makes_osc_wait_before_its_triggers_and_name_it_on_mariadb(
     assert_eq!(leftovers(&db), "|");
     assert_eq!(db.sql("SELECT state FROM stepwise_jobs"), "cancelled");
 }
+
+const MIGRATION: &str = "-- stepwise:up
+ALTER TABLE items ADD COLUMN flag TINYINT NOT NULL DEFAULT 0;
+-- stepwise:online
+ALTER TABLE items MODIFY id BIGINT NOT NULL AUTO_INCREMENT;
+CREATE INDEX items_flag ON items (flag);
+-- stepwise:down
+DROP INDEX items_flag ON items;
+ALTER TABLE items DROP COLUMN flag;
+";
+
+#[test]
+fn an_online_alter_in_a_migration_runs_through_osc_and_a_kill_9_resumes_the_same_job_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    let rows = 100_000;
+    setup(&db, rows);
+    p.write("20251110090000_widen_items_id.sql", MIGRATION);
+    // The plan says how it runs; lint does not report the rewrite osc avoids.
+    p.run(&db.url, &["migrate", "--dry-run"]).ok().contains("online: osc copies items");
+    let app = start_app(&db, rows as i64, false);
+    // Slow enough to be killed in the middle of the copy.
+    let mut bg = spawn_bg(p.cmd(&db.url, &["migrate", "--online-batch-rows", "500", "--online-max-rate", "20000"]));
+    assert!(wait_until(Duration::from_secs(30), || copied(&db) > 10_000), "the copy did not start:\n{}", bg.output());
+    bg.kill9();
+    let _ = bg.finish(Duration::from_secs(10));
+    // The migration's row names the job; the next migrate resumes it.
+    assert_eq!(db.sql("SELECT CONCAT(status, ' ', COALESCE(osc_job, '-')) FROM stepwise_migrations"), "running 1");
+    let run = p.run(&db.url, &["migrate"]);
+    let txns = stop_app(&db, app);
+    eprintln!("{}\napplication transactions: {txns}", run.all());
+    run.ok()
+        .contains("resuming osc job 1")
+        .contains("swapped: ")
+        .contains("Kept the old table")
+        .contains("not in sync): `stepwise osc finish --job 1` drops it")
+        .contains("Applied 1 migration");
+    assert!(txns > 50, "the application ran only {txns} transactions");
+    // One job only: the same one, resumed.
+    assert_eq!(db.sql("SELECT GROUP_CONCAT(CONCAT(id, ' ', state)) FROM stepwise_jobs"), "1 swapped");
+    assert_eq!(db.sql("SELECT CONCAT(status, ' ', COALESCE(osc_job, '-')) FROM stepwise_migrations"), "applied -");
+    assert_eq!(column_type(&db, "id"), "bigint(20)");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND INDEX_NAME = 'items_flag'"), "1");
+    assert_equal_to_control(&db);
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_eq!(leftovers(&db), "|");
+}

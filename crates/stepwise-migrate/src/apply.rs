@@ -275,7 +275,8 @@ async fn run_online<E: Engine>(
     let step = OnlineStep { key, version: &m.version.text, index, alter, job };
     match engine.online(&step, opts, report).await {
         Ok(OnlineOutcome::Swapped { job, table, old }) => {
-            report(Event::OnlineSwapped { version: m.version.text.clone(), statement: index, job, table, old });
+            let in_sync = engine.dialect() == stepwise_sql::Dialect::Postgres;
+            report(Event::OnlineSwapped { version: m.version.text.clone(), statement: index, job, table, old, in_sync });
             Ok(())
         }
         Ok(OnlineOutcome::NoTable) => Ok(()),

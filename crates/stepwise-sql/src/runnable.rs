@@ -18,28 +18,15 @@ pub fn runs_in_transaction(section: &crate::Section, dialect: Dialect) -> bool {
     }
 }
 
-/// Statements marked `-- stepwise:online` that cannot run online: on an
-/// engine without online schema changes, or a second online change to the
-/// same table in one migration (the first keeps the old table until `osc
+/// Statements marked `-- stepwise:online` that cannot run online: a second
+/// online change to the same table in one migration (the first keeps the old table until `osc
 /// finish`, and osc allows one unfinished job per table).
-fn check_online(section: &crate::Section, dialect: Dialect) -> Vec<InputError> {
+fn check_online(section: &crate::Section) -> Vec<InputError> {
     let file = &section.file;
     let mut errors = Vec::new();
     let mut seen: Vec<(&crate::QualifiedName, usize)> = Vec::new();
     for s in &section.statements {
         let Some(online) = &s.online else { continue };
-        if dialect != Dialect::Postgres {
-            errors.push(InputError::new(
-                &file.name,
-                &file.text,
-                s.span.start,
-                format!(
-                    "`-- stepwise:online` (line {}) runs the ALTER TABLE as an online schema change, which stepwise does on PostgreSQL only for now (not MySQL/MariaDB); remove the directive to run it as a plain ALTER TABLE",
-                    online.directive_line
-                ),
-            ));
-            continue;
-        }
         if let Some((_, line)) = seen.iter().find(|(n, _)| **n == online.name) {
             errors.push(InputError::new(
                 &file.name,
@@ -59,7 +46,7 @@ fn check_online(section: &crate::Section, dialect: Dialect) -> Vec<InputError> {
 /// Refuse, before the database is touched, statements that cannot run the way
 /// their migration would run them.
 pub fn check_runnable(section: &crate::Section, dialect: Dialect) -> Vec<InputError> {
-    let mut errors = check_online(section, dialect);
+    let mut errors = check_online(section);
     let file = &section.file;
     if !runs_in_transaction(section, dialect) {
         if dialect == Dialect::Postgres {
@@ -183,12 +170,9 @@ mod tests {
     }
 
     #[test]
-    fn online_is_refused_on_mysql_and_twice_on_one_table() {
+    fn online_runs_on_mysql_and_is_refused_twice_on_one_table() {
         let text = "-- stepwise:online\nALTER TABLE t MODIFY id BIGINT;";
-        let errors = check_runnable(&up(text, Dialect::MySql), Dialect::MySql);
-        assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].line, errors[0].col), (2, 1));
-        assert!(errors[0].message.contains("PostgreSQL only"), "{}", errors[0].message);
+        assert!(check_runnable(&up(text, Dialect::MySql), Dialect::MySql).is_empty());
 
         let text = "-- stepwise:online\nALTER TABLE t ADD COLUMN a int;\n-- stepwise:online\nALTER TABLE public.u ADD COLUMN a int;\n-- stepwise:online\nALTER TABLE \"t\" ADD COLUMN b int;";
         let errors = check_runnable(&up(text, Dialect::Postgres), Dialect::Postgres);

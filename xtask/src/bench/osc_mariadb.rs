@@ -48,7 +48,10 @@ fn timed(f: impl FnOnce() -> Result) -> Result<f64> {
 
 fn check_rows() -> Result {
     let n = sql(DB, "SELECT COUNT(*) FROM items")?;
-    let ty = sql(DB, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'id'")?;
+    let ty = sql(
+        DB,
+        "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'id'",
+    )?;
     if n.trim() != ROWS.to_string() || ty.trim() != "bigint" {
         return Err(format!("after the change: {} rows, id {}", n.trim(), ty.trim()));
     }
@@ -63,7 +66,9 @@ pub fn run() -> Result {
     let (mut floor, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         fresh()?;
-        let f = timed(|| sql(DB, "CREATE TABLE items_copy LIKE items; INSERT INTO items_copy SELECT * FROM items; DROP TABLE items_copy").map(|_| ()))?;
+        let f = timed(|| {
+            sql(DB, "CREATE TABLE items_copy LIKE items; INSERT INTO items_copy SELECT * FROM items; DROP TABLE items_copy").map(|_| ())
+        })?;
         eprintln!("round {round}: floor {f:.2} s");
         floor.push(f);
 

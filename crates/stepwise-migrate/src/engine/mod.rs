@@ -5,6 +5,7 @@
 pub mod any;
 pub mod backfill;
 pub mod mysql;
+mod mysql_online;
 pub mod pg;
 mod pg_online;
 

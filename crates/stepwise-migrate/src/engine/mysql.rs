@@ -15,9 +15,9 @@ use stepwise_sql::{Dialect, Statement};
 use tokio::time::{sleep_until, Instant};
 
 pub struct MyEngine {
-    conn: MyConn,
-    monitor: MyConn,
-    prefix: String,
+    pub(super) conn: MyConn,
+    pub(super) monitor: MyConn,
+    pub(super) prefix: String,
     lock_name: String,
     rails: bool,
 }
@@ -38,7 +38,7 @@ impl MyEngine {
         Ok(MyEngine { conn, monitor, prefix: prefix.to_string(), lock_name, rails })
     }
 
-    fn table(&self) -> String {
+    pub(super) fn table(&self) -> String {
         qi(&format!("{}_migrations", self.prefix))
     }
 
@@ -102,13 +102,13 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
     let started_update = if keep_started { "started_at = started_at" } else { "started_at = VALUES(started_at)" };
     format!(
         "INSERT INTO {table} (version, name, kind, checksum, phase, status, transactional, started_at, finished_at, duration_ms,
-            statements_total, statements_applied, in_flight, error, applied_by, direction)
-         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {}, {})
+            statements_total, statements_applied, in_flight, error, applied_by, direction, osc_job)
+         VALUES ({}, {}, {}, {}, {}, {}, {}, {started}, {finished}, {duration}, {}, {}, {}, {}, {}, {}, {})
          ON DUPLICATE KEY UPDATE name = VALUES(name), kind = VALUES(kind), checksum = VALUES(checksum), phase = VALUES(phase),
             status = VALUES(status), transactional = VALUES(transactional), {started_update}, finished_at = VALUES(finished_at),
             duration_ms = VALUES(duration_ms), statements_total = VALUES(statements_total),
             statements_applied = VALUES(statements_applied), in_flight = VALUES(in_flight), error = VALUES(error),
-            applied_by = VALUES(applied_by), direction = VALUES(direction)",
+            applied_by = VALUES(applied_by), direction = VALUES(direction), osc_job = VALUES(osc_job)",
         ql(&r.version),
         ql(&r.name),
         ql(&r.kind),
@@ -122,6 +122,7 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
         opt(&r.error),
         ql(&r.applied_by),
         ql(r.direction.as_str()),
+        r.osc_job.map(|j| j.to_string()).unwrap_or_else(|| "NULL".into()),
     )
 }
 
@@ -230,7 +231,8 @@ impl Engine for MyEngine {
                 in_flight int NULL,
                 error text NULL,
                 applied_by varchar(512) NOT NULL,
-                direction varchar(8) NOT NULL DEFAULT 'up'
+                direction varchar(8) NOT NULL DEFAULT 'up',
+                osc_job bigint NULL
              ) DEFAULT CHARSET = utf8mb4",
             self.table()
         );
@@ -238,6 +240,8 @@ impl Engine for MyEngine {
         self.conn
             .exec(&format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS direction varchar(8) NOT NULL DEFAULT 'up'", self.table()))
             .await?;
+        // Stores made before online changes ran on MySQL.
+        self.conn.exec(&format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS osc_job bigint NULL", self.table())).await?;
         if self.rails {
             self.conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(191) NOT NULL PRIMARY KEY)").await?;
         }
@@ -252,9 +256,10 @@ impl Engine for MyEngine {
         // A store made before `direction` existed reads as all `up` until
         // `ensure_store` adds the column.
         let direction = if self.column_exists(&format!("{}_migrations", self.prefix), "direction").await? { "direction" } else { "'up'" };
+        let osc_job = if self.column_exists(&format!("{}_migrations", self.prefix), "osc_job").await? { "osc_job" } else { "NULL" };
         let sql = format!(
             "SELECT version, name, kind, checksum, phase, status, transactional, {}, {}, duration_ms,
-                    statements_total, statements_applied, in_flight, error, applied_by, {direction} FROM {} ORDER BY version",
+                    statements_total, statements_applied, in_flight, error, applied_by, {direction}, {osc_job} FROM {} ORDER BY version",
             ts("started_at"),
             ts("finished_at"),
             self.table()
@@ -280,6 +285,7 @@ impl Engine for MyEngine {
             let error = take_s(13);
             let applied_by = take_s(14).unwrap_or_default();
             let direction = crate::events::Direction::parse(&take_s(15).unwrap_or_default());
+            let osc_job = num(take_s(16));
             out.push(HistoryRow {
                 version,
                 name,
@@ -297,8 +303,7 @@ impl Engine for MyEngine {
                 error,
                 applied_by,
                 direction,
-                // Online changes run on PostgreSQL only.
-                osc_job: None,
+                osc_job,
             });
         }
         Ok(out)
@@ -391,9 +396,13 @@ impl Engine for MyEngine {
         Ok(n.unwrap_or(0) > 0)
     }
 
-    async fn online(&mut self, _: &OnlineStep<'_>, _: &RunOptions, _: &mut dyn FnMut(Event)) -> Result<OnlineOutcome, OnlineFailure> {
-        // `check_runnable` refuses such migrations before anything runs.
-        Err(OnlineFailure { job: None, message: "online schema changes run on PostgreSQL only (MySQL/MariaDB come later)".into() })
+    async fn online(
+        &mut self,
+        step: &OnlineStep<'_>,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineFailure> {
+        self.run_online(step, opts, report).await
     }
     async fn backfill(
         &mut self,

@@ -1,0 +1,249 @@
+//! MySQL/MariaDB: a statement marked `-- stepwise:online` runs as an
+//! online schema change (`stepwise_online::osc::mysql`) on the runner's own
+//! session, which holds the migration lock throughout. As on PostgreSQL
+//! (see `pg_online`), the job is written on the migration's row from the
+//! monitor session as soon as it exists, so the next `migrate` after a crash
+//! resumes that very job; any other unfinished job on the table is left
+//! alone with what settles it.
+
+use super::mysql::MyEngine;
+use super::{OnlineFailure, OnlineOutcome, OnlineStep};
+use crate::events::Event;
+use crate::execute::RunOptions;
+use mysql_async::prelude::Queryable;
+use std::future::Future;
+use stepwise_db::mysql::MyConn;
+use stepwise_online::backfill::mysql::MyDb;
+use stepwise_online::backfill::Db;
+use stepwise_online::jobs::Job;
+use stepwise_online::jobs_mysql as jobs;
+use stepwise_online::osc::mysql as osc;
+use stepwise_online::osc::{OscOptions, OscRequest, Progress};
+use stepwise_online::OnlineError;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+/// States of a job that has not swapped yet and can be resumed.
+const BEFORE_SWAP: &[&str] = &["copying", "paused", "verifying", "ready"];
+
+impl MyEngine {
+    pub(super) async fn run_online(
+        &mut self,
+        step: &OnlineStep<'_>,
+        opts: &RunOptions,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineFailure> {
+        let o = OscOptions {
+            state_schema: self.prefix.clone(),
+            batch: opts.online.clone(),
+            lock_timeout: opts.lock_timeout,
+            retries: opts.retry.retries,
+            ..OscOptions::default()
+        };
+        let mut job = step.job;
+        let mut result = self.online_job(step, &o, &mut job, report).await;
+        if let (true, Ok(OnlineOutcome::Swapped { job: id, table, old: Some(_) })) = (opts.online_finish, &result) {
+            let (id, table) = (*id, table.clone());
+            result = self.finish_now(id, &o, step, &mut job, report).await.map(|()| OnlineOutcome::Swapped { job: id, table, old: None });
+        }
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => Err(OnlineFailure { job, message: self.explain(e, job, &o).await }),
+        }
+    }
+
+    async fn online_job(
+        &mut self,
+        step: &OnlineStep<'_>,
+        o: &OscOptions,
+        job_id: &mut Option<i64>,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<OnlineOutcome, OnlineError> {
+        let alter = step.alter;
+        let Some(info) = MyDb::new(&mut self.conn, &o.state_schema).table(&alter.table).await? else {
+            if alter.if_exists {
+                report(Event::Note { message: format!("{} does not exist: ALTER TABLE IF EXISTS has nothing to change", alter.table) });
+                return Ok(OnlineOutcome::NoTable);
+            }
+            return Err(OnlineError::Usage(format!("no table named {}", alter.table)));
+        };
+        let target = format!("{}.{}", info.schema, info.name);
+        let (tx, mut rx) = unbounded_channel::<Progress>();
+        let progress = move |p: &Progress| {
+            let _ = tx.send(p.clone());
+        };
+        let record = Recorder { table: self.table(), key: step.key.to_string() };
+        let (conn, monitor) = (&mut self.conn, &mut self.monitor);
+
+        if let Some(id) = step.job {
+            if let Some(j) = jobs::get(conn, &o.state_schema, id).await?.filter(|j| j.target == target) {
+                let started_for = j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                match j.state.as_str() {
+                    s if BEFORE_SWAP.contains(&s) => {
+                        if started_for.trim() != alter.clauses.trim() {
+                            return Err(OnlineError::Refused(format!(
+                                "osc job {id} on {target} was started for `{started_for}`, but the statement now says `{}`",
+                                alter.clauses
+                            )));
+                        }
+                        report(Event::OnlineResuming {
+                            version: step.version.to_string(),
+                            statement: step.index,
+                            job: id,
+                            state: j.state.clone(),
+                            rows_done: j.rows_done,
+                        });
+                        let done = pump(osc::resume(conn, &j, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
+                        return outcome(done);
+                    }
+                    "swapped" | "finished" => {
+                        report(Event::Recovered {
+                            version: step.version.to_string(),
+                            statement: step.index,
+                            action: format!("osc job {id} had already swapped {target}"),
+                        });
+                        return outcome(j);
+                    }
+                    "failed" | "cancelling" => {
+                        return Err(OnlineError::Refused(format!(
+                            "osc job {id} on {target} is {}{}",
+                            j.state,
+                            j.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                        )));
+                    }
+                    other => report(Event::Note { message: format!("osc job {id} on {target} was {other}; starting the change again") }),
+                }
+            }
+        }
+        if let Some(j) = jobs::list(conn, &o.state_schema, "osc", false).await?.into_iter().find(|j| j.target == target) {
+            let id = j.id;
+            return Err(OnlineError::Refused(if j.state == "swapped" {
+                format!(
+                    "{target} still keeps the old table of osc job {id} (an earlier change): `stepwise osc finish --job {id}` drops it; then `stepwise migrate` makes this change"
+                )
+            } else {
+                format!(
+                    "{target} has an unfinished osc job {id} ({}, `{}`) that this migration did not start: `stepwise osc resume --job {id}` completes it, or `stepwise osc cancel --job {id}` removes it; then `stepwise migrate` makes this change",
+                    j.state,
+                    j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default()
+                )
+            }));
+        }
+        let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone() };
+        let done = pump(osc::start(conn, &req, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
+        outcome(done)
+    }
+
+    /// `osc finish` at once: drop the old table of a job that swapped.
+    async fn finish_now(
+        &mut self,
+        id: i64,
+        o: &OscOptions,
+        step: &OnlineStep<'_>,
+        job_id: &mut Option<i64>,
+        report: &mut dyn FnMut(Event),
+    ) -> Result<(), OnlineError> {
+        let record = Recorder { table: self.table(), key: step.key.to_string() };
+        let (conn, monitor) = (&mut self.conn, &mut self.monitor);
+        let Some(j) = jobs::get(conn, &o.state_schema, id).await? else { return Ok(()) };
+        let (tx, mut rx) = unbounded_channel::<Progress>();
+        let progress = move |p: &Progress| {
+            let _ = tx.send(p.clone());
+        };
+        pump(osc::finish(conn, &j, o, &progress), &mut rx, monitor, &record, step, job_id, report).await
+    }
+
+    /// The error, and what to do next given where the job stands.
+    async fn explain(&mut self, e: OnlineError, job: Option<i64>, o: &OscOptions) -> String {
+        let mut message = e.to_string();
+        let Some(id) = job else { return message };
+        let Ok(Some(j)) = jobs::get(&mut self.conn, &o.state_schema, id).await else { return message };
+        let next = match j.state.as_str() {
+            s if BEFORE_SWAP.contains(&s) => format!(
+                "osc job {id} is {s} ({} rows copied): `stepwise migrate` resumes it; `stepwise osc cancel --job {id}` gives it up",
+                j.rows_done
+            ),
+            "failed" | "cancelling" => format!(
+                "the original table is untouched: `stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"
+            ),
+            _ => String::new(),
+        };
+        if !next.is_empty() {
+            message.push_str("; ");
+            message.push_str(&next);
+        }
+        message
+    }
+}
+
+/// Where the job is written on the migration's row.
+struct Recorder {
+    table: String,
+    key: String,
+}
+
+/// Run an osc call to its end, passing its progress on as it comes; the
+/// job is recorded on the migration's row (from the monitor session) as
+/// soon as it starts.
+async fn pump<T, F: Future<Output = Result<T, OnlineError>>>(
+    work: F,
+    rx: &mut UnboundedReceiver<Progress>,
+    monitor: &mut MyConn,
+    record: &Recorder,
+    step: &OnlineStep<'_>,
+    job_id: &mut Option<i64>,
+    report: &mut dyn FnMut(Event),
+) -> Result<T, OnlineError> {
+    tokio::pin!(work);
+    let result = loop {
+        tokio::select! {
+            biased;
+            Some(p) = rx.recv() => forward(p, monitor, record, step, job_id, report).await,
+            r = &mut work => break r,
+        }
+    };
+    while let Ok(p) = rx.try_recv() {
+        forward(p, monitor, record, step, job_id, report).await;
+    }
+    result
+}
+
+async fn forward(
+    p: Progress,
+    monitor: &mut MyConn,
+    record: &Recorder,
+    step: &OnlineStep<'_>,
+    job_id: &mut Option<i64>,
+    report: &mut dyn FnMut(Event),
+) {
+    if let Progress::Started { job, .. } = &p {
+        *job_id = Some(*job);
+        let sql = format!("UPDATE {} SET osc_job = ? WHERE version = ?", record.table);
+        if let Err(e) = monitor.conn.exec_drop(sql, (*job, &record.key)).await {
+            report(Event::Note {
+                message: format!(
+                    "could not record osc job {job} on the migration's row ({e}); if this run is interrupted, `stepwise osc resume --job {job}` continues the job"
+                ),
+            });
+        }
+    }
+    report(Event::Online { version: step.version.to_string(), statement: step.index, progress: p });
+}
+
+/// What a job that returned means for the statement.
+fn outcome(job: Job) -> Result<OnlineOutcome, OnlineError> {
+    let spec = |k: &str| job.spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let old = || {
+        let n = osc::Names::new(&spec("schema"), &spec("table"), job.id);
+        format!("{}.{}", n.schema, n.old)
+    };
+    match job.state.as_str() {
+        "swapped" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: Some(old()) }),
+        "finished" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: None }),
+        "paused" => Err(OnlineError::Refused(format!("osc job {} was paused (`stepwise osc pause`)", job.id))),
+        other => Err(OnlineError::Refused(format!(
+            "osc job {} stopped {other}{}",
+            job.id,
+            job.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        ))),
+    }
+}
