@@ -120,14 +120,9 @@ impl Out {
             }
             Event::Online { progress, .. } => self.progress(&format!("    {}", online_line(progress))),
             Event::Backfill { progress, .. } => self.progress(&format!("    {}", backfill_line(progress))),
-            Event::OnlineSwapped { job, table, old, in_sync, .. } => match old {
+            Event::OnlineSwapped { job, table, old, .. } => match old {
                 // `migrate` says at the end how to drop it or swap back.
-                Some(old) if *in_sync => {
-                    self.progress(&format!("    {table} is changed; the old table is kept in sync as {old} (osc job {job})"))
-                }
-                Some(old) => {
-                    self.progress(&format!("    {table} is changed; the old table is kept, not in sync, as {old} (osc job {job})"))
-                }
+                Some(old) => self.progress(&format!("    {table} is changed; the old table is kept in sync as {old} (osc job {job})")),
                 None => self.progress(&format!("    {table} is changed (osc job {job}; its old table is already dropped)")),
             },
         }

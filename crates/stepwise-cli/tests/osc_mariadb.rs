@@ -316,7 +316,7 @@ fn an_online_alter_in_a_migration_runs_through_osc_and_a_kill_9_resumes_the_same
         .contains("resuming osc job 1")
         .contains("swapped: ")
         .contains("Kept the old table")
-        .contains("not in sync): `stepwise osc finish --job 1` drops it")
+        .contains("(osc job 1) in sync: once the change is confirmed, `stepwise osc finish --job 1` drops it")
         .contains("Applied 1 migration");
     assert!(txns > 50, "the application ran only {txns} transactions");
     // One job only: the same one, resumed.
@@ -325,6 +325,41 @@ fn an_online_alter_in_a_migration_runs_through_osc_and_a_kill_9_resumes_the_same
     assert_eq!(column_type(&db, "id"), "bigint(20)");
     assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND INDEX_NAME = 'items_flag'"), "1");
     assert_equal_to_control(&db);
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_eq!(leftovers(&db), "|");
+}
+
+#[test]
+fn revert_after_the_swap_returns_every_row_written_since_and_a_value_that_cannot_go_back_closes_it_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    let rows = 20_000;
+    setup(&db, rows);
+    p.run(&db.url, &["osc", "items", "--alter", "MODIFY id BIGINT NOT NULL AUTO_INCREMENT, ADD COLUMN note VARCHAR(10) NULL"])
+        .ok()
+        .contains("swapped: ");
+    // The application writes the new table: inserts, updates, key updates, deletes.
+    let app = start_app(&db, rows as i64, false);
+    std::thread::sleep(Duration::from_millis(1500));
+    let txns = stop_app(&db, app);
+    assert!(txns > 50, "the application ran only {txns} transactions");
+    assert_equal_to_control(&db);
+    // Back to the original: every row written since is there, in the old types.
+    p.run(&db.url, &["osc", "revert"]).ok().contains("reverted");
+    assert_eq!(column_type(&db, "id"), "int(11)");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'note'"), "0");
+    assert_equal_to_control(&db);
+    assert_eq!(leftovers(&db), "|");
+    // The table works as before, triggers gone.
+    db.sql("INSERT INTO items (a) VALUES (1); INSERT INTO control (id, a, b, email) SELECT id, a, b, email FROM items WHERE id = LAST_INSERT_ID()");
+    assert_equal_to_control(&db);
+
+    // A value the old table cannot hold: the application's write succeeds,
+    // and the way back closes, saying why.
+    p.run(&db.url, &["osc", "items", "--alter", "MODIFY id BIGINT NOT NULL AUTO_INCREMENT"]).ok();
+    db.sql("INSERT INTO items (id, a) VALUES (5000000000, 7)");
+    assert_eq!(db.sql("SELECT a FROM items WHERE id = 5000000000"), "7");
+    p.run(&db.url, &["osc", "status"]).ok().contains("revert is no longer possible");
+    p.run(&db.url, &["osc", "revert"]).code(1).contains("cannot be reverted").contains("could not be written back");
     p.run(&db.url, &["osc", "finish"]).ok();
     assert_eq!(leftovers(&db), "|");
 }

@@ -275,8 +275,7 @@ async fn run_online<E: Engine>(
     let step = OnlineStep { key, version: &m.version.text, index, alter, job };
     match engine.online(&step, opts, report).await {
         Ok(OnlineOutcome::Swapped { job, table, old }) => {
-            let in_sync = engine.dialect() == stepwise_sql::Dialect::Postgres;
-            report(Event::OnlineSwapped { version: m.version.text.clone(), statement: index, job, table, old, in_sync });
+            report(Event::OnlineSwapped { version: m.version.text.clone(), statement: index, job, table, old });
             Ok(())
         }
         Ok(OnlineOutcome::NoTable) => Ok(()),

@@ -104,9 +104,6 @@ pub enum Event {
         job: i64,
         table: String,
         old: Option<String>,
-        /// Whether reverse triggers keep `old` in sync (for `osc revert`);
-        /// not yet on MySQL/MariaDB.
-        in_sync: bool,
     },
 }
 

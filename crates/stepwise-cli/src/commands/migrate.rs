@@ -46,25 +46,21 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
         Err(code) => return code,
     };
     // Old tables that online statements kept, for the closing reminder.
-    let mut kept: Vec<(i64, String, bool)> = Vec::new();
+    let mut kept: Vec<(i64, String)> = Vec::new();
     let code = async {
         let mut report = |e: Event| {
-            if let Event::OnlineSwapped { job, old: Some(old), in_sync, .. } = &e {
-                kept.push((*job, old.clone(), *in_sync));
+            if let Event::OnlineSwapped { job, old: Some(old), .. } = &e {
+                kept.push((*job, old.clone()));
             }
             out.event(&e)
         };
         let result = stepwise_migrate::apply::migrate(&mut s.engine, &s.set, &sel, &run, &mut report).await;
         if out.format == Format::Text && !kept.is_empty() {
             // Said whether or not a later migration failed: the swaps happened.
-            for (job, old, in_sync) in &kept {
-                out.line(&if *in_sync {
-                    format!(
-                        "Kept the old table {old} (osc job {job}) in sync: once the change is confirmed, `stepwise osc finish --job {job}` drops it; `stepwise osc revert --job {job}` swaps it back."
-                    )
-                } else {
-                    format!("Kept the old table {old} (osc job {job}, not in sync): `stepwise osc finish --job {job}` drops it.")
-                });
+            for (job, old) in &kept {
+                out.line(&format!(
+                    "Kept the old table {old} (osc job {job}) in sync: once the change is confirmed, `stepwise osc finish --job {job}` drops it; `stepwise osc revert --job {job}` swaps it back."
+                ));
             }
         }
         let applied = result.map_err(|e| out.run_error(&e))?;

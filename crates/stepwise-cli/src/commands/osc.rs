@@ -73,12 +73,10 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",
                 if blockers.is_empty() { String::new() } else { format!("; held by {}", blockers.join(", ")) }
             ),
-            Progress::Swapped { table, old, lock_held_ms, kept_in_sync: true, .. } => format!(
+            Progress::Swapped { table, old, lock_held_ms, .. } => format!(
                 "swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept in sync as {old} until `stepwise osc finish` (or `stepwise osc revert`)"
             ),
-            Progress::Swapped { table, old, lock_held_ms, .. } => format!(
-                "swapped: {table} is the new table (locks held {lock_held_ms} ms); the old one is kept, not in sync, as {old} until `stepwise osc finish`"
-            ),
+
             Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
             Progress::Reverted { table, lock_held_ms, .. } => {
                 format!("reverted: {table} is the old table again, with every change made since the swap (locks held {lock_held_ms} ms)")
@@ -230,7 +228,7 @@ fn report_end(out: &Out, job: &Job) -> i32 {
     }
 }
 
-/// MySQL/MariaDB: the same verbs on `osc::mysql` (revert is not built there yet).
+/// MySQL/MariaDB: the same verbs on `osc::mysql`.
 async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, url: &stepwise_db::DbUrl) -> i32 {
     let mut conn = match stepwise_db::mysql::MyConn::connect(url).await {
         Ok(c) => c,
@@ -282,11 +280,9 @@ async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, ur
                 "cancel" => osc::mysql::cancel(my, &job, &opts, &progress)
                     .await
                     .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
-                "revert" => Err(stepwise_online::OnlineError::Refused(format!(
-                    "osc revert is not built on MySQL/MariaDB yet: the old table of job {} is kept but not kept in sync; \
-                     `stepwise osc finish` drops it",
-                    job.id
-                ))),
+                "revert" => osc::mysql::revert(my, &job, &opts, &progress)
+                    .await
+                    .map(|_| format!("job {} reverted: {} is the original table again", job.id, job.target)),
                 _ => osc::mysql::finish(my, &job, &opts, &progress)
                     .await
                     .map(|_| format!("job {} finished: the old table is dropped", job.id)),

@@ -130,9 +130,6 @@ pub enum Progress {
         table: String,
         old: String,
         lock_held_ms: u64,
-        /// Whether reverse triggers keep the old table in sync (for `revert`);
-        /// not yet on MySQL/MariaDB.
-        kept_in_sync: bool,
     },
     Validated {
         job: i64,

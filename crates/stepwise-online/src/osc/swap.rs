@@ -247,7 +247,7 @@ pub async fn swap(
         },
     )
     .await?;
-    progress(&Progress::Swapped { job: job.id, table: table.clone(), old: n.old.clone(), lock_held_ms, kept_in_sync: true });
+    progress(&Progress::Swapped { job: job.id, table: table.clone(), old: n.old.clone(), lock_held_ms });
     finish_validation(conn, job, spec, n, opts, progress).await
 }
 

@@ -1,28 +1,55 @@
-//! The capture triggers: AFTER INSERT, UPDATE and DELETE on the original
-//! write each change into the shadow in the application's own transaction,
-//! so at every commit the shadow's copied rows equal the original's.
+//! The triggers: forward ones on the original write each change into the
+//! shadow in the application's own transaction, so at every commit the
+//! shadow's copied rows equal the original's; reverse ones on the shadow do
+//! the same the other way, and once the swap has made the shadow the table
+//! they keep the old table in sync for `revert`.
 //!
-//! - insert: `REPLACE` the new row (the copy may not have reached it, or
-//!   may have: either way the shadow ends with this version);
-//! - update: delete the old key's row when the key changed, then `REPLACE`
-//!   the new row;
+//! - insert: write the new row (`REPLACE` forward; backward an upsert of
+//!   the copied columns, so that columns the change dropped keep their
+//!   values in the old table);
+//! - update: delete the old key's row when the key changed, then the same;
 //! - delete: delete the key's row.
+//!
+//! Each trigger runs only when it is not itself inside one of this job's
+//! triggers (a session variable set around the write), so a change goes
+//! one way and stops: before the swap the reverse triggers never act
+//! (the copy's session sets the variable too), after it the forward ones
+//! never do. Neither ever fails the application's write: a value the
+//! other table cannot take (out of range, too long, NULL, duplicate)
+//! fails the job before the swap, or closes the way back after it, and
+//! says why in the job's row. Both sets exist from the start, so the swap
+//! is one atomic RENAME (with empty placeholder tables taking the names the
+//! triggers write to, which MySQL opens before it runs a statement).
 //!
 //! Statements that take the table's metadata lock (CREATE and DROP TRIGGER,
 //! RENAME TABLE) run through [`locked`]: a short `lock_wait_timeout`, retried
 //! with backoff, every failed attempt naming the sessions that may hold it.
 
 use super::Names;
+use crate::jobs_mysql as jobs;
 use crate::osc::{OnProgress, OscOptions, Progress};
 use crate::OnlineError;
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
-use stepwise_db::mysql::{quote_ident as qi, MyConn};
+use stepwise_db::mysql::{quote_ident as qi, quote_literal as ql, MyConn};
 use stepwise_db::DbError;
 
-/// The three triggers' names on the original.
-pub fn trigger_names(n: &Names) -> [String; 3] {
-    ["ins", "upd", "del"].map(|e| cut(&format!("_sw{}_{}_{e}", n.job, n.table)))
+/// Errors a write into the other table can meet because of the value
+/// itself: out of range (1264), truncated (1265, 1292), incorrect (1366),
+/// too long (1406), NULL (1048), no default (1364), duplicate (1062),
+/// foreign key (1451, 1452), CHECK (4025 MariaDB, 3819 MySQL). Lock waits
+/// and deadlocks are not among them: those end the application's
+/// statement as they would without osc.
+const VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1451, 1452, 4025, 3819";
+
+/// The session variable that marks a write made by one of this job's triggers.
+pub fn gate(job: i64) -> String {
+    format!("@stepwise_osc_{job}")
+}
+
+/// The forward triggers' names (on the original), then the reverse ones' (on the shadow).
+pub fn trigger_names(n: &Names) -> [String; 6] {
+    ["ins", "upd", "del", "rins", "rupd", "rdel"].map(|e| cut(&format!("_sw{}_{}_{e}", n.job, n.table)))
 }
 
 /// MySQL names are at most 64 characters.
@@ -30,52 +57,125 @@ fn cut(name: &str) -> String {
     name.chars().take(64).collect()
 }
 
-/// `CREATE TRIGGER` statements for the original, writing `columns` into the shadow.
-pub fn create_triggers(n: &Names, key: &[String], columns: &[String]) -> Vec<String> {
-    let [ins, upd, del] = trigger_names(n);
-    let (orig, shadow) = (n.original(), n.shadow());
+/// The three triggers on `on` that write each change into `into`. `upsert`:
+/// an upsert of `columns` instead of REPLACE; `on_error`: what a value
+/// error does (an UPDATE of the job row).
+fn triggers(
+    names: &[String],
+    job: i64,
+    on: &str,
+    into: &str,
+    key: &[String],
+    columns: &[String],
+    upsert: bool,
+    on_error: &str,
+) -> Vec<String> {
+    let g = gate(job);
     let cols = columns.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ");
     let new_values = columns.iter().map(|c| format!("NEW.{}", qi(c))).collect::<Vec<_>>().join(", ");
+    let write = if upsert {
+        let set = columns.iter().map(|c| format!("{0} = VALUES({0})", qi(c))).collect::<Vec<_>>().join(", ");
+        format!("INSERT INTO {into} ({cols}) VALUES ({new_values}) ON DUPLICATE KEY UPDATE {set}")
+    } else {
+        format!("REPLACE INTO {into} ({cols}) VALUES ({new_values})")
+    };
     let key_is = |row: &str| key.iter().map(|k| format!("{} <=> {row}.{}", qi(k), qi(k))).collect::<Vec<_>>().join(" AND ");
     let key_changed = key.iter().map(|k| format!("NOT (OLD.{0} <=> NEW.{0})", qi(k))).collect::<Vec<_>>().join(" OR ");
-    vec![
-        format!("CREATE TRIGGER {} AFTER INSERT ON {orig} FOR EACH ROW REPLACE INTO {shadow} ({cols}) VALUES ({new_values})", qi(&ins)),
+    let body = |event: &str, work: String| {
         format!(
-            "CREATE TRIGGER {} AFTER UPDATE ON {orig} FOR EACH ROW BEGIN \
-               IF {key_changed} THEN DELETE FROM {shadow} WHERE {}; END IF; \
-               REPLACE INTO {shadow} ({cols}) VALUES ({new_values}); \
-             END",
-            qi(&upd),
-            key_is("OLD")
+            "IF {g} IS NULL THEN BEGIN \
+               DECLARE EXIT HANDLER FOR {VALUE_ERRORS} BEGIN SET {g} = NULL; {on_error}; END; \
+               DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET {g} = NULL; RESIGNAL; END; \
+               SET {g} = 1; {work}; SET {g} = NULL; \
+             END; END IF /* {event} */"
+        )
+    };
+    vec![
+        format!("CREATE TRIGGER {} AFTER INSERT ON {on} FOR EACH ROW {}", qi(&names[0]), body("insert", write.clone())),
+        format!(
+            "CREATE TRIGGER {} AFTER UPDATE ON {on} FOR EACH ROW {}",
+            qi(&names[1]),
+            body("update", format!("IF {key_changed} THEN DELETE FROM {into} WHERE {}; END IF; {write}", key_is("OLD")))
         ),
-        format!("CREATE TRIGGER {} AFTER DELETE ON {orig} FOR EACH ROW DELETE FROM {shadow} WHERE {}", qi(&del), key_is("OLD")),
+        format!(
+            "CREATE TRIGGER {} AFTER DELETE ON {on} FOR EACH ROW {}",
+            qi(&names[2]),
+            body("delete", format!("DELETE FROM {into} WHERE {}", key_is("OLD")))
+        ),
     ]
 }
 
-/// `DROP TRIGGER IF EXISTS` for the three, wherever they are (the
-/// original, or after the swap the old table: triggers follow a rename).
-pub fn drop_triggers(n: &Names) -> Vec<String> {
-    trigger_names(n).iter().map(|t| format!("DROP TRIGGER IF EXISTS {}.{}", qi(&n.schema), qi(t))).collect()
+/// Forward triggers on the original, then reverse triggers on the shadow.
+pub fn create_triggers(n: &Names, prefix: &str, key: &[String], columns: &[String]) -> Vec<String> {
+    let names = trigger_names(n);
+    let job_row = jobs::table(prefix);
+    let fail = format!(
+        "UPDATE {job_row} SET state = 'failed', error = COALESCE(error, {}) WHERE id = {} AND state IN ('copying', 'paused', 'verifying', 'ready')",
+        ql("a change the application made could not be written into the new table (a value it cannot hold, or a duplicate of a new unique key); the original is untouched"),
+        n.job
+    );
+    let close = format!(
+        "UPDATE {job_row} SET revert_blocked = COALESCE(revert_blocked, {}) WHERE id = {}",
+        ql("a change made after the swap could not be written back into the old table (a value it cannot hold, or a duplicate)"),
+        n.job
+    );
+    let mut out = triggers(&names[..3], n.job, &n.original(), &n.shadow(), key, columns, false, &fail);
+    out.extend(triggers(&names[3..], n.job, &n.shadow(), &n.old(), key, columns, true, &close));
+    out
 }
 
-/// Install the triggers (all three, or none: a failure drops those made).
+/// `DROP TRIGGER IF EXISTS` for the forward three (wherever the original is).
+pub fn drop_forward(n: &Names) -> Vec<String> {
+    trigger_names(n)[..3].iter().map(|t| format!("DROP TRIGGER IF EXISTS {}.{}", qi(&n.schema), qi(t))).collect()
+}
+
+/// `DROP TRIGGER IF EXISTS` for the reverse three (wherever the new table is).
+pub fn drop_reverse(n: &Names) -> Vec<String> {
+    trigger_names(n)[3..].iter().map(|t| format!("DROP TRIGGER IF EXISTS {}.{}", qi(&n.schema), qi(t))).collect()
+}
+
+/// Which table the reverse triggers are on: the shadow before the swap,
+/// the original's name after it (None when they are gone).
+pub async fn reverse_on(conn: &mut MyConn, n: &Names) -> Result<Option<String>, DbError> {
+    let name = &trigger_names(n)[3];
+    Ok(conn
+        .conn
+        .exec_first(
+            "SELECT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
+            (&n.schema, name),
+        )
+        .await?)
+}
+
+/// Install all six triggers, or none (a failure drops those made). They
+/// are created in strict mode (a trigger keeps the sql_mode it was made
+/// with): a value the other table cannot hold is an error the trigger
+/// handles, never a silently cut value.
 pub async fn install(
     conn: &mut MyConn,
     n: &Names,
+    prefix: &str,
     key: &[String],
     columns: &[String],
     opts: &OscOptions,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    for sql in create_triggers(n, key, columns) {
-        if let Err(e) = locked(conn, opts, n.job, &n.original(), "create a capture trigger", &[sql], progress).await {
-            for d in drop_triggers(n) {
-                let _ = locked(conn, opts, n.job, &n.original(), "drop a capture trigger", &[d], progress).await;
-            }
-            return Err(e);
+    conn.exec("SET @stepwise_saved_mode = @@SESSION.sql_mode").await?;
+    conn.exec("SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'STRICT_ALL_TABLES')").await?;
+    let mut result = Ok(());
+    for (i, sql) in create_triggers(n, prefix, key, columns).into_iter().enumerate() {
+        let on = if i < 3 { n.original() } else { n.shadow() };
+        if let Err(e) = locked(conn, opts, n.job, &on, "create a trigger", &[sql], progress).await {
+            result = Err(e);
+            break;
         }
     }
-    Ok(())
+    conn.exec("SET SESSION sql_mode = @stepwise_saved_mode").await?;
+    if result.is_err() {
+        let _ = locked(conn, opts, n.job, &n.original(), "drop a trigger", &drop_forward(n), progress).await;
+        let _ = locked(conn, opts, n.job, &n.shadow(), "drop a trigger", &drop_reverse(n), progress).await;
+    }
+    result
 }
 
 /// Sessions (other than this one) whose transaction has been open longer
@@ -180,9 +280,4 @@ pub async fn locked(
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// A server error's number, when it is one.
-pub fn errno(e: &DbError) -> Option<u16> {
-    e.server().and_then(|s| s.errno)
 }

@@ -49,6 +49,8 @@ pub async fn copy(
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     conn.exec("SET SESSION innodb_lock_wait_timeout = 1").await?;
+    // The copy's rows are not changes to send back: the reverse triggers skip them.
+    conn.exec(&format!("SET {} = 1", super::capture::gate(job.id))).await?;
     conn.exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ").await?;
     let mut sizer = Sizer::new(opts.batch.clone(), DEFAULT_TARGET);
     let mut cursor: Option<Vec<String>> = job.cursor.clone();

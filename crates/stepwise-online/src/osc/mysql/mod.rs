@@ -56,12 +56,24 @@ pub struct Names {
     pub table: String,
     pub shadow: String,
     pub old: String,
+    /// Empty placeholders that hold the names the triggers write to while
+    /// the tables they stand for are elsewhere (see `swap`).
+    pub placeholder_old: String,
+    pub placeholder_new: String,
     pub job: i64,
 }
 
 impl Names {
     pub fn new(schema: &str, table: &str, job: i64) -> Names {
-        Names { schema: schema.into(), table: table.into(), shadow: shadow_name(table, job), old: short(table, job, "_old"), job }
+        Names {
+            schema: schema.into(),
+            table: table.into(),
+            shadow: shadow_name(table, job),
+            old: short(table, job, "_old"),
+            placeholder_old: short(table, job, "_pa"),
+            placeholder_new: short(table, job, "_pb"),
+            job,
+        }
     }
     fn q(&self, t: &str) -> String {
         format!("{}.{}", qi(&self.schema), qi(t))
@@ -74,6 +86,17 @@ impl Names {
     }
     pub fn old(&self) -> String {
         self.q(&self.old)
+    }
+    pub fn placeholder_old(&self) -> String {
+        self.q(&self.placeholder_old)
+    }
+    pub fn placeholder_new(&self) -> String {
+        self.q(&self.placeholder_new)
+    }
+    /// Every table a job makes before its swap (the copy, the old table's
+    /// placeholder, the copy's), for dropping.
+    fn made_before_swap(&self) -> String {
+        format!("DROP TABLE IF EXISTS {}, {}, {}, {}", self.shadow(), self.old(), self.placeholder_old(), self.placeholder_new())
     }
 }
 
@@ -176,22 +199,24 @@ pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progr
         if let Some(Some(next)) = next {
             conn.exec(&format!("ALTER TABLE {} AUTO_INCREMENT = {next}", n.shadow())).await?;
         }
+        // The name the reverse triggers write to, until the swap gives it to the original.
+        conn.exec(&format!("CREATE TABLE {} LIKE {}", n.old(), n.original())).await?;
         Ok::<_, DbError>(())
     }
     .await;
     if let Err(e) = made {
-        let _ = conn.exec(&format!("DROP TABLE IF EXISTS {}", n.shadow())).await;
+        let _ = conn.exec(&n.made_before_swap()).await;
         jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
         release(conn, &opts.state_schema, job.id).await;
         return Err(OnlineError::Usage(format!("the ALTER does not apply to {target}: {e}; nothing was left behind")));
     }
     let setup = async {
         let columns = copied_columns(conn, &n, &spec, &checked.alter.dropped).await?;
-        capture::install(conn, &n, &spec.key, &columns, opts, progress).await
+        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, opts, progress).await
     }
     .await;
     if let Err(e) = setup {
-        let _ = conn.exec(&format!("DROP TABLE IF EXISTS {}", n.shadow())).await;
+        let _ = conn.exec(&n.made_before_swap()).await;
         jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
         release(conn, &opts.state_schema, job.id).await;
         return Err(OnlineError::Refused(format!("{e}; nothing was left behind")));
@@ -278,19 +303,9 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                     }
                 }
                 "ready" => {
-                    // A swap cut short after its RENAME: the old table is there and the copy is not.
-                    if exists(conn, &spec.schema, &n.old).await? && !exists(conn, &spec.schema, &n.shadow).await? {
-                        jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await?;
-                        return capture::locked(
-                            conn,
-                            opts,
-                            job.id,
-                            &n.old(),
-                            "drop the capture triggers",
-                            &capture::drop_triggers(&n),
-                            progress,
-                        )
-                        .await;
+                    // A swap cut short after its RENAME: the reverse triggers are on the table's name.
+                    if capture::reverse_on(conn, &n).await?.as_deref() == Some(n.table.as_str()) {
+                        return jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await;
                     }
                     swap::swap(conn, &job, &n, opts, progress).await
                 }
@@ -360,10 +375,21 @@ pub async fn cancel(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
     }
     let spec = spec_of(job)?;
     let n = Names::new(&spec.schema, &spec.table, job.id);
+    // A swap cut short by a crash has happened all the same: the original
+    // is the old table now, and cancelling would drop it.
+    if capture::reverse_on(conn, &n).await?.as_deref() == Some(n.table.as_str()) {
+        jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await?;
+        return Err(OnlineError::Refused(format!(
+            "job {} had already swapped {}: `stepwise osc revert` swaps back, `stepwise osc finish` drops the old table",
+            job.id,
+            n.original()
+        )));
+    }
     // Marked first: a running copy stops at its next range.
     jobs::set_state(conn, &opts.state_schema, job.id, "cancelling", None).await?;
-    capture::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &capture::drop_triggers(&n), progress).await?;
-    conn.exec(&format!("DROP TABLE IF EXISTS {}", n.shadow())).await?;
+    capture::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &capture::drop_forward(&n), progress).await?;
+    // The copy goes with its reverse triggers; nothing writes the placeholders.
+    conn.exec(&n.made_before_swap()).await?;
     jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", None).await
 }
 
@@ -376,9 +402,51 @@ pub async fn finish(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
     let spec = spec_of(job)?;
     let n = Names::new(&spec.schema, &spec.table, job.id);
     let result = async {
-        capture::locked(conn, opts, job.id, &n.old(), "drop the old table", &[format!("DROP TABLE IF EXISTS {}", n.old())], progress)
-            .await?;
+        // The reverse triggers first: they write to the old table.
+        capture::locked(conn, opts, job.id, &n.original(), "drop the reverse triggers", &capture::drop_reverse(&n), progress).await?;
+        let drop = format!("DROP TABLE IF EXISTS {}, {}, {}", n.old(), n.shadow(), n.placeholder_old());
+        capture::locked(conn, opts, job.id, &n.old(), "drop the old table", &[drop], progress).await?;
         jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
+    }
+    .await;
+    release(conn, &opts.state_schema, job.id).await;
+    result
+}
+
+/// After the swap, while the old table is kept in sync: swap back, with
+/// every row written since, in one atomic RENAME; then drop the new table.
+pub async fn revert(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    if job.state != "swapped" {
+        return Err(OnlineError::Refused(format!("job {} is {}: revert swaps back a job that has swapped", job.id, job.state)));
+    }
+    if let Some(why) = &job.revert_blocked {
+        return Err(OnlineError::Refused(format!("job {} cannot be reverted: {why}; `stepwise osc finish` drops the old table", job.id)));
+    }
+    claim(conn, &opts.state_schema, job.id).await?;
+    let spec = spec_of(job)?;
+    let n = Names::new(&spec.schema, &spec.table, job.id);
+    let result = async {
+        // The new table becomes the copy again and the original the table;
+        // the placeholders take the names the triggers write to.
+        let rename = format!(
+            "RENAME TABLE {} TO {}, {} TO {}, {} TO {}, {} TO {}",
+            n.shadow(),
+            n.placeholder_new(),
+            n.original(),
+            n.shadow(),
+            n.old(),
+            n.original(),
+            n.placeholder_old(),
+            n.old()
+        );
+        let t0 = std::time::Instant::now();
+        capture::locked(conn, opts, job.id, &n.original(), "swap back the old table", &[rename], progress).await?;
+        let held = t0.elapsed();
+        jobs::set_state(conn, &opts.state_schema, job.id, "reverted", None).await?;
+        progress(&Progress::Reverted { job: job.id, table: n.original(), lock_held_ms: held.as_millis() as u64 });
+        capture::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &capture::drop_forward(&n), progress).await?;
+        conn.exec(&n.made_before_swap()).await?;
+        Ok(())
     }
     .await;
     release(conn, &opts.state_schema, job.id).await;
