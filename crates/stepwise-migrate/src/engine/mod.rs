@@ -6,6 +6,7 @@ pub mod any;
 pub mod backfill;
 pub mod mysql;
 mod mysql_online;
+mod online_job;
 pub mod pg;
 mod pg_online;
 

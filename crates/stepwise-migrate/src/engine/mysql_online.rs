@@ -7,6 +7,7 @@
 //! alone with what settles it.
 
 use super::mysql::MyEngine;
+use super::online_job::{self, Prior};
 use super::{OnlineFailure, OnlineOutcome, OnlineStep};
 use crate::events::Event;
 use crate::execute::RunOptions;
@@ -21,9 +22,6 @@ use stepwise_online::osc::mysql as osc;
 use stepwise_online::osc::{OscOptions, OscRequest, Progress};
 use stepwise_online::OnlineError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-
-/// States of a job that has not swapped yet and can be resumed.
-const BEFORE_SWAP: &[&str] = &["copying", "paused", "verifying", "ready"];
 
 impl MyEngine {
     pub(super) async fn run_online(
@@ -74,60 +72,19 @@ impl MyEngine {
         let record = Recorder { table: self.table(), key: step.key.to_string() };
         let (conn, monitor) = (&mut self.conn, &mut self.monitor);
 
-        if let Some(id) = step.job {
-            if let Some(j) = jobs::get(conn, &o.state_schema, id).await?.filter(|j| j.target == target) {
-                let started_for = j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                match j.state.as_str() {
-                    s if BEFORE_SWAP.contains(&s) => {
-                        if started_for.trim() != alter.clauses.trim() {
-                            return Err(OnlineError::Refused(format!(
-                                "osc job {id} on {target} was started for `{started_for}`, but the statement now says `{}`",
-                                alter.clauses
-                            )));
-                        }
-                        report(Event::OnlineResuming {
-                            version: step.version.to_string(),
-                            statement: step.index,
-                            job: id,
-                            state: j.state.clone(),
-                            rows_done: j.rows_done,
-                        });
-                        let done = pump(osc::resume(conn, &j, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
-                        return outcome(done);
-                    }
-                    "swapped" | "finished" => {
-                        report(Event::Recovered {
-                            version: step.version.to_string(),
-                            statement: step.index,
-                            action: format!("osc job {id} had already swapped {target}"),
-                        });
-                        return outcome(j);
-                    }
-                    "failed" | "cancelling" => {
-                        return Err(OnlineError::Refused(format!(
-                            "osc job {id} on {target} is {}{}",
-                            j.state,
-                            j.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-                        )));
-                    }
-                    other => report(Event::Note { message: format!("osc job {id} on {target} was {other}; starting the change again") }),
-                }
+        let found = match step.job {
+            Some(id) => jobs::get(conn, &o.state_schema, id).await?,
+            None => None,
+        };
+        match online_job::prior(found, &target, step, report)? {
+            Prior::Resume(j) => {
+                let done = pump(osc::resume(conn, &j, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
+                return outcome(done);
             }
+            Prior::Swapped(j) => return outcome(j),
+            Prior::Start => {}
         }
-        if let Some(j) = jobs::list(conn, &o.state_schema, "osc", false).await?.into_iter().find(|j| j.target == target) {
-            let id = j.id;
-            return Err(OnlineError::Refused(if j.state == "swapped" {
-                format!(
-                    "{target} still keeps the old table of osc job {id} (an earlier change): `stepwise osc finish --job {id}` drops it; then `stepwise migrate` makes this change"
-                )
-            } else {
-                format!(
-                    "{target} has an unfinished osc job {id} ({}, `{}`) that this migration did not start: `stepwise osc resume --job {id}` completes it, or `stepwise osc cancel --job {id}` removes it; then `stepwise migrate` makes this change",
-                    j.state,
-                    j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default()
-                )
-            }));
-        }
+        online_job::refuse_other(jobs::list(conn, &o.state_schema, "osc", false).await?, &target)?;
         let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone() };
         let done = pump(osc::start(conn, &req, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
         outcome(done)
@@ -154,24 +111,11 @@ impl MyEngine {
 
     /// The error, and what to do next given where the job stands.
     async fn explain(&mut self, e: OnlineError, job: Option<i64>, o: &OscOptions) -> String {
-        let mut message = e.to_string();
-        let Some(id) = job else { return message };
-        let Ok(Some(j)) = jobs::get(&mut self.conn, &o.state_schema, id).await else { return message };
-        let next = match j.state.as_str() {
-            s if BEFORE_SWAP.contains(&s) => format!(
-                "osc job {id} is {s} ({} rows copied): `stepwise migrate` resumes it; `stepwise osc cancel --job {id}` gives it up",
-                j.rows_done
-            ),
-            "failed" | "cancelling" => format!(
-                "the original table is untouched: `stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"
-            ),
-            _ => String::new(),
+        let found = match job {
+            Some(id) => jobs::get(&mut self.conn, &o.state_schema, id).await.ok().flatten(),
+            None => None,
         };
-        if !next.is_empty() {
-            message.push_str("; ");
-            message.push_str(&next);
-        }
-        message
+        online_job::explain(e, found)
     }
 }
 
@@ -232,18 +176,7 @@ async fn forward(
 /// What a job that returned means for the statement.
 fn outcome(job: Job) -> Result<OnlineOutcome, OnlineError> {
     let spec = |k: &str| job.spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let old = || {
-        let n = osc::Names::new(&spec("schema"), &spec("table"), job.id);
-        format!("{}.{}", n.schema, n.old)
-    };
-    match job.state.as_str() {
-        "swapped" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: Some(old()) }),
-        "finished" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: None }),
-        "paused" => Err(OnlineError::Refused(format!("osc job {} was paused (`stepwise osc pause`)", job.id))),
-        other => Err(OnlineError::Refused(format!(
-            "osc job {} stopped {other}{}",
-            job.id,
-            job.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-        ))),
-    }
+    let n = osc::Names::new(&spec("schema"), &spec("table"), job.id);
+    let old = format!("{}.{}", n.schema, n.old);
+    online_job::outcome(job, old)
 }

@@ -10,6 +10,7 @@
 //! other unfinished job on the table is someone else's, and is left alone
 //! with a message saying how to settle it (osc allows one per table).
 
+use super::online_job::{self, Prior};
 use super::pg::PgEngine;
 use super::{OnlineFailure, OnlineOutcome, OnlineStep};
 use crate::events::Event;
@@ -20,9 +21,6 @@ use stepwise_online::jobs::{self, Job};
 use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
 use stepwise_online::OnlineError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-
-/// States of a job that has not swapped yet and can be resumed.
-const BEFORE_SWAP: &[&str] = &["copying", "paused", "indexing", "verifying", "ready"];
 
 impl PgEngine {
     pub(super) async fn run_online(
@@ -83,71 +81,28 @@ impl PgEngine {
         };
         let mut rx = rx;
 
-        if let Some(id) = step.job {
-            if let Some(j) = jobs::get(&self.conn, &o.state_schema, id).await?.filter(|j| j.target == target) {
-                let started_for = j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                match j.state.as_str() {
-                    s if BEFORE_SWAP.contains(&s) => {
-                        if started_for.trim() != alter.clauses.trim() {
-                            return Err(OnlineError::Refused(format!(
-                                "osc job {id} on {target} was started for `{started_for}`, but the statement now says `{}`",
-                                alter.clauses
-                            )));
-                        }
-                        report(Event::OnlineResuming {
-                            version: step.version.to_string(),
-                            statement: step.index,
-                            job: id,
-                            state: j.state.clone(),
-                            rows_done: j.rows_done,
-                        });
-                        let done = self.pump(osc::resume(&self.conn, &j, o, &progress), &mut rx, step, job_id, report).await?;
-                        return self.outcome(done, o);
-                    }
-                    "swapped" | "finished" => {
-                        // It swapped before the crash: the change is made.
-                        // `run` completes a foreign-key validation that the
-                        // crash cut short (and returns at once otherwise).
-                        report(Event::Recovered {
-                            version: step.version.to_string(),
-                            statement: step.index,
-                            action: format!("osc job {id} had already swapped {target}"),
-                        });
-                        let done = if j.state == "swapped" {
-                            self.pump(osc::run(&self.conn, id, o, &progress), &mut rx, step, job_id, report).await?
-                        } else {
-                            j
-                        };
-                        return self.outcome(done, o);
-                    }
-                    "failed" | "cancelling" => {
-                        return Err(OnlineError::Refused(format!(
-                            "osc job {id} on {target} is {}{}",
-                            j.state,
-                            j.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-                        )));
-                    }
-                    // Cancelled or reverted since: the change is to be made again.
-                    other => report(Event::Note { message: format!("osc job {id} on {target} was {other}; starting the change again") }),
-                }
+        let found = match step.job {
+            Some(id) => jobs::get(&self.conn, &o.state_schema, id).await?,
+            None => None,
+        };
+        match online_job::prior(found, &target, step, report)? {
+            Prior::Resume(j) => {
+                let done = self.pump(osc::resume(&self.conn, &j, o, &progress), &mut rx, step, job_id, report).await?;
+                return self.outcome(done, o);
             }
+            Prior::Swapped(j) => {
+                // `run` completes a foreign-key validation that the crash
+                // cut short (and returns at once otherwise).
+                let done = if j.state == "swapped" {
+                    self.pump(osc::run(&self.conn, j.id, o, &progress), &mut rx, step, job_id, report).await?
+                } else {
+                    j
+                };
+                return self.outcome(done, o);
+            }
+            Prior::Start => {}
         }
-        // osc allows one unfinished job per table: one this migration did not
-        // start is left alone, with what settles it.
-        if let Some(j) = jobs::list(&self.conn, &o.state_schema, "osc", false).await?.into_iter().find(|j| j.target == target) {
-            let id = j.id;
-            return Err(OnlineError::Refused(if j.state == "swapped" {
-                format!(
-                    "{target} still keeps the old table of osc job {id} (an earlier change): `stepwise osc finish --job {id}` drops it, or `stepwise osc revert --job {id}` swaps it back; then `stepwise migrate` makes this change"
-                )
-            } else {
-                format!(
-                    "{target} has an unfinished osc job {id} ({}, `{}`) that this migration did not start: `stepwise osc resume --job {id}` completes it, or `stepwise osc cancel --job {id}` removes it; then `stepwise migrate` makes this change",
-                    j.state,
-                    j.spec.get("alter").and_then(|v| v.as_str()).unwrap_or_default()
-                )
-            }));
-        }
+        online_job::refuse_other(jobs::list(&self.conn, &o.state_schema, "osc", false).await?, &target)?;
         let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone() };
         let done = self.pump(osc::start(&self.conn, &req, o, &progress), &mut rx, step, job_id, report).await?;
         self.outcome(done, o)
@@ -214,45 +169,17 @@ impl PgEngine {
     /// What a job that returned means for the statement.
     fn outcome(&self, job: Job, o: &OscOptions) -> Result<OnlineOutcome, OnlineError> {
         let spec = |k: &str| job.spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let old = || {
-            let n = osc::sql::Names::new(&spec("schema"), &spec("table"), &o.state_schema, job.id);
-            format!("{}.{}", n.schema, n.old)
-        };
-        match job.state.as_str() {
-            "swapped" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: Some(old()) }),
-            "finished" => Ok(OnlineOutcome::Swapped { job: job.id, table: job.target.clone(), old: None }),
-            "paused" => Err(OnlineError::Refused(format!("osc job {} was paused (`stepwise osc pause`)", job.id))),
-            other => Err(OnlineError::Refused(format!(
-                "osc job {} stopped {other}{}",
-                job.id,
-                job.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
-            ))),
-        }
+        let n = osc::sql::Names::new(&spec("schema"), &spec("table"), &o.state_schema, job.id);
+        let old = format!("{}.{}", n.schema, n.old);
+        online_job::outcome(job, old)
     }
 
     /// The error, and what to do next given where the job stands.
     async fn explain(&self, e: OnlineError, job: Option<i64>, o: &OscOptions) -> String {
-        let mut message = e.to_string();
-        let Some(id) = job else { return message };
-        let Ok(Some(j)) = jobs::get(&self.conn, &o.state_schema, id).await else { return message };
-        let next = match j.state.as_str() {
-            s if BEFORE_SWAP.contains(&s) => format!(
-                "osc job {id} is {s} ({} rows copied): `stepwise migrate` resumes it; `stepwise osc cancel --job {id}` gives it up",
-                j.rows_done
-            ),
-            // osc's own message already says the original is untouched.
-            "failed" | "cancelling" if message.contains("the original table is untouched") => format!(
-                "`stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"
-            ),
-            "failed" | "cancelling" => format!(
-                "the original table is untouched: `stepwise osc cancel --job {id}` removes what the job left, then `stepwise migrate` starts the change again"
-            ),
-            _ => String::new(),
+        let found = match job {
+            Some(id) => jobs::get(&self.conn, &o.state_schema, id).await.ok().flatten(),
+            None => None,
         };
-        if !next.is_empty() {
-            message.push_str("; ");
-            message.push_str(&next);
-        }
-        message
+        online_job::explain(e, found)
     }
 }

@@ -38,6 +38,7 @@ pub mod mysql;
 mod replay;
 mod revert;
 pub mod sql;
+pub mod states;
 mod swap;
 pub mod table;
 mod verify;
@@ -348,38 +349,23 @@ pub async fn pick(conn: &PgConn, opts: &OscOptions, id: Option<i64>) -> Result<J
 
 /// Resume a paused, interrupted or failed-to-swap job.
 pub async fn resume(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
-    match job.state.as_str() {
-        "paused" => jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?,
-        "copying" | "indexing" | "verifying" | "ready" => {}
-        "swapped" | "reverted" if !spec_of(job)?.validate.is_empty() => {}
-        "failed" => {
-            return Err(OnlineError::Refused(format!(
-                "job {} failed ({}); the original table is untouched: `stepwise osc cancel` removes what it left",
-                job.id,
-                job.error.as_deref().unwrap_or("no reason recorded")
-            )))
-        }
-        other => return Err(OnlineError::Refused(format!("job {} is {other}: nothing to resume", job.id))),
+    // Foreign keys moved by a swap or revert that a crash kept from validating.
+    let validating = matches!(job.state.as_str(), "swapped" | "reverted") && !spec_of(job)?.validate.is_empty();
+    if !validating && states::resumable(job)? {
+        jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?;
     }
     run(conn, job.id, opts, progress).await
 }
 
 /// Ask a running job to stop after its current batch.
 pub async fn pause(conn: &PgConn, job: &Job, opts: &OscOptions) -> Result<(), OnlineError> {
-    if job.state != "copying" {
-        return Err(OnlineError::Refused(format!("job {} is {}: only a copying job can be paused", job.id, job.state)));
-    }
+    states::pausable(job)?;
     jobs::set_state(conn, &opts.state_schema, job.id, "paused", None).await
 }
 
 /// Remove everything a job made before its swap; the original is untouched.
 pub async fn cancel(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    if matches!(job.state.as_str(), "swapped" | "finished" | "cancelled" | "reverted") {
-        return Err(OnlineError::Refused(format!(
-            "job {} is {}: cancel undoes only a job that has not swapped (after the swap, `osc revert` swaps back and `osc finish` drops the old table)",
-            job.id, job.state
-        )));
-    }
+    states::cancellable(job)?;
     let spec = spec_of(job)?;
     let n = spec.names(opts, job.id);
     // Mark first: a running copy stops at its next batch.
@@ -391,9 +377,7 @@ pub async fn cancel(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnPro
 
 /// After the swap: drop the old table (the change is kept).
 pub async fn finish(conn: &PgConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    if job.state != "swapped" {
-        return Err(OnlineError::Refused(format!("job {} is {}: finish drops the old table after a swap", job.id, job.state)));
-    }
+    states::finishable(job)?;
     jobs::claim(conn, &opts.state_schema, job.id).await?;
     let spec = spec_of(job)?;
     let n = spec.names(opts, job.id);

@@ -343,36 +343,20 @@ pub async fn pick(conn: &mut MyConn, prefix: &str, id: Option<i64>) -> Result<Jo
 }
 
 pub async fn resume(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
-    match job.state.as_str() {
-        "paused" => jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?,
-        "copying" | "verifying" | "ready" => {}
-        "failed" => {
-            return Err(OnlineError::Refused(format!(
-                "job {} failed ({}); the original table is untouched: `stepwise osc cancel` removes what it left",
-                job.id,
-                job.error.as_deref().unwrap_or("no reason recorded")
-            )))
-        }
-        other => return Err(OnlineError::Refused(format!("job {} is {other}: nothing to resume", job.id))),
+    if super::states::resumable(job)? {
+        jobs::set_state(conn, &opts.state_schema, job.id, "copying", None).await?;
     }
     run(conn, job.id, opts, progress).await
 }
 
 pub async fn pause(conn: &mut MyConn, job: &Job, opts: &OscOptions) -> Result<(), OnlineError> {
-    if job.state != "copying" {
-        return Err(OnlineError::Refused(format!("job {} is {}: only a copying job can be paused", job.id, job.state)));
-    }
+    super::states::pausable(job)?;
     jobs::set_state(conn, &opts.state_schema, job.id, "paused", None).await
 }
 
 /// Remove the triggers and the copy of a job that has not swapped.
 pub async fn cancel(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    if matches!(job.state.as_str(), "swapped" | "finished" | "cancelled" | "reverted") {
-        return Err(OnlineError::Refused(format!(
-            "job {} is {}: cancel undoes only a job that has not swapped (after the swap, `osc finish` drops the old table)",
-            job.id, job.state
-        )));
-    }
+    super::states::cancellable(job)?;
     let spec = spec_of(job)?;
     let n = Names::new(&spec.schema, &spec.table, job.id);
     // A swap cut short by a crash has happened all the same: the original
@@ -395,9 +379,7 @@ pub async fn cancel(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
 
 /// After the swap: drop the old table.
 pub async fn finish(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    if job.state != "swapped" {
-        return Err(OnlineError::Refused(format!("job {} is {}: finish drops the old table after a swap", job.id, job.state)));
-    }
+    super::states::finishable(job)?;
     claim(conn, &opts.state_schema, job.id).await?;
     let spec = spec_of(job)?;
     let n = Names::new(&spec.schema, &spec.table, job.id);
