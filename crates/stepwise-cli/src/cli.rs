@@ -151,6 +151,12 @@ pub struct OscArgs {
     /// Wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s].
     #[arg(long, value_parser = crate::duration::parse_limit)]
     pub max_replica_lag: Option<crate::duration::Limit>,
+    /// MySQL/MariaDB: wait between batches while the server runs more threads than this (Threads_running); 0 never waits [default: 25].
+    #[arg(long)]
+    pub max_load: Option<u64>,
+    /// MySQL/MariaDB: pause the job when the server runs this many threads (Threads_running); 0 never pauses [default: 50].
+    #[arg(long)]
+    pub critical_load: Option<u64>,
     /// Rows compared in one snapshot when verifying the copy (a long snapshot holds back vacuum) [default: 100000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub verify_chunk: Option<u64>,

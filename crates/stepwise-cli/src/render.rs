@@ -235,6 +235,9 @@ pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
             let pct = if *rows_total > 0 { 100.0 * *rows_done as f64 / *rows_total as f64 } else { 100.0 };
             format!("copied {rows_done}/{rows_total} rows ({pct:.0}%), {rows_per_sec:.0} rows/s, ETA {left:.0}s")
         }
+        Progress::Loaded { job, threads_running, max } => {
+            format!("job {job}: waiting for the server's load: {threads_running} threads running, max {max}")
+        }
         Progress::Throttled { job, replica, lag_ms, max_ms } => format!(
             "job {job}: waiting for replica {replica}: {} behind, max {}",
             format_duration(Duration::from_millis(*lag_ms)),

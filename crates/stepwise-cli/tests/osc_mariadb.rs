@@ -363,3 +363,46 @@ fn revert_after_the_swap_returns_every_row_written_since_and_a_value_that_cannot
     p.run(&db.url, &["osc", "finish"]).ok();
     assert_eq!(leftovers(&db), "|");
 }
+
+/// `n` sessions each running `SELECT SLEEP(secs)`: that many more threads running.
+fn sleepers(db: &MyDb, n: usize, secs: u32) -> Vec<Bg> {
+    let v: Vec<Bg> = (0..n)
+        .map(|_| {
+            let mut c = Command::new("mariadb");
+            c.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B", &db.name, "-e", &format!("SELECT SLEEP({secs})")]);
+            spawn_bg(c)
+        })
+        .collect();
+    let running =
+        || db.sql("SHOW GLOBAL STATUS LIKE 'Threads_running'").split_whitespace().last().and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    assert!(wait_until(Duration::from_secs(10), || running() > n), "the sleepers did not start");
+    v
+}
+
+#[test]
+fn the_copy_waits_while_the_server_is_loaded_and_pauses_itself_at_the_critical_load_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db, 20_000);
+    // Above --max-load: the copy waits, says so, and goes on once the load is gone.
+    let load = sleepers(&db, 12, 4);
+    let run = p.run(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--max-load", "5", "--critical-load", "0"]);
+    run.ok().contains("waiting for the server's load").contains("max 5").contains("swapped: ");
+    for s in load {
+        s.finish(Duration::from_secs(30));
+    }
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_equal_to_control(&db);
+
+    // At --critical-load: the job pauses itself before copying on; resume continues it.
+    let load = sleepers(&db, 12, 3);
+    let run = p.run(&db.url, &["osc", "items", "--alter", "ADD COLUMN y INT", "--critical-load", "8"]);
+    run.code(1).contains("at or above --critical-load 8").contains("paused itself");
+    assert_eq!(db.sql("SELECT state FROM stepwise_jobs WHERE id = 2"), "paused");
+    for s in load {
+        s.finish(Duration::from_secs(30));
+    }
+    p.run(&db.url, &["osc", "resume"]).ok().contains("job 2 is swapped");
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_equal_to_control(&db);
+    assert_eq!(leftovers(&db), "|");
+}

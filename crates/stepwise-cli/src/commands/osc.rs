@@ -29,6 +29,16 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
         retries: cfg.run.retry.retries,
         verify_chunk: args.verify_chunk.unwrap_or(OscOptions::default().verify_chunk),
         allow_all_tables_publication: args.allow_all_tables_publication,
+        max_load: match args.max_load {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => OscOptions::default().max_load,
+        },
+        critical_load: match args.critical_load {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => OscOptions::default().critical_load,
+        },
     }
 }
 
@@ -56,13 +66,13 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 }
                 text
             }
-            Progress::Throttled { .. } if tty => {
+            Progress::Throttled { .. } | Progress::Loaded { .. } if tty => {
                 // In place of the copy's progress line, which comes back when the copy goes on.
                 eprint!("\r{}\x1b[K", crate::render::online_line(p));
                 let _ = std::io::stderr().flush();
                 return;
             }
-            Progress::Throttled { .. } => crate::render::online_line(p),
+            Progress::Throttled { .. } | Progress::Loaded { .. } => crate::render::online_line(p),
             Progress::IndexBuilt { index, ms, .. } => {
                 format!("{}built unique index {index} concurrently in {ms} ms", if tty { "\n" } else { "" })
             }

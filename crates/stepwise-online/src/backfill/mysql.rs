@@ -185,6 +185,14 @@ impl MyDb<'_> {
         &self.key_index
     }
 
+    /// A batch of a job committed with `rows_done`: the position the
+    /// replicas are measured by (see `lag::mysql`), once they are watched.
+    pub fn record_position(&mut self, rows_done: i64) {
+        if self.watched_jobs.is_some() {
+            self.lag.record(rows_done);
+        }
+    }
+
     /// Lock the batch's key range, rows and gaps, or fail at once.
     fn lock_range(&self, table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) -> String {
         format!(

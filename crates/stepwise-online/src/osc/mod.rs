@@ -72,6 +72,13 @@ pub struct OscOptions {
     pub verify_chunk: u64,
     /// Run even though a publication publishes all tables (see [`publishes_all`]).
     pub allow_all_tables_publication: bool,
+    /// MySQL/MariaDB: wait between batches while more than this many
+    /// threads run (`Threads_running`, as pt-online-schema-change's
+    /// `--max-load`); None: never.
+    pub max_load: Option<u64>,
+    /// MySQL/MariaDB: pause the job when this many threads run (as pt-osc's
+    /// `--critical-load`); None: never.
+    pub critical_load: Option<u64>,
 }
 
 impl Default for OscOptions {
@@ -83,6 +90,9 @@ impl Default for OscOptions {
             retries: 10,
             verify_chunk: 100_000,
             allow_all_tables_publication: false,
+            // pt-online-schema-change's defaults.
+            max_load: Some(25),
+            critical_load: Some(50),
         }
     }
 }
@@ -102,6 +112,12 @@ pub enum Progress {
         rows_done: i64,
         rows_total: i64,
         rows_per_sec: f64,
+    },
+    /// The copy waits: the server runs more than `max` threads.
+    Loaded {
+        job: i64,
+        threads_running: u64,
+        max: u64,
     },
     /// The copy waits: a standby replays more than `max_ms` behind.
     Throttled {

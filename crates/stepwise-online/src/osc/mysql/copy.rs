@@ -61,11 +61,12 @@ pub async fn copy(
     let mut last_report = Instant::now();
     let mut copied_here = 0i64;
     let through_client = autoinc_locks(conn, n).await?;
+    let mut db = MyDb::new(conn, &opts.state_schema);
     loop {
-        let hi = {
-            let mut db = MyDb::new(conn, &opts.state_schema);
-            db.chunk_end(table, cursor.as_deref(), sizer.rows()).await?
-        };
+        if !throttle(&mut db, job.id, opts, progress).await? {
+            return Ok(());
+        }
+        let hi = db.chunk_end(table, cursor.as_deref(), sizer.rows()).await?;
         let range = where_clause(&key_range(table, cursor.as_deref(), hi.as_deref()));
         let select = format!("SELECT {cols} FROM {} FORCE INDEX ({}){range} LOCK IN SHARE MODE", n.original(), qi(&spec.key_index));
         let write = if through_client {
@@ -74,10 +75,11 @@ pub async fn copy(
             Write::Statement(format!("INSERT IGNORE INTO {} ({cols}) {select}", n.shadow()))
         };
         let t0 = Instant::now();
-        match batch(conn, &opts.state_schema, job.id, cursor.as_deref(), hi.as_deref(), &write, done).await {
+        match batch(db.conn, &opts.state_schema, job.id, cursor.as_deref(), hi.as_deref(), &write, done).await {
             Ok(Step::Copied(rows)) => {
                 let took = t0.elapsed();
                 done += rows;
+                db.record_position(done);
                 copied_here += rows;
                 sizer.done(rows.max(1) as u64, took);
                 if last_report.elapsed() > Duration::from_millis(500) || hi.is_none() {
@@ -105,6 +107,50 @@ pub async fn copy(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Wait while the server is loaded (`Threads_running` above `max_load`) or
+/// a replica is too far behind; pause the job at `critical_load`. False
+/// when the job is no longer copying (paused, cancelled) meanwhile.
+async fn throttle(db: &mut MyDb<'_>, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<bool, OnlineError> {
+    loop {
+        let running: Option<(String, u64)> =
+            db.conn.conn.query_first("SHOW GLOBAL STATUS LIKE 'Threads_running'").await.map_err(DbError::from)?;
+        let running = running.map(|r| r.1).unwrap_or(0);
+        if opts.critical_load.is_some_and(|c| running >= c) {
+            let why = format!(
+                "the server ran {running} threads (Threads_running), at or above --critical-load {}: the job paused itself",
+                opts.critical_load.unwrap_or_default()
+            );
+            jobs::set_state(db.conn, &opts.state_schema, id, "paused", Some(&why)).await?;
+            return Err(OnlineError::Refused(format!("{why}; `stepwise osc resume` continues it once the load is down")));
+        }
+        match opts.max_load {
+            Some(max) if running > max => {
+                progress(&Progress::Loaded { job: id, threads_running: running, max });
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            _ => break,
+        }
+        if !still_copying(db, &opts.state_schema, id).await? {
+            return Ok(false);
+        }
+    }
+    let Some(max) = opts.batch.max_replica_lag else { return Ok(true) };
+    let max_ms = max.as_millis() as u64;
+    let mut report = |behind: Duration, replica: &str| {
+        progress(&Progress::Throttled { job: id, replica: replica.into(), lag_ms: behind.as_millis() as u64, max_ms })
+    };
+    while !db.wait_for_replicas(id, max, Duration::from_secs(3), &mut report).await? {
+        if !still_copying(db, &opts.state_schema, id).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn still_copying(db: &mut MyDb<'_>, prefix: &str, id: i64) -> Result<bool, OnlineError> {
+    Ok(jobs::get(db.conn, prefix, id).await?.is_some_and(|j| j.state == "copying"))
 }
 
 /// Whether an `INSERT ... SELECT` into the shadow would hold its AUTO-INC
