@@ -189,7 +189,7 @@ impl Spec {
 }
 
 fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
-    serde_json::from_value(job.spec.clone()).map_err(|e| OnlineError::Refused(format!("job {} has an unreadable spec: {e}", job.id)))
+    states::spec_of(job)
 }
 
 /// What a dry run shows: the statements osc would run first.

@@ -19,15 +19,8 @@ pub struct Names {
 
 impl Names {
     pub fn new(schema: &str, table: &str, state_schema: &str, job: i64) -> Names {
-        let short = |suffix: &str| {
-            let prefix = format!("_sw{job}_");
-            let room = 63 - prefix.len() - suffix.len();
-            let mut base = table.to_string();
-            while base.len() > room {
-                base.pop();
-            }
-            format!("{prefix}{base}{suffix}")
-        };
+        // NAMEDATALEN - 1 bytes.
+        let short = |suffix: &str| super::states::job_name(table, job, suffix, 63, str::len);
         Names {
             schema: schema.into(),
             table: table.into(),

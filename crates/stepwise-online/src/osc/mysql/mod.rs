@@ -41,12 +41,7 @@ pub fn shadow_name(table: &str, job: i64) -> String {
 }
 
 fn short(table: &str, job: i64, suffix: &str) -> String {
-    let prefix = format!("_sw{job}_");
-    let mut base = table.to_string();
-    while prefix.chars().count() + base.chars().count() + suffix.len() > 64 {
-        base.pop();
-    }
-    format!("{prefix}{base}{suffix}")
+    super::states::job_name(table, job, suffix, 64, |s| s.chars().count())
 }
 
 /// The tables of one job.
@@ -113,7 +108,7 @@ pub struct Spec {
 }
 
 fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
-    serde_json::from_value(job.spec.clone()).map_err(|e| OnlineError::Refused(format!("job {} has an unreadable spec: {e}", job.id)))
+    super::states::spec_of(job)
 }
 
 /// What a dry run shows: the checks passed and the statements osc would run first.
