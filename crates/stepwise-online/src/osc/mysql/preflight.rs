@@ -2,7 +2,8 @@
 //! TABLE osc carries, the table is an InnoDB table with a key to copy by,
 //! no other table's foreign key points at it (MySQL moves a child's foreign
 //! key along with a renamed parent, so after the swap it would point at the
-//! old table), it has no triggers of its own (not carried yet), and a
+//! old table), it has no foreign keys or triggers of its own (neither is
+//! carried yet: `CREATE TABLE ... LIKE` leaves foreign keys behind), and a
 //! unique or primary key the ALTER adds holds on the rows there now.
 //!
 //! That last check is the one pt-online-schema-change lacks: its copy is
@@ -77,6 +78,27 @@ pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> R
         )));
     }
     notes.push(format!("no other table's foreign key references {original}"));
+
+    // CREATE TABLE ... LIKE leaves foreign keys behind, and InnoDB names
+    // them per database, so the copy cannot take them under their names.
+    let own: Vec<(String, String, String)> = conn
+        .conn
+        .exec(
+            "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA FROM information_schema.REFERENTIAL_CONSTRAINTS
+              WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? ORDER BY CONSTRAINT_NAME",
+            (&table.schema, &table.name),
+        )
+        .await
+        .map_err(DbError::from)?;
+    if !own.is_empty() {
+        let list: Vec<String> = own.iter().map(|(c, t, s)| format!("{} (to {}.{})", qi(c), qi(s), qi(t))).collect();
+        return Err(OnlineError::Refused(format!(
+            "{original} has foreign keys of its own: {}. osc does not carry them to the new table yet on MySQL/MariaDB, and will \
+             not drop them",
+            list.join(", ")
+        )));
+    }
+    notes.push(format!("{original} has no foreign keys of its own"));
 
     let triggers: Vec<String> = conn
         .conn
