@@ -67,6 +67,13 @@ impl MyConn {
         Ok(MyConn { conn, id, version })
     }
 
+    /// A second session with the same options (a helper working beside this one).
+    pub async fn another(&self) -> Result<MyConn, DbError> {
+        let mut conn = Conn::new(self.conn.opts().clone()).await?;
+        let id: Option<u64> = conn.query_first("SELECT CONNECTION_ID()").await?;
+        Ok(MyConn { conn, id: id.unwrap_or_default(), version: self.version.clone() })
+    }
+
     pub fn is_mariadb(&self) -> bool {
         self.version.to_ascii_lowercase().contains("mariadb")
     }

@@ -127,3 +127,16 @@ pub async fn set_state(conn: &mut MyConn, prefix: &str, id: i64, state: &str, er
         .map_err(DbError::from)?;
     Ok(())
 }
+
+/// Move a job from `from` to `to`; false when it was no longer in `from`
+/// (a trigger failed it, or a cancel or pause came first).
+pub async fn move_state(conn: &mut MyConn, prefix: &str, id: i64, from: &str, to: &str) -> Result<bool, OnlineError> {
+    conn.conn
+        .exec_drop(
+            format!("UPDATE {} SET state = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE id = ? AND state = ?", table(prefix)),
+            (to, id, from),
+        )
+        .await
+        .map_err(DbError::from)?;
+    Ok(conn.conn.affected_rows() == 1)
+}

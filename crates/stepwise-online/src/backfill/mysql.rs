@@ -203,6 +203,40 @@ impl MyDb<'_> {
         )
     }
 
+    /// The key `rows` rows after `lo` and not beyond `upto` (None: fewer are left).
+    pub(crate) async fn chunk_end_upto(
+        &mut self,
+        table: &TableInfo,
+        lo: Option<&[String]>,
+        upto: Option<&[String]>,
+        rows: u64,
+    ) -> Result<Option<Vec<String>>, DbError> {
+        let select = table
+            .key
+            .iter()
+            .map(|k| if BINARY.contains(&key_type(table, k)) { format!("HEX({})", qi(k)) } else { qi(k) })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let order = table.key.iter().map(|k| qi(k)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {select} FROM {} FORCE INDEX ({}){} ORDER BY {order} LIMIT 1 OFFSET {}",
+            target(table),
+            qi(&self.key_index),
+            where_clause(&key_range(table, lo, upto)),
+            rows.saturating_sub(1)
+        );
+        let rows = self.text_rows(&sql).await?;
+        Ok(rows.into_iter().next().map(|r| {
+            (0..r.len())
+                .map(|i| match r.as_ref(i) {
+                    Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                    Some(v) => v.as_sql(true).trim_matches('\'').to_string(),
+                    None => String::new(),
+                })
+                .collect()
+        }))
+    }
+
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<mysql_async::Row>, DbError> {
         Ok(self.conn.conn.query(sql).await?)
     }
@@ -378,30 +412,7 @@ impl Db for MyDb<'_> {
     }
 
     async fn chunk_end(&mut self, table: &TableInfo, lo: Option<&[String]>, rows: u64) -> Result<Option<Vec<String>>, DbError> {
-        let select = table
-            .key
-            .iter()
-            .map(|k| if BINARY.contains(&key_type(table, k)) { format!("HEX({})", qi(k)) } else { qi(k) })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let order = table.key.iter().map(|k| qi(k)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {select} FROM {} FORCE INDEX ({}){} ORDER BY {order} LIMIT 1 OFFSET {}",
-            target(table),
-            qi(&self.key_index),
-            where_clause(&key_range(table, lo, None)),
-            rows.saturating_sub(1)
-        );
-        let rows = self.text_rows(&sql).await?;
-        Ok(rows.into_iter().next().map(|r| {
-            (0..r.len())
-                .map(|i| match r.as_ref(i) {
-                    Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
-                    Some(v) => v.as_sql(true).trim_matches('\'').to_string(),
-                    None => String::new(),
-                })
-                .collect()
-        }))
+        self.chunk_end_upto(table, lo, None, rows).await
     }
 
     async fn count_after(&mut self, table: &TableInfo, lo: Option<&[String]>) -> Result<i64, DbError> {

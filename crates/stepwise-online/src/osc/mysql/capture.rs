@@ -4,8 +4,10 @@
 //! the same the other way, and once the swap has made the shadow the table
 //! they keep the old table in sync for `revert`.
 //!
-//! - insert: write the new row (`REPLACE` forward; backward an upsert of
-//!   the copied columns, so that columns the change dropped keep their
+//! - insert: write the new row (an upsert of the copied columns: forward
+//!   it replaces only the row with the same key and fails the job on a
+//!   duplicate of another unique key, never folding two rows into one as
+//!   `REPLACE` would; backward columns the change dropped keep their
 //!   values in the old table);
 //! - update: delete the old key's row when the key changed, then the same;
 //! - delete: delete the key's row.
@@ -17,9 +19,10 @@
 //! never do. Neither ever fails the application's write: a value the
 //! other table cannot take (out of range, too long, NULL, duplicate)
 //! fails the job before the swap, or closes the way back after it, and
-//! says why in the job's row. Both sets exist from the start, so the swap
-//! is one atomic RENAME (with empty placeholder tables taking the names the
-//! triggers write to, which MySQL opens before it runs a statement).
+//! says why in the job's row. Both sets exist before the swap (the reverse
+//! one from the end of the copy), so the swap is one atomic RENAME (with
+//! empty placeholder tables taking the names the triggers write to, which
+//! MySQL opens before it runs a statement).
 //!
 //! Statements that take the table's metadata lock (CREATE and DROP TRIGGER,
 //! RENAME TABLE) run through [`locked`]: a short `lock_wait_timeout`, retried
@@ -37,10 +40,11 @@ use stepwise_db::DbError;
 /// Errors a write into the other table can meet because of the value
 /// itself: out of range (1264), truncated (1265, 1292), incorrect (1366),
 /// too long (1406), NULL (1048), no default (1364), duplicate (1062),
-/// foreign key (1451, 1452), CHECK (4025 MariaDB, 3819 MySQL). Lock waits
+/// foreign key (1451, 1452), CHECK (4025 MariaDB, 3819 MySQL), and the
+/// forward upsert's refusal to fold two rows into one (1365). Lock waits
 /// and deadlocks are not among them: those end the application's
 /// statement as they would without osc.
-const VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1451, 1452, 4025, 3819";
+const VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1451, 1452, 4025, 3819, 1365";
 
 /// The session variable that marks a write made by one of this job's triggers.
 pub fn gate(job: i64) -> String {
@@ -77,7 +81,21 @@ fn triggers(
         let set = columns.iter().map(|c| format!("{0} = VALUES({0})", qi(c))).collect::<Vec<_>>().join(", ");
         format!("INSERT INTO {into} ({cols}) VALUES ({new_values}) ON DUPLICATE KEY UPDATE {set}")
     } else {
-        format!("REPLACE INTO {into} ({cols}) VALUES ({new_values})")
+        // The row with the same key is replaced; a row that only shares the
+        // value of another unique key is not (REPLACE would delete it): the
+        // key is set to a division by zero then, an error in strict mode
+        // (1365; NULL would not do: an AUTO_INCREMENT column takes it as 0)
+        // that fails the job, so a range once verified stays equal to the
+        // original.
+        let same = key.iter().map(|k| format!("{0} <=> VALUES({0})", qi(k))).collect::<Vec<_>>().join(" AND ");
+        let zero = format!("(LENGTH({0}) - LENGTH({0}))", qi(&key[0]));
+        let set = key
+            .iter()
+            .map(|k| format!("{0} = IF({same}, VALUES({0}), 1 DIV {zero})", qi(k)))
+            .chain(columns.iter().filter(|c| !key.iter().any(|k| k.eq_ignore_ascii_case(c))).map(|c| format!("{0} = VALUES({0})", qi(c))))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("INSERT INTO {into} ({cols}) VALUES ({new_values}) ON DUPLICATE KEY UPDATE {set}")
     };
     let key_is = |row: &str| key.iter().map(|k| format!("{} <=> {row}.{}", qi(k), qi(k))).collect::<Vec<_>>().join(" AND ");
     let key_changed = key.iter().map(|k| format!("NOT (OLD.{0} <=> NEW.{0})", qi(k))).collect::<Vec<_>>().join(" OR ");
@@ -147,33 +165,49 @@ pub async fn reverse_on(conn: &mut MyConn, n: &Names) -> Result<Option<String>, 
         .await?)
 }
 
-/// Install all six triggers, or none (a failure drops those made). They
-/// are created in strict mode (a trigger keeps the sql_mode it was made
-/// with): a value the other table cannot hold is an error the trigger
-/// handles, never a silently cut value.
+/// Which of the two sets of triggers.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Side {
+    /// On the original, into the shadow: installed before the copy.
+    Forward,
+    /// On the shadow, into the old table: installed after the copy, before
+    /// the swap (during the copy they would only cost every copied row a
+    /// trigger call; measured at a fifth of the copy's time).
+    Reverse,
+}
+
+/// Install one set of three triggers, or none (a failure drops those
+/// made). They are created in strict mode (a trigger keeps the sql_mode it
+/// was made with): a value the other table cannot hold is an error the
+/// trigger handles, never a silently cut value.
 pub async fn install(
     conn: &mut MyConn,
     n: &Names,
     prefix: &str,
     key: &[String],
     columns: &[String],
+    side: Side,
     opts: &OscOptions,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
+    let (on, drop) = match side {
+        Side::Forward => (n.original(), drop_forward(n)),
+        Side::Reverse => (n.shadow(), drop_reverse(n)),
+    };
+    let all = create_triggers(n, prefix, key, columns);
+    let create = if side == Side::Forward { &all[..3] } else { &all[3..] };
     conn.exec("SET @stepwise_saved_mode = @@SESSION.sql_mode").await?;
-    conn.exec("SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'STRICT_ALL_TABLES')").await?;
+    conn.exec("SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO')").await?;
     let mut result = Ok(());
-    for (i, sql) in create_triggers(n, prefix, key, columns).into_iter().enumerate() {
-        let on = if i < 3 { n.original() } else { n.shadow() };
-        if let Err(e) = locked(conn, opts, n.job, &on, "create a trigger", &[sql], progress).await {
+    for sql in create {
+        if let Err(e) = locked(conn, opts, n.job, &on, "create a trigger", std::slice::from_ref(sql), progress).await {
             result = Err(e);
             break;
         }
     }
     conn.exec("SET SESSION sql_mode = @stepwise_saved_mode").await?;
     if result.is_err() {
-        let _ = locked(conn, opts, n.job, &n.original(), "drop a trigger", &drop_forward(n), progress).await;
-        let _ = locked(conn, opts, n.job, &n.shadow(), "drop a trigger", &drop_reverse(n), progress).await;
+        let _ = locked(conn, opts, n.job, &on, "drop a trigger", &drop, progress).await;
     }
     result
 }

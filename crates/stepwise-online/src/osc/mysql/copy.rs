@@ -21,6 +21,7 @@
 //! read with the same locking SELECT and written back as a multi-row
 //! `INSERT IGNORE ... VALUES`, which takes no AUTO-INC lock.
 
+use super::verify::Checked;
 use super::{Names, Spec};
 use crate::backfill::mysql::{key_range, where_clause, MyDb};
 use crate::backfill::Db;
@@ -34,10 +35,13 @@ use mysql_async::prelude::Queryable;
 use std::time::{Duration, Instant};
 use stepwise_db::mysql::{quote_ident as qi, MyConn};
 use stepwise_db::DbError;
+use tokio::sync::watch;
 
 /// ER_DUP_ENTRY: the row the triggers already wrote.
 const DUP_ENTRY: u32 = 1062;
 
+/// Copy the ranges after the job's cursor; meanwhile a second session
+/// verifies the ranges already copied, recording in `checked` how far it got.
 pub async fn copy(
     conn: &mut MyConn,
     job: &Job,
@@ -46,6 +50,29 @@ pub async fn copy(
     table: &TableInfo,
     columns: &[String],
     opts: &OscOptions,
+    checked: &mut Checked,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    let mut side = conn.another().await?;
+    let (copied, follow) = watch::channel(job.cursor.clone());
+    let (copy, verified) = tokio::join!(
+        batches(conn, job, spec, n, table, columns, opts, copied, progress),
+        super::verify::follow(&mut side, n, table, columns, opts, checked, follow)
+    );
+    copy?;
+    verified
+}
+
+/// The copy itself; `copied` hears the cursor after each batch commits.
+async fn batches(
+    conn: &mut MyConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    table: &TableInfo,
+    columns: &[String],
+    opts: &OscOptions,
+    copied: watch::Sender<Option<Vec<String>>>,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     conn.exec("SET SESSION innodb_lock_wait_timeout = 1").await?;
@@ -95,6 +122,7 @@ pub async fn copy(
                 if hi.is_none() {
                     return Ok(());
                 }
+                copied.send_replace(hi.clone());
                 cursor = hi;
                 let pause = sizer.pause(rows as u64, took);
                 if !pause.is_zero() {
@@ -181,6 +209,9 @@ enum Write {
 /// Placeholders per INSERT (the protocol allows 65,535).
 const MAX_PARAMS: usize = 60_000;
 
+/// Rows per multi-row INSERT of the client path (measured: see bench/results/osc_mariadb.md).
+const ROWS_PER_INSERT: usize = 1000;
+
 /// Run `w` in the open transaction; the rows it inserted.
 async fn write(conn: &mut MyConn, w: &Write) -> Result<i64, DbError> {
     match w {
@@ -191,7 +222,9 @@ async fn write(conn: &mut MyConn, w: &Write) -> Result<i64, DbError> {
         Write::Values { select, head, columns } => {
             // The binary protocol both ways: values go back exactly as read.
             let rows: Vec<mysql_async::Row> = conn.conn.exec(select.as_str(), ()).await?;
-            let per = (MAX_PARAMS / (*columns).max(1)).max(1);
+            // Full statements of one fixed size, so the driver prepares it
+            // once and reuses it; the rest goes in one more.
+            let per = (MAX_PARAMS / (*columns).max(1)).clamp(1, ROWS_PER_INSERT);
             let one = format!("({})", vec!["?"; *columns].join(", "));
             let mut inserted = 0i64;
             let mut rows = rows.into_iter().peekable();

@@ -90,6 +90,23 @@ impl Names {
     }
     /// Every table a job makes before its swap (the copy, the old table's
     /// placeholder, the copy's), for dropping.
+    /// The swap undone in one statement: the new table becomes the copy
+    /// again and the original the table; the placeholders take the names
+    /// the triggers write to.
+    pub fn rename_back(&self) -> String {
+        format!(
+            "RENAME TABLE {} TO {}, {} TO {}, {} TO {}, {} TO {}",
+            self.shadow(),
+            self.placeholder_new(),
+            self.original(),
+            self.shadow(),
+            self.old(),
+            self.original(),
+            self.placeholder_old(),
+            self.old()
+        )
+    }
+
     fn made_before_swap(&self) -> String {
         format!("DROP TABLE IF EXISTS {}, {}, {}, {}", self.shadow(), self.old(), self.placeholder_old(), self.placeholder_new())
     }
@@ -207,7 +224,7 @@ pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progr
     }
     let setup = async {
         let columns = copied_columns(conn, &n, &spec, &checked.alter.dropped).await?;
-        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, opts, progress).await
+        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, capture::Side::Forward, opts, progress).await
     }
     .await;
     if let Err(e) = setup {
@@ -272,6 +289,7 @@ async fn exists(conn: &mut MyConn, schema: &str, table: &str) -> Result<bool, On
 }
 
 async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
+    let mut checked = verify::Checked::default();
     loop {
         let job = jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")))?;
         let spec = spec_of(&job)?;
@@ -291,16 +309,24 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                     let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
                     let columns = copied_columns(conn, &n, &spec, &dropped).await?;
                     if job.state == "copying" {
-                        copy::copy(conn, &job, &spec, &n, &table, &columns, opts, progress).await
+                        copy::copy(conn, &job, &spec, &n, &table, &columns, opts, &mut checked, progress).await
                     } else {
-                        verify::verify(conn, &job, &n, &table, &columns, opts, progress).await?;
-                        jobs::set_state(conn, &opts.state_schema, job.id, "ready", None).await
+                        verify::verify(conn, &job, &n, &table, &columns, opts, &mut checked, progress).await?;
+                        // The reverse triggers, which must be there when the swap is.
+                        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, capture::Side::Reverse, opts, progress).await?;
+                        // Only from verifying: a capture trigger that failed the job meanwhile stands.
+                        jobs::move_state(conn, &opts.state_schema, job.id, "verifying", "ready").await.map(|_| ())
                     }
                 }
                 "ready" => {
                     // A swap cut short after its RENAME: the reverse triggers are on the table's name.
                     if capture::reverse_on(conn, &n).await?.as_deref() == Some(n.table.as_str()) {
                         return jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await;
+                    }
+                    if capture::reverse_on(conn, &n).await?.is_none() {
+                        let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
+                        let columns = copied_columns(conn, &n, &spec, &dropped).await?;
+                        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, capture::Side::Reverse, opts, progress).await?;
                     }
                     swap::swap(conn, &job, &n, opts, progress).await
                 }
@@ -403,21 +429,8 @@ pub async fn revert(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
     let spec = spec_of(job)?;
     let n = Names::new(&spec.schema, &spec.table, job.id);
     let result = async {
-        // The new table becomes the copy again and the original the table;
-        // the placeholders take the names the triggers write to.
-        let rename = format!(
-            "RENAME TABLE {} TO {}, {} TO {}, {} TO {}, {} TO {}",
-            n.shadow(),
-            n.placeholder_new(),
-            n.original(),
-            n.shadow(),
-            n.old(),
-            n.original(),
-            n.placeholder_old(),
-            n.old()
-        );
         let t0 = std::time::Instant::now();
-        capture::locked(conn, opts, job.id, &n.original(), "swap back the old table", &[rename], progress).await?;
+        capture::locked(conn, opts, job.id, &n.original(), "swap back the old table", &[n.rename_back()], progress).await?;
         let held = t0.elapsed();
         jobs::set_state(conn, &opts.state_schema, job.id, "reverted", None).await?;
         progress(&Progress::Reverted { job: job.id, table: n.original(), lock_held_ms: held.as_millis() as u64 });

@@ -37,7 +37,29 @@ pub async fn swap(conn: &mut MyConn, job: &Job, n: &Names, opts: &OscOptions, pr
     let t0 = Instant::now();
     locked(conn, opts, job.id, &n.original(), "swap in the new table", &[rename], progress).await?;
     let held = t0.elapsed();
-    jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await?;
+    // The RENAME waited for every transaction that had written the original,
+    // so a capture trigger that failed the job before it is on record now:
+    // the new table lacks that change, and the swap is undone at once (the
+    // few writes since went back to the old table through the reverse triggers).
+    if !jobs::move_state(conn, &opts.state_schema, job.id, "ready", "swapped").await? {
+        let now = jobs::get(conn, &opts.state_schema, job.id).await?;
+        let why = now.as_ref().and_then(|j| j.error.clone()).unwrap_or_else(|| "the job left the ready state".into());
+        let blocked = now.as_ref().and_then(|j| j.revert_blocked.clone());
+        if let Some(blocked) = blocked {
+            jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await?;
+            return Err(OnlineError::Refused(format!(
+                "job {} swapped while {why}, and cannot swap back ({blocked}): the new table is in place; compare it with {} before `stepwise osc finish`",
+                job.id,
+                n.old()
+            )));
+        }
+        locked(conn, opts, job.id, &n.original(), "swap back the old table", &[n.rename_back()], progress).await?;
+        jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(&why)).await?;
+        return Err(OnlineError::Refused(format!(
+            "job {} failed as it swapped ({why}); the swap was undone at once and the original is in place: `stepwise osc cancel` removes the copy",
+            job.id
+        )));
+    }
     progress(&Progress::Swapped { job: job.id, table: n.original(), old: n.old(), lock_held_ms: held.as_millis() as u64 });
     Ok(())
 }

@@ -1,11 +1,16 @@
 //! Before the swap, every key range of the original and the shadow is
 //! compared: row count and `BIT_XOR(CRC32(...))` over the copied columns,
-//! both tables read in one consistent snapshot per range. The capture
-//! triggers write the shadow in the application's own transaction, so in
-//! any snapshot taken after a range was copied the two agree: a difference
-//! is a real one (a row the copy's IGNORE skipped, a value the new type
-//! changed, a duplicate the triggers' REPLACE folded away) and stops the
-//! job with the original untouched and the first differing range named.
+//! both tables read in one consistent snapshot per range. While the copy
+//! runs, a second session checks the ranges behind its cursor ([`follow`]);
+//! what is left (everything, after a restart) is checked once the copy ends.
+//!
+//! A range checked once stays equal: the capture triggers write every later
+//! change into the shadow in the application's own transaction, and a change
+//! they cannot write exactly (a value the new type cannot hold, a duplicate
+//! of a new unique key, which would fold two rows into one) fails the job
+//! instead. So a difference is a real one (a row the copy's IGNORE skipped,
+//! a value the new type changed) and stops the job with the original
+//! untouched and the first differing range named.
 //!
 //! The original's values are converted to the shadow's column types first
 //! where they differ (`DECIMAL(10,2)` to `DECIMAL(12,4)` prints `1.5000`),
@@ -13,14 +18,15 @@
 
 use super::Names;
 use crate::backfill::mysql::{key_range, where_clause, MyDb};
-use crate::backfill::Db;
 use crate::jobs::Job;
+use crate::jobs_mysql as jobs;
 use crate::osc::table::TableInfo;
 use crate::osc::{OnProgress, OscOptions, Progress};
 use crate::OnlineError;
 use mysql_async::prelude::Queryable;
 use stepwise_db::mysql::{quote_ident as qi, MyConn};
 use stepwise_db::DbError;
+use tokio::sync::watch;
 
 /// A column as the comparison reads it on each side.
 pub struct Compared {
@@ -83,38 +89,73 @@ fn checksum(exprs: &[String]) -> String {
     format!("COUNT(*), CAST(COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', {}, CONCAT({nulls})))), 0) AS UNSIGNED)", exprs.join(", "))
 }
 
-pub async fn verify(
-    conn: &mut MyConn,
-    job: &Job,
-    n: &Names,
-    table: &TableInfo,
-    columns: &[String],
-    opts: &OscOptions,
-    progress: OnProgress<'_>,
-) -> Result<(), OnlineError> {
-    let compared = compared_columns(conn, n, columns).await?;
-    let orig_sum = checksum(&compared.iter().map(|c| c.original.clone()).collect::<Vec<_>>());
-    let shadow_sum = checksum(&compared.iter().map(|c| c.shadow.clone()).collect::<Vec<_>>());
-    let mut lo: Option<Vec<String>> = None;
-    let (mut rows, mut chunks) = (0i64, 0u64);
-    loop {
+/// How far the verification got: every range up to `lo` (None: the
+/// start) matched. Kept in memory only: a new process checks from the
+/// start again.
+#[derive(Default)]
+pub struct Checked {
+    pub lo: Option<Vec<String>>,
+    pub rows: i64,
+    pub chunks: u64,
+}
+
+/// One range's outcome.
+#[derive(PartialEq)]
+enum Step {
+    /// Matched; more is left before the bound.
+    More,
+    /// Matched up to the bound given.
+    Reached,
+}
+
+/// The two checksum queries' column lists.
+pub struct Comparison {
+    orig_sum: String,
+    shadow_sum: String,
+}
+
+impl Comparison {
+    pub async fn load(conn: &mut MyConn, n: &Names, columns: &[String]) -> Result<Comparison, DbError> {
+        let compared = compared_columns(conn, n, columns).await?;
+        Ok(Comparison {
+            orig_sum: checksum(&compared.iter().map(|c| c.original.clone()).collect::<Vec<_>>()),
+            shadow_sum: checksum(&compared.iter().map(|c| c.shadow.clone()).collect::<Vec<_>>()),
+        })
+    }
+
+    /// Check the next range after `checked.lo`: at most `chunk` rows, not
+    /// beyond `upto` (None: the end of the table).
+    async fn step(
+        &self,
+        conn: &mut MyConn,
+        n: &Names,
+        table: &TableInfo,
+        checked: &mut Checked,
+        chunk: u64,
+        upto: Option<&[String]>,
+    ) -> Result<Step, OnlineError> {
+        let lo = checked.lo.clone();
         let hi = {
-            let mut db = MyDb::new(conn, &opts.state_schema);
-            db.chunk_end(table, lo.as_deref(), opts.verify_chunk.max(1)).await?
+            let mut db = MyDb::new(conn, "");
+            db.chunk_end_upto(table, lo.as_deref(), upto, chunk.max(1)).await?
         };
-        let range = where_clause(&key_range(table, lo.as_deref(), hi.as_deref()));
+        let (end, step) = match hi {
+            Some(h) => (Some(h), Step::More),
+            None => (upto.map(|u| u.to_vec()), Step::Reached),
+        };
+        let range = where_clause(&key_range(table, lo.as_deref(), end.as_deref()));
         conn.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT").await?;
         let read = async {
-            let a: Option<(i64, u64)> = conn.conn.query_first(format!("SELECT {orig_sum} FROM {}{range}", n.original())).await?;
-            let b: Option<(i64, u64)> = conn.conn.query_first(format!("SELECT {shadow_sum} FROM {}{range}", n.shadow())).await?;
+            let a: Option<(i64, u64)> = conn.conn.query_first(format!("SELECT {} FROM {}{range}", self.orig_sum, n.original())).await?;
+            let b: Option<(i64, u64)> = conn.conn.query_first(format!("SELECT {} FROM {}{range}", self.shadow_sum, n.shadow())).await?;
             Ok::<_, DbError>((a.unwrap_or_default(), b.unwrap_or_default()))
         }
         .await;
         let _ = conn.exec("COMMIT").await;
         let (a, b) = read?;
-        chunks += 1;
+        checked.chunks += 1;
         if a != b {
-            let at = match (&lo, &hi) {
+            let at = match (&lo, &end) {
                 (None, None) => "the whole table".to_string(),
                 (lo, hi) => format!(
                     "keys after ({}) up to ({})",
@@ -129,12 +170,63 @@ pub async fn verify(
                 a.0, b.0, a.1, b.1
             )));
         }
-        rows += a.0;
-        match hi {
-            Some(h) => lo = Some(h),
-            None => break,
+        checked.rows += a.0;
+        checked.lo = end;
+        Ok(step)
+    }
+}
+
+/// While the copy runs, on a session of its own: check the ranges behind
+/// the copy's cursor (sent on `copied` after each batch commits) until the
+/// copy stops. Sound because a range, once copied, stays equal to the
+/// original: the capture triggers write every later change in the
+/// application's transaction or fail the job (see `capture`). A difference
+/// fails the job at once, so the copy stops at its next batch.
+pub async fn follow(
+    conn: &mut MyConn,
+    n: &Names,
+    table: &TableInfo,
+    columns: &[String],
+    opts: &OscOptions,
+    checked: &mut Checked,
+    mut copied: watch::Receiver<Option<Vec<String>>>,
+) -> Result<(), OnlineError> {
+    let comparison = Comparison::load(conn, n, columns).await?;
+    loop {
+        let upto = copied.borrow_and_update().clone();
+        if let Some(upto) = upto {
+            loop {
+                match comparison.step(conn, n, table, checked, opts.verify_chunk, Some(&upto)).await {
+                    Ok(Step::Reached) => break,
+                    // Stop as soon as the copy does: the rest is checked after it.
+                    Ok(Step::More) if copied.has_changed().is_err() => return Ok(()),
+                    Ok(Step::More) => {}
+                    Err(e) => {
+                        jobs::set_state(conn, &opts.state_schema, n.job, "failed", Some(&e.to_string())).await?;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        if copied.changed().await.is_err() {
+            return Ok(());
         }
     }
-    progress(&Progress::Verified { job: job.id, rows, chunks });
+}
+
+/// Check what the copy's follower has not (everything, in a new process).
+pub async fn verify(
+    conn: &mut MyConn,
+    job: &Job,
+    n: &Names,
+    table: &TableInfo,
+    columns: &[String],
+    opts: &OscOptions,
+    checked: &mut Checked,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    let comparison = Comparison::load(conn, n, columns).await?;
+    while comparison.step(conn, n, table, checked, opts.verify_chunk, None).await? == Step::More {}
+    progress(&Progress::Verified { job: job.id, rows: checked.rows, chunks: checked.chunks });
     Ok(())
 }
