@@ -163,6 +163,10 @@ pub struct OscArgs {
     /// Run although a publication publishes all tables (its subscribers must be able to take osc's tables).
     #[arg(long)]
     pub allow_all_tables_publication: bool,
+    /// MySQL/MariaDB: point other tables' foreign keys at the new table right after the swap, keeping their names
+    /// (each an in-place ALTER of the child); without it a referenced table is refused.
+    #[arg(long)]
+    pub rebuild_child_keys: bool,
     /// Show what would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -88,6 +88,9 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
             ),
 
             Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
+        Progress::ChildKeysMoved { table, foreign_keys, .. } => {
+            format!("foreign key(s) now referencing {table}: {}", foreign_keys.join(", "))
+        }
             Progress::Reverted { table, lock_held_ms, .. } => {
                 format!("reverted: {table} is the old table again, with every change made since the swap (locks held {lock_held_ms} ms)")
             }
@@ -157,7 +160,11 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
     let progress = show(*out);
     let code = match action {
         None => {
-            let req = OscRequest { table: args.target.clone(), alter: args.alter.clone().unwrap_or_default() };
+            let req = OscRequest {
+                table: args.target.clone(),
+                alter: args.alter.clone().unwrap_or_default(),
+                rebuild_child_keys: args.rebuild_child_keys,
+            };
             if args.dry_run {
                 match osc::plan(&conn, &req, &opts).await {
                     Ok(text) => {
@@ -252,7 +259,11 @@ async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, ur
     let my = &mut conn;
     match action {
         None => {
-            let req = OscRequest { table: args.target.clone(), alter: args.alter.clone().unwrap_or_default() };
+            let req = OscRequest {
+                table: args.target.clone(),
+                alter: args.alter.clone().unwrap_or_default(),
+                rebuild_child_keys: args.rebuild_child_keys,
+            };
             if args.dry_run {
                 match osc::mysql::plan(my, &req, &opts.state_schema).await {
                     Ok(text) => {

@@ -85,7 +85,7 @@ impl MyEngine {
             Prior::Start => {}
         }
         online_job::refuse_other(jobs::list(conn, &o.state_schema, "osc", false).await?, &target)?;
-        let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone() };
+        let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone(), rebuild_child_keys: false };
         let done = pump(osc::start(conn, &req, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
         outcome(done)
     }

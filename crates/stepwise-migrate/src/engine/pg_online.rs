@@ -103,7 +103,7 @@ impl PgEngine {
             Prior::Start => {}
         }
         online_job::refuse_other(jobs::list(&self.conn, &o.state_schema, "osc", false).await?, &target)?;
-        let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone() };
+        let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone(), rebuild_child_keys: false };
         let done = self.pump(osc::start(&self.conn, &req, o, &progress), &mut rx, step, job_id, report).await?;
         self.outcome(done, o)
     }

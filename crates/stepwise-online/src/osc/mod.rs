@@ -57,6 +57,9 @@ pub struct OscRequest {
     pub table: String,
     /// ALTER TABLE clauses, applied to the shadow.
     pub alter: String,
+    /// MySQL/MariaDB: point other tables' foreign keys at the new table
+    /// after the swap (without it such a table is refused).
+    pub rebuild_child_keys: bool,
 }
 
 /// How the job runs (flags and configuration; not stored with the job).
@@ -156,6 +159,12 @@ pub enum Progress {
         job: i64,
         table: String,
         lock_held_ms: u64,
+    },
+    /// Other tables' foreign keys now reference `table` (MySQL/MariaDB).
+    ChildKeysMoved {
+        job: i64,
+        table: String,
+        foreign_keys: Vec<String>,
     },
 }
 

@@ -46,6 +46,12 @@ use stepwise_db::DbError;
 /// statement as they would without osc.
 const VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1451, 1452, 4025, 3819, 1365";
 
+/// The same for the reverse triggers, but for a child row that still needs
+/// the parent (1451): until a child's key is pointed at the new table it
+/// holds through the old one, and the application's delete fails as it
+/// would have without osc (see `children`).
+const REVERSE_VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1452, 4025, 3819, 1365";
+
 /// The session variable that marks a write made by one of this job's triggers.
 pub fn gate(job: i64) -> String {
     format!("@stepwise_osc_{job}")
@@ -73,6 +79,7 @@ fn triggers(
     columns: &[String],
     upsert: bool,
     on_error: &str,
+    handled: &str,
 ) -> Vec<String> {
     let g = gate(job);
     let cols = columns.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ");
@@ -102,7 +109,7 @@ fn triggers(
     let body = |event: &str, work: String| {
         format!(
             "IF {g} IS NULL THEN BEGIN \
-               DECLARE EXIT HANDLER FOR {VALUE_ERRORS} BEGIN SET {g} = NULL; {on_error}; END; \
+               DECLARE EXIT HANDLER FOR {handled} BEGIN SET {g} = NULL; {on_error}; END; \
                DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET {g} = NULL; RESIGNAL; END; \
                SET {g} = 1; {work}; SET {g} = NULL; \
              END; END IF /* {event} */"
@@ -137,8 +144,8 @@ pub fn create_triggers(n: &Names, prefix: &str, key: &[String], columns: &[Strin
         ql("a change made after the swap could not be written back into the old table (a value it cannot hold, or a duplicate)"),
         n.job
     );
-    let mut out = triggers(&names[..3], n.job, &n.original(), &n.shadow(), key, columns, false, &fail);
-    out.extend(triggers(&names[3..], n.job, &n.shadow(), &n.old(), key, columns, true, &close));
+    let mut out = triggers(&names[..3], n.job, &n.original(), &n.shadow(), key, columns, false, &fail, VALUE_ERRORS);
+    out.extend(triggers(&names[3..], n.job, &n.shadow(), &n.old(), key, columns, true, &close, REVERSE_VALUE_ERRORS));
     out
 }
 

@@ -5,19 +5,23 @@
 //! 1. [`preflight`]: the clauses, the table, child foreign keys, triggers,
 //!    and duplicates for a new unique key, before anything is created.
 //! 2. The job row, then the shadow (`CREATE TABLE ... LIKE`, the ALTER
-//!    applied to it while it is empty) and the [`capture`] triggers.
-//! 3. [`copy`] in key ranges, [`verify`] every range, [`swap`] with one
-//!    atomic RENAME; `finish` drops the old table.
+//!    applied to it while it is empty) and the forward [`capture`] triggers.
+//! 3. [`copy`] in key ranges while a second session [`verify`]s the ranges
+//!    behind it; the rest verified, the reverse triggers, then [`swap`] with
+//!    one atomic RENAME and, with `--rebuild-child-keys`, other tables'
+//!    foreign keys pointed at the new table ([`children`]); `finish` drops
+//!    the old table, `revert` swaps back with every change made since.
 //!
 //! Each step is recorded in the job row in the same transaction as its
 //! work where MySQL allows it (DDL commits on its own, so each DDL step is
 //! written to be repeated): `status` explains a job after a crash, `resume`
 //! continues it, `cancel` removes what it made. One process works a job at
 //! a time (a named lock held by its session, released when it ends).
-//! Not built yet on MySQL: `revert` (reverse triggers) and carrying the
-//! table's own triggers and child foreign keys; all three are refused.
+//! Not built yet on MySQL: carrying the table's own triggers and foreign
+//! keys; both are refused.
 
 pub mod capture;
+mod children;
 mod copy;
 pub mod preflight;
 mod swap;
@@ -122,6 +126,9 @@ pub struct Spec {
     pub key_index: String,
     #[serde(default)]
     pub throttle: crate::batch::Throttle,
+    /// Point other tables' foreign keys at the new table after the swap (see `children`).
+    #[serde(default)]
+    pub rebuild_child_keys: bool,
 }
 
 fn spec_of(job: &Job) -> Result<Spec, OnlineError> {
@@ -184,6 +191,7 @@ pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progr
         key: t.key.clone(),
         key_index: checked.key_index.clone(),
         throttle: crate::batch::Throttle::of(&opts.batch),
+        rebuild_child_keys: req.rebuild_child_keys,
     };
     let target = format!("{}.{}", t.schema, t.name);
     // The job first: DDL commits on its own, so the job must exist before
@@ -216,6 +224,21 @@ pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progr
         Ok::<_, DbError>(())
     }
     .await;
+    // A child key whose referenced column the ALTER changes could not point
+    // at the new table after the swap (MySQL wants the same type on both sides).
+    let made = match made {
+        Ok(()) if spec.rebuild_child_keys => {
+            let keys = children::referencing(conn, &n.schema, &n.table).await?;
+            match children::broken_by(conn, &n.schema, &n.table, &n.shadow, &keys).await? {
+                broken if broken.is_empty() => Ok(()),
+                broken => Err(DbError::Other(format!(
+                    "foreign keys of other tables could not point at the new table: {}; change the child columns first",
+                    broken.join("; ")
+                ))),
+            }
+        }
+        other => other,
+    };
     if let Err(e) = made {
         let _ = conn.exec(&n.made_before_swap()).await;
         jobs::set_state(conn, &opts.state_schema, job.id, "cancelled", Some(&e.to_string())).await?;
@@ -328,7 +351,11 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                         let columns = copied_columns(conn, &n, &spec, &dropped).await?;
                         capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, capture::Side::Reverse, opts, progress).await?;
                     }
-                    swap::swap(conn, &job, &n, opts, progress).await
+                    swap::swap(conn, &job, &n, opts, progress).await?;
+                    if spec.rebuild_child_keys {
+                        moved_children(conn, &n, &n.old, opts, progress).await?;
+                    }
+                    Ok(())
                 }
                 _ => Ok(()),
             }
@@ -350,6 +377,15 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
             }
         }
     }
+}
+
+/// Point the child keys that reference table `from` at the table's name, and say so.
+async fn moved_children(conn: &mut MyConn, n: &Names, from: &str, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    let moved = children::repoint(conn, n, from, opts, progress).await?;
+    if !moved.is_empty() {
+        progress(&Progress::ChildKeysMoved { job: n.job, table: n.original(), foreign_keys: moved });
+    }
+    Ok(())
 }
 
 /// The job to act on: the one given, or the only unfinished osc job.
@@ -405,6 +441,10 @@ pub async fn finish(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
     let spec = spec_of(job)?;
     let n = Names::new(&spec.schema, &spec.table, job.id);
     let result = async {
+        // Children left pointing at the old table by a crash after the swap.
+        if spec.rebuild_child_keys {
+            moved_children(conn, &n, &n.old, opts, progress).await?;
+        }
         // The reverse triggers first: they write to the old table.
         capture::locked(conn, opts, job.id, &n.original(), "drop the reverse triggers", &capture::drop_reverse(&n), progress).await?;
         let drop = format!("DROP TABLE IF EXISTS {}, {}, {}", n.old(), n.shadow(), n.placeholder_old());
@@ -434,6 +474,10 @@ pub async fn revert(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
         let held = t0.elapsed();
         jobs::set_state(conn, &opts.state_schema, job.id, "reverted", None).await?;
         progress(&Progress::Reverted { job: job.id, table: n.original(), lock_held_ms: held.as_millis() as u64 });
+        // Children pointed at the new table went with it to the copy's name.
+        if spec.rebuild_child_keys {
+            moved_children(conn, &n, &n.shadow, opts, progress).await?;
+        }
         capture::locked(conn, opts, job.id, &n.original(), "drop the capture triggers", &capture::drop_forward(&n), progress).await?;
         conn.exec(&n.made_before_swap()).await?;
         Ok(())

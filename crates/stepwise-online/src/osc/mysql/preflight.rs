@@ -1,8 +1,9 @@
 //! Before anything is created on MySQL/MariaDB: the clauses are one ALTER
 //! TABLE osc carries, the table is an InnoDB table with a key to copy by,
-//! no other table's foreign key points at it (MySQL moves a child's foreign
-//! key along with a renamed parent, so after the swap it would point at the
-//! old table), it has no foreign keys or triggers of its own (neither is
+//! no other table's foreign key points at it unless `--rebuild-child-keys`
+//! says to point them at the new table after the swap (MySQL moves a
+//! child's foreign key along with a renamed parent, so it would point at
+//! the old table), it has no foreign keys or triggers of its own (neither is
 //! carried yet: `CREATE TABLE ... LIKE` leaves foreign keys behind), and a
 //! unique or primary key the ALTER adds holds on the rows there now.
 //!
@@ -59,25 +60,19 @@ pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> R
     }
     let mut notes = vec![format!("{original} is InnoDB with key ({})", table.key.join(", "))];
 
-    let children: Vec<(String, String, String)> = conn
-        .conn
-        .exec(
-            "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
-              WHERE UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?
-              ORDER BY CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME",
-            (&table.schema, &table.name),
-        )
-        .await
-        .map_err(DbError::from)?;
-    if !children.is_empty() {
-        let list: Vec<String> = children.iter().map(|(s, t, c)| format!("{}.{} ({})", qi(s), qi(t), qi(c))).collect();
+    let children = super::children::referencing(conn, &table.schema, &table.name).await?;
+    let list = children.iter().map(|k| k.describe()).collect::<Vec<_>>().join(", ");
+    if children.is_empty() {
+        notes.push(format!("no other table's foreign key references {original}"));
+    } else if req.rebuild_child_keys {
+        notes.push(format!("after the swap, these foreign keys will be pointed at the new table (--rebuild-child-keys): {list}"));
+    } else {
         return Err(OnlineError::Refused(format!(
-            "foreign keys of other tables reference {original}: {}. MySQL moves a child's foreign key with the table it \
-             references, so after the swap they would point at the old table; osc does not rebuild them yet",
-            list.join(", ")
+            "foreign keys of other tables reference {original}: {list}. MySQL moves a child's foreign key with the table it \
+             references, so after the swap they would point at the old table. `--rebuild-child-keys` points them at the new \
+             table right after the swap, keeping their names (one in-place ALTER of each child, without checking its rows again)"
         )));
     }
-    notes.push(format!("no other table's foreign key references {original}"));
 
     // CREATE TABLE ... LIKE leaves foreign keys behind, and InnoDB names
     // them per database, so the copy cannot take them under their names.

@@ -1,0 +1,112 @@
+//! `stepwise osc` on MariaDB 10.11 with other tables' foreign keys pointing
+//! at the altered table: refused with the list by default; with
+//! `--rebuild-child-keys` each key points at the new table after the swap,
+//! keeps its name and actions, and holds (an orphan is refused, RESTRICT
+//! refuses a delete, CASCADE deletes), through `finish` and through `revert`.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+/// The server's error for a statement that must fail ("" when it succeeds).
+fn error_of(db: &MyDb, sql: &str) -> String {
+    let out = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B", &db.name, "-e", sql])
+        .output()
+        .expect("mariadb client");
+    if out.status.success() {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+fn setup(db: &MyDb) {
+    db.sql(
+        "CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, a INT NOT NULL) ENGINE = InnoDB;
+         INSERT INTO items (id, a) SELECT seq, seq FROM seq_1_to_3000;
+         CREATE TABLE line_items (id INT PRIMARY KEY, item_id INT NOT NULL,
+           CONSTRAINT fk_lines_item FOREIGN KEY (item_id) REFERENCES items (id) ON DELETE CASCADE) ENGINE = InnoDB;
+         CREATE TABLE notes (id INT PRIMARY KEY, item_id INT NOT NULL,
+           CONSTRAINT fk_notes_item FOREIGN KEY (item_id) REFERENCES items (id)) ENGINE = InnoDB;
+         INSERT INTO line_items SELECT seq, seq FROM seq_1_to_100;
+         INSERT INTO notes SELECT seq, seq + 100 FROM seq_1_to_100;",
+    );
+}
+
+/// `constraint -> referenced table, delete rule` for both children.
+fn child_keys(db: &MyDb) -> String {
+    db.sql(
+        "SELECT GROUP_CONCAT(CONCAT(CONSTRAINT_NAME, '->', REFERENCED_TABLE_NAME, ':', DELETE_RULE) ORDER BY CONSTRAINT_NAME)
+           FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )
+}
+
+fn leftovers(db: &MyDb) -> String {
+    db.sql(
+        "SELECT CONCAT(
+            (SELECT COALESCE(GROUP_CONCAT(TABLE_NAME), '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sw%'),
+            '|',
+            (SELECT COALESCE(GROUP_CONCAT(TRIGGER_NAME), '') FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()))",
+    )
+}
+
+/// The keys hold against `items` as it is now.
+fn assert_keys_hold(db: &MyDb) {
+    assert!(error_of(db, "INSERT INTO line_items VALUES (100000, 999999)").contains("1452"), "an orphan line item was accepted");
+    assert!(error_of(db, "DELETE FROM items WHERE id = 150").contains("1451"), "RESTRICT let a noted item go");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE id = 150"), "1");
+    db.sql("DELETE FROM items WHERE id = 50");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM line_items WHERE item_id = 50"), "0", "CASCADE did not delete the line item");
+}
+
+#[test]
+fn child_foreign_keys_are_refused_with_the_list_by_default_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db);
+    let run = p.run(&db.url, &["osc", "items", "--alter", "MODIFY id BIGINT NOT NULL AUTO_INCREMENT"]);
+    run.code(1).contains("fk_lines_item").contains("fk_notes_item").contains("--rebuild-child-keys");
+    assert_eq!(leftovers(&db), "|");
+    assert_eq!(child_keys(&db), "fk_lines_item->items:CASCADE,fk_notes_item->items:RESTRICT");
+    // Even with the option, a change to the referenced column's type is
+    // refused before any row is copied: the children's INT could not
+    // reference a BIGINT.
+    let run = p.run(&db.url, &["osc", "items", "--alter", "MODIFY id BIGINT NOT NULL AUTO_INCREMENT", "--rebuild-child-keys"]);
+    run.code(2).contains("fk_lines_item").contains("int(11) becomes bigint(20)").contains("nothing was left behind");
+    assert_eq!(leftovers(&db), "|");
+    assert_eq!(child_keys(&db), "fk_lines_item->items:CASCADE,fk_notes_item->items:RESTRICT");
+}
+
+#[test]
+fn with_rebuild_child_keys_the_children_point_at_the_new_table_and_their_keys_hold_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db);
+    let run = p.run(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT NOT NULL DEFAULT 7", "--rebuild-child-keys"]);
+    run.ok().contains("swapped: ").contains("foreign key(s) now referencing");
+    // Same names, same actions, the table's name; and that is the new table.
+    assert_eq!(child_keys(&db), "fk_lines_item->items:CASCADE,fk_notes_item->items:RESTRICT");
+    assert_eq!(db.sql("SELECT MIN(z) FROM items"), "7");
+    assert_keys_hold(&db);
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_eq!(leftovers(&db), "|");
+    assert_eq!(child_keys(&db), "fk_lines_item->items:CASCADE,fk_notes_item->items:RESTRICT");
+    assert!(error_of(&db, "INSERT INTO notes VALUES (100000, 999999)").contains("1452"), "an orphan note was accepted after finish");
+}
+
+#[test]
+fn revert_points_the_children_back_at_the_original_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db);
+    p.run(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--rebuild-child-keys"]).ok();
+    // A row written after the swap, with a child of its own.
+    db.sql("INSERT INTO items (id, a) VALUES (5000, 1); INSERT INTO line_items VALUES (5000, 5000)");
+    p.run(&db.url, &["osc", "revert"]).ok().contains("reverted");
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'z'"),
+        "0"
+    );
+    assert_eq!(child_keys(&db), "fk_lines_item->items:CASCADE,fk_notes_item->items:RESTRICT");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE id = 5000"), "1");
+    assert_eq!(leftovers(&db), "|");
+    assert_keys_hold(&db);
+}
