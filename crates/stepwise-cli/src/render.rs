@@ -251,6 +251,7 @@ pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
         ),
         Progress::Swapped { table, lock_held_ms, .. } => format!("swapped: {table} is the new table (locks held {lock_held_ms} ms)"),
         Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
+        Progress::ForeignKeysRenamed { foreign_keys, .. } => format!("foreign key(s) named as before: {}", foreign_keys.join(", ")),
         Progress::ChildKeysMoved { table, foreign_keys, .. } => {
             format!("foreign key(s) now referencing {table}: {}", foreign_keys.join(", "))
         }

@@ -88,6 +88,7 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
             ),
 
             Progress::Validated { foreign_keys, .. } => format!("validated foreign key(s): {}", foreign_keys.join(", ")),
+        Progress::ForeignKeysRenamed { foreign_keys, .. } => format!("foreign key(s) named as before: {}", foreign_keys.join(", ")),
         Progress::ChildKeysMoved { table, foreign_keys, .. } => {
             format!("foreign key(s) now referencing {table}: {}", foreign_keys.join(", "))
         }

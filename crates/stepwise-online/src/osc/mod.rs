@@ -160,6 +160,11 @@ pub enum Progress {
         table: String,
         lock_held_ms: u64,
     },
+    /// The table's own foreign keys have their names back (MySQL/MariaDB `finish`).
+    ForeignKeysRenamed {
+        job: i64,
+        foreign_keys: Vec<String>,
+    },
     /// Other tables' foreign keys now reference `table` (MySQL/MariaDB).
     ChildKeysMoved {
         job: i64,

@@ -22,6 +22,10 @@ pub struct OscAlter {
     /// IGNORE` would skip a duplicate, so they are checked before anything
     /// is created). PostgreSQL builds them after the copy and fails there.
     pub new_keys: Vec<NewKey>,
+    /// MySQL: the ALTER drops a foreign key or a constraint by name (osc
+    /// carries the table's own foreign keys under other names, so such a
+    /// clause would not find its key on the copy).
+    pub drops_constraint: bool,
 }
 
 /// A unique or primary key the ALTER adds.

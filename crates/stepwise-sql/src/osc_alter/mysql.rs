@@ -195,7 +195,8 @@ fn check_clause(clause: &str, out: &mut OscAlter) -> Result<(), String> {
             TableConstraint::ForeignKey(_) | TableConstraint::Check(_) | TableConstraint::Index(_) => {}
             _ => {}
         },
-        O::DropIndex { .. } | O::DropPrimaryKey { .. } | O::DropForeignKey { .. } | O::DropConstraint { .. } => {}
+        O::DropForeignKey { .. } | O::DropConstraint { .. } => out.drops_constraint = true,
+        O::DropIndex { .. } | O::DropPrimaryKey { .. } => {}
         O::RenameColumn { .. } | O::RenameTable { .. } | O::RenameConstraint { .. } => return renames(),
         O::Algorithm { .. } | O::Lock { .. } => {
             return Err(format!(

@@ -49,7 +49,7 @@ const VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1451
 /// The same for the reverse triggers, but for a child row that still needs
 /// the parent (1451): until a child's key is pointed at the new table it
 /// holds through the old one, and the application's delete fails as it
-/// would have without osc (see `children`).
+/// would have without osc (see `foreign_keys`).
 const REVERSE_VALUE_ERRORS: &str = "1264, 1265, 1292, 1366, 1406, 1048, 1364, 1062, 1452, 4025, 3819, 1365";
 
 /// The session variable that marks a write made by one of this job's triggers.

@@ -9,7 +9,7 @@
 //! 3. [`copy`] in key ranges while a second session [`verify`]s the ranges
 //!    behind it; the rest verified, the reverse triggers, then [`swap`] with
 //!    one atomic RENAME and, with `--rebuild-child-keys`, other tables'
-//!    foreign keys pointed at the new table ([`children`]); `finish` drops
+//!    foreign keys pointed at the new table ([`foreign_keys`]); `finish` drops
 //!    the old table, `revert` swaps back with every change made since.
 //!
 //! Each step is recorded in the job row in the same transaction as its
@@ -21,8 +21,8 @@
 //! keys; both are refused.
 
 pub mod capture;
-mod children;
 mod copy;
+mod foreign_keys;
 pub mod preflight;
 mod swap;
 mod verify;
@@ -126,7 +126,7 @@ pub struct Spec {
     pub key_index: String,
     #[serde(default)]
     pub throttle: crate::batch::Throttle,
-    /// Point other tables' foreign keys at the new table after the swap (see `children`).
+    /// Point other tables' foreign keys at the new table after the swap (see `foreign_keys`).
     #[serde(default)]
     pub rebuild_child_keys: bool,
 }
@@ -202,6 +202,7 @@ pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progr
     let made = async {
         conn.exec(&format!("CREATE TABLE {} LIKE {}", n.shadow(), n.original())).await?;
         conn.exec(&format!("ALTER TABLE {} {}", n.shadow(), spec.alter)).await?;
+        foreign_keys::carry(conn, &n).await?;
         // CREATE TABLE ... LIKE starts the counter at 1: carry the original's,
         // so that ids of rows deleted at the top are not handed out again
         // (rows the triggers write later move it on by themselves).
@@ -228,8 +229,8 @@ pub async fn start(conn: &mut MyConn, req: &OscRequest, opts: &OscOptions, progr
     // at the new table after the swap (MySQL wants the same type on both sides).
     let made = match made {
         Ok(()) if spec.rebuild_child_keys => {
-            let keys = children::referencing(conn, &n.schema, &n.table).await?;
-            match children::broken_by(conn, &n.schema, &n.table, &n.shadow, &keys).await? {
+            let keys = foreign_keys::referencing(conn, &n.schema, &n.table).await?;
+            match foreign_keys::broken_by(conn, &n.schema, &n.table, &n.shadow, &keys).await? {
                 broken if broken.is_empty() => Ok(()),
                 broken => Err(DbError::Other(format!(
                     "foreign keys of other tables could not point at the new table: {}; change the child columns first",
@@ -381,7 +382,7 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
 
 /// Point the child keys that reference table `from` at the table's name, and say so.
 async fn moved_children(conn: &mut MyConn, n: &Names, from: &str, opts: &OscOptions, progress: OnProgress<'_>) -> Result<(), OnlineError> {
-    let moved = children::repoint(conn, n, from, opts, progress).await?;
+    let moved = foreign_keys::repoint(conn, n, from, opts, progress).await?;
     if !moved.is_empty() {
         progress(&Progress::ChildKeysMoved { job: n.job, table: n.original(), foreign_keys: moved });
     }
@@ -449,6 +450,10 @@ pub async fn finish(conn: &mut MyConn, job: &Job, opts: &OscOptions, progress: O
         capture::locked(conn, opts, job.id, &n.original(), "drop the reverse triggers", &capture::drop_reverse(&n), progress).await?;
         let drop = format!("DROP TABLE IF EXISTS {}, {}, {}", n.old(), n.shadow(), n.placeholder_old());
         capture::locked(conn, opts, job.id, &n.old(), "drop the old table", &[drop], progress).await?;
+        let renamed = foreign_keys::restore_names(conn, &n, opts, progress).await?;
+        if !renamed.is_empty() {
+            progress(&Progress::ForeignKeysRenamed { job: job.id, foreign_keys: renamed });
+        }
         jobs::set_state(conn, &opts.state_schema, job.id, "finished", None).await
     }
     .await;

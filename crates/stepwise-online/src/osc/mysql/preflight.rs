@@ -60,7 +60,7 @@ pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> R
     }
     let mut notes = vec![format!("{original} is InnoDB with key ({})", table.key.join(", "))];
 
-    let children = super::children::referencing(conn, &table.schema, &table.name).await?;
+    let children = super::foreign_keys::referencing(conn, &table.schema, &table.name).await?;
     let list = children.iter().map(|k| k.describe()).collect::<Vec<_>>().join(", ");
     if children.is_empty() {
         notes.push(format!("no other table's foreign key references {original}"));
@@ -74,26 +74,29 @@ pub async fn check(conn: &mut MyConn, req: &OscRequest, state_prefix: &str) -> R
         )));
     }
 
-    // CREATE TABLE ... LIKE leaves foreign keys behind, and InnoDB names
-    // them per database, so the copy cannot take them under their names.
-    let own: Vec<(String, String, String)> = conn
-        .conn
-        .exec(
-            "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA FROM information_schema.REFERENTIAL_CONSTRAINTS
-              WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? ORDER BY CONSTRAINT_NAME",
-            (&table.schema, &table.name),
-        )
-        .await
-        .map_err(DbError::from)?;
+    // CREATE TABLE ... LIKE leaves foreign keys behind: osc adds them to the
+    // copy under other names (InnoDB names them per database) and gives
+    // them their names back at `finish` (see `foreign_keys`).
+    let own = super::foreign_keys::own(conn, &table.schema, &table.name).await?;
     if !own.is_empty() {
-        let list: Vec<String> = own.iter().map(|(c, t, s)| format!("{} (to {}.{})", qi(c), qi(s), qi(t))).collect();
-        return Err(OnlineError::Refused(format!(
-            "{original} has foreign keys of its own: {}. osc does not carry them to the new table yet on MySQL/MariaDB, and will \
-             not drop them",
-            list.join(", ")
-        )));
+        let list = own.iter().map(|k| k.describe_own()).collect::<Vec<_>>().join(", ");
+        if let Some(k) = own.iter().find(|k| k.parent_schema == table.schema && k.parent_table == table.name) {
+            return Err(OnlineError::Refused(format!(
+                "{original} has a foreign key to itself ({}): osc does not carry one yet on MySQL/MariaDB",
+                k.describe()
+            )));
+        }
+        if alter.drops_constraint {
+            return Err(OnlineError::Refused(format!(
+                "{original} has foreign keys of its own ({list}) and the ALTER drops a foreign key or constraint: osc carries \
+                 the keys to the copy under other names, where the DROP would not find it. Drop it with a plain ALTER TABLE \
+                 first (dropping a foreign key changes no row)"
+            )));
+        }
+        notes.push(format!("its own foreign keys go to the new table as they are, named as now after `osc finish`: {list}"));
+    } else {
+        notes.push(format!("{original} has no foreign keys of its own"));
     }
-    notes.push(format!("{original} has no foreign keys of its own"));
 
     let triggers: Vec<String> = conn
         .conn

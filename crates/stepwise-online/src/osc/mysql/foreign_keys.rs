@@ -1,5 +1,13 @@
-//! Foreign keys of other tables that reference the altered table.
+//! Foreign keys, on MySQL/MariaDB.
 //!
+//! **The table's own keys.** `CREATE TABLE ... LIKE` leaves them behind, and
+//! InnoDB names them per database, so the copy takes each one under an
+//! interim name (`_sw<job>_<name>`) before any row goes in ([`carry`]); the
+//! old table keeps the names until `finish` drops it, and then each key
+//! takes its name back in one in-place ALTER ([`restore_names`]). A key to
+//! the table itself is not carried yet (refused).
+//!
+//! **Keys of other tables that reference the altered table.**
 //! MySQL and MariaDB move a child's foreign key with the table it
 //! references: after the swap's RENAME the children point at the old table.
 //! By default osc refuses such a table (with the list); with
@@ -34,7 +42,7 @@ use stepwise_db::DbError;
 
 /// One foreign key of another table that references `schema.table`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChildKey {
+pub struct ForeignKey {
     pub schema: String,
     pub table: String,
     pub name: String,
@@ -42,16 +50,27 @@ pub struct ChildKey {
     pub referenced: Vec<String>,
     pub on_delete: String,
     pub on_update: String,
+    /// The table it references.
+    pub parent_schema: String,
+    pub parent_table: String,
 }
 
-impl ChildKey {
+impl ForeignKey {
+    fn parent(&self) -> String {
+        format!("{}.{}", qi(&self.parent_schema), qi(&self.parent_table))
+    }
+
+    /// As one of the table's own keys: its name and what it references.
+    pub fn describe_own(&self) -> String {
+        format!("{} (to {})", qi(&self.name), self.parent())
+    }
+
     pub fn describe(&self) -> String {
         format!("{}.{} ({})", qi(&self.schema), qi(&self.table), qi(&self.name))
     }
 
     /// `ALTER TABLE` that replaces constraint `from` by `to`, referencing `parent`.
     fn replace(&self, from: &str, to: &str, parent: &str) -> String {
-        let list = |cols: &[String]| cols.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ");
         format!(
             "ALTER TABLE {}.{} DROP FOREIGN KEY {}, ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {parent} ({}){}{}, \
              ALGORITHM=INPLACE, LOCK=NONE",
@@ -84,7 +103,7 @@ fn rule(on: &str, r: &str) -> String {
 /// Child keys whose referenced columns the ALTER changed (`shadow` has
 /// another type for them than `table`): the key cannot point at the new
 /// table until the child's columns change too. Each described with why.
-pub async fn broken_by(conn: &mut MyConn, schema: &str, table: &str, shadow: &str, keys: &[ChildKey]) -> Result<Vec<String>, DbError> {
+pub async fn broken_by(conn: &mut MyConn, schema: &str, table: &str, shadow: &str, keys: &[ForeignKey]) -> Result<Vec<String>, DbError> {
     let mut broken = Vec::new();
     for k in keys {
         for c in &k.referenced {
@@ -111,35 +130,111 @@ pub async fn broken_by(conn: &mut MyConn, schema: &str, table: &str, shadow: &st
     Ok(broken)
 }
 
+/// Give the shadow (still empty) the original's own foreign keys, under
+/// interim names: the old table keeps the names until `finish` drops it.
+/// Once copied, rows and changes are checked against the parents as the
+/// original's are, and a parent's CASCADE or SET NULL reaches the copy by
+/// its own key (MySQL fires no trigger for a cascaded change).
+pub async fn carry(conn: &mut MyConn, n: &Names) -> Result<(), DbError> {
+    for k in own(conn, &n.schema, &n.table).await? {
+        conn.exec(&format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}{}",
+            n.shadow(),
+            qi(&interim(n.job, &k.name)),
+            list(&k.columns),
+            k.parent(),
+            list(&k.referenced),
+            rule(" ON DELETE", &k.on_delete),
+            rule(" ON UPDATE", &k.on_update)
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// After `finish` dropped the old table: the table's own keys take their
+/// names back, each in one in-place ALTER. The keys renamed.
+pub async fn restore_names(conn: &mut MyConn, n: &Names, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Vec<String>, OnlineError> {
+    let prefix = interim(n.job, "");
+    let mut steps = Vec::new();
+    for k in own(conn, &n.schema, &n.table).await? {
+        if let Some(name) = k.name.strip_prefix(&prefix).filter(|s| !s.is_empty()) {
+            let sql = k.replace(&k.name, name, &k.parent());
+            steps.push((format!("{} (was {})", qi(name), qi(&k.name)), sql));
+        }
+    }
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.exec("SET SESSION foreign_key_checks = 0").await?;
+    let mut done = Vec::new();
+    let mut result = Ok(());
+    for (k, sql) in steps {
+        if let Err(e) = locked(conn, opts, n.job, &n.original(), "rename a foreign key", &[sql], progress).await {
+            result = Err(e);
+            break;
+        }
+        done.push(k);
+    }
+    conn.exec("SET SESSION foreign_key_checks = 1").await?;
+    result.map(|_| done)
+}
+
+fn list(cols: &[String]) -> String {
+    cols.iter().map(|c| qi(c)).collect::<Vec<_>>().join(", ")
+}
+
 /// The name a child key carries between the two statements.
 pub fn interim(job: i64, name: &str) -> String {
     format!("_sw{job}_{name}").chars().take(64).collect()
 }
 
 /// The foreign keys of other tables that reference `schema.table`.
-pub async fn referencing(conn: &mut MyConn, schema: &str, table: &str) -> Result<Vec<ChildKey>, DbError> {
-    let rows: Vec<(String, String, String, String, String, String, String)> = conn
+pub async fn referencing(conn: &mut MyConn, schema: &str, table: &str) -> Result<Vec<ForeignKey>, DbError> {
+    keys(conn, "r.UNIQUE_CONSTRAINT_SCHEMA = ? AND r.REFERENCED_TABLE_NAME = ?", schema, table).await
+}
+
+/// The foreign keys of `schema.table` itself.
+pub async fn own(conn: &mut MyConn, schema: &str, table: &str) -> Result<Vec<ForeignKey>, DbError> {
+    keys(conn, "r.CONSTRAINT_SCHEMA = ? AND r.TABLE_NAME = ?", schema, table).await
+}
+
+async fn keys(conn: &mut MyConn, filter: &str, schema: &str, table: &str) -> Result<Vec<ForeignKey>, DbError> {
+    type Row = (String, String, String, String, String, String, String, String, String);
+    let rows: Vec<Row> = conn
         .conn
         .exec(
-            "SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, r.DELETE_RULE, r.UPDATE_RULE,
-                    k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME
-               FROM information_schema.REFERENTIAL_CONSTRAINTS r
-               JOIN information_schema.KEY_COLUMN_USAGE k
-                 ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA AND k.TABLE_NAME = r.TABLE_NAME
-                AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.REFERENCED_TABLE_NAME IS NOT NULL
-              WHERE r.UNIQUE_CONSTRAINT_SCHEMA = ? AND r.REFERENCED_TABLE_NAME = ?
-              ORDER BY r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+            format!(
+                "SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, r.DELETE_RULE, r.UPDATE_RULE,
+                        k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME, r.UNIQUE_CONSTRAINT_SCHEMA, r.REFERENCED_TABLE_NAME
+                   FROM information_schema.REFERENTIAL_CONSTRAINTS r
+                   JOIN information_schema.KEY_COLUMN_USAGE k
+                     ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA AND k.TABLE_NAME = r.TABLE_NAME
+                    AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.REFERENCED_TABLE_NAME IS NOT NULL
+                  WHERE {filter}
+                  ORDER BY r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+            ),
             (schema, table),
         )
         .await?;
-    let mut keys: Vec<ChildKey> = Vec::new();
-    for (s, t, name, on_delete, on_update, col, refcol) in rows {
+    let mut keys: Vec<ForeignKey> = Vec::new();
+    for (s, t, name, on_delete, on_update, col, refcol, parent_schema, parent_table) in rows {
         match keys.last_mut() {
             Some(k) if k.schema == s && k.table == t && k.name == name => {
                 k.columns.push(col);
                 k.referenced.push(refcol);
             }
-            _ => keys.push(ChildKey { schema: s, table: t, name, columns: vec![col], referenced: vec![refcol], on_delete, on_update }),
+            _ => keys.push(ForeignKey {
+                schema: s,
+                table: t,
+                name,
+                columns: vec![col],
+                referenced: vec![refcol],
+                on_delete,
+                on_update,
+                parent_schema,
+                parent_table,
+            }),
         }
     }
     Ok(keys)
@@ -157,7 +252,7 @@ pub async fn repoint(
 ) -> Result<Vec<String>, OnlineError> {
     let mut moved = Vec::new();
     let prefix = interim(n.job, "");
-    let mut steps: Vec<(ChildKey, Vec<String>)> = Vec::new();
+    let mut steps: Vec<(ForeignKey, Vec<String>)> = Vec::new();
     for k in referencing(conn, &n.schema, from).await? {
         let tmp = interim(n.job, &k.name);
         steps.push((k.clone(), vec![k.replace(&k.name, &tmp, &n.original()), k.replace(&tmp, &k.name, &n.original())]));
@@ -194,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_replacement_keeps_the_columns_and_actions_and_quotes_every_name() {
-        let k = ChildKey {
+        let k = ForeignKey {
             schema: "app".into(),
             table: "line`s".into(),
             name: "fk".into(),
@@ -202,6 +297,8 @@ mod tests {
             referenced: vec!["id".into(), "shop".into()],
             on_delete: "CASCADE".into(),
             on_update: "whatever; DROP TABLE x".into(),
+            parent_schema: "app".into(),
+            parent_table: "orders".into(),
         };
         assert_eq!(
             k.replace("fk", &interim(7, "fk"), "`app`.`orders`"),

@@ -1,8 +1,14 @@
-//! `stepwise osc` on MariaDB 10.11 with other tables' foreign keys pointing
-//! at the altered table: refused with the list by default; with
-//! `--rebuild-child-keys` each key points at the new table after the swap,
-//! keeps its name and actions, and holds (an orphan is refused, RESTRICT
-//! refuses a delete, CASCADE deletes), through `finish` and through `revert`.
+//! `stepwise osc` on MariaDB 10.11 and foreign keys.
+//!
+//! Other tables' keys pointing at the altered table: refused with the list
+//! by default; with `--rebuild-child-keys` each key points at the new table
+//! after the swap, keeps its name and actions, and holds (an orphan is
+//! refused, RESTRICT refuses a delete, CASCADE deletes), through `finish`
+//! and through `revert`.
+//!
+//! The table's own keys: carried to the new table, holding throughout (a
+//! parent's CASCADE during the copy reaches the copy too), and named as
+//! before after `finish`.
 
 mod common;
 use common::*;
@@ -109,4 +115,65 @@ fn revert_points_the_children_back_at_the_original_on_mariadb() {
     assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE id = 5000"), "1");
     assert_eq!(leftovers(&db), "|");
     assert_keys_hold(&db);
+}
+
+/// rows_done of the job, 0 before there is one.
+fn copied(db: &MyDb) -> i64 {
+    let out = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B", &db.name, "-e", "SELECT MAX(rows_done) FROM stepwise_jobs"])
+        .output()
+        .expect("mariadb client");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+}
+
+fn own_setup(db: &MyDb) {
+    db.sql(
+        "CREATE TABLE shops (id INT PRIMARY KEY) ENGINE = InnoDB;
+         INSERT INTO shops SELECT seq FROM seq_1_to_10;
+         CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, shop_id INT NOT NULL, a INT NOT NULL,
+           CONSTRAINT fk_items_shop FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE) ENGINE = InnoDB;
+         INSERT INTO items (id, shop_id, a) SELECT seq, 1 + seq % 10, seq FROM seq_1_to_20000;",
+    );
+}
+
+fn own_keys(db: &MyDb) -> String {
+    db.sql(
+        "SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME, '->', REFERENCED_TABLE_NAME, ':', DELETE_RULE) ORDER BY TABLE_NAME)
+           FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )
+}
+
+#[test]
+fn the_tables_own_foreign_keys_are_carried_hold_throughout_and_get_their_names_back_at_finish_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    own_setup(&db);
+    let bg = spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--batch-rows", "500", "--max-rate", "10000"]));
+    assert!(wait_until(std::time::Duration::from_secs(30), || copied(&db) > 3000), "the copy did not start:\n{}", bg.output());
+    // During the copy: a parent's CASCADE removes rows on both sides of the
+    // cursor (MySQL fires no trigger for it: the copy's own key carries it).
+    db.sql("DELETE FROM shops WHERE id = 3");
+    let run = bg.finish(std::time::Duration::from_secs(120));
+    run.ok().contains("swapped: ");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE shop_id = 3"), "0");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items"), "18000");
+    assert_eq!(own_keys(&db), "items._sw1_fk_items_shop->shops:CASCADE,_sw1_items_old.fk_items_shop->shops:CASCADE");
+    // The key holds on the new table, and a CASCADE reaches it.
+    assert!(error_of(&db, "INSERT INTO items (shop_id, a) VALUES (999, 0)").contains("1452"), "an orphan item was accepted");
+    db.sql("DELETE FROM shops WHERE id = 4");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE shop_id = 4"), "0");
+    p.run(&db.url, &["osc", "finish"]).ok().contains("named as before");
+    assert_eq!(own_keys(&db), "items.fk_items_shop->shops:CASCADE");
+    assert_eq!(leftovers(&db), "|");
+    assert!(error_of(&db, "INSERT INTO items (shop_id, a) VALUES (999, 0)").contains("1452"), "an orphan item was accepted after finish");
+    assert_eq!(db.sql("SELECT COUNT(*) FROM items"), "16000");
+}
+
+#[test]
+fn a_key_to_the_table_itself_and_a_drop_of_a_carried_key_are_refused_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    own_setup(&db);
+    p.run(&db.url, &["osc", "items", "--alter", "DROP FOREIGN KEY fk_items_shop"]).code(1).contains("plain ALTER TABLE first");
+    db.sql("CREATE TABLE tree (id INT PRIMARY KEY, parent INT NULL, CONSTRAINT fk_tree FOREIGN KEY (parent) REFERENCES tree (id))");
+    p.run(&db.url, &["osc", "tree", "--alter", "ADD COLUMN z INT", "--rebuild-child-keys"]).code(1).contains("foreign key to itself");
+    assert_eq!(leftovers(&db), "|");
 }
