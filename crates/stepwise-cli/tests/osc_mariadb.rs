@@ -135,7 +135,8 @@ fn column_type(db: &MyDb, column: &str) -> String {
 #[test]
 fn three_changes_under_an_application_that_writes_leave_the_table_equal_to_its_control_on_mariadb() {
     let (db, p) = (MyDb::new(), Project::new());
-    let rows = 100_000;
+    // The size: a million rows, the copy sized by its own batch timing.
+    let rows = 1_000_000;
     setup(&db, rows);
     for (alter, check) in [
         ("MODIFY id BIGINT NOT NULL AUTO_INCREMENT", ("id", "bigint(20)")),
@@ -145,8 +146,7 @@ fn three_changes_under_an_application_that_writes_leave_the_table_equal_to_its_c
         let max_before: i64 = db.sql("SELECT MAX(id) FROM items").parse().unwrap();
         let app = start_app(&db, rows as i64, false);
         std::thread::sleep(Duration::from_millis(300));
-        // Small ranges, so that the copy and the application overlap.
-        let run = p.run(&db.url, &["osc", "items", "--alter", alter, "--batch-rows", "500"]);
+        let run = p.run(&db.url, &["osc", "items", "--alter", alter]);
         let txns = stop_app(&db, app);
         eprintln!("{alter}: application transactions {txns}\n{}", run.all());
         run.ok().contains("verified ").contains("swapped: ");
@@ -434,4 +434,43 @@ fn a_duplicate_of_a_row_already_copied_fails_the_job_and_never_removes_that_row_
     assert_equal_to_control(&db);
     p.run(&db.url, &["osc", "cancel"]).ok();
     assert_eq!(leftovers(&db), "|");
+}
+
+/// `kill -9` while the swap waits (a transaction holds the table), with the
+/// application writing: `resume` swaps with nothing lost; in a second run,
+/// `cancel` after the same kill leaves the table as it was and nothing behind.
+#[test]
+fn kill_9_during_the_swap_then_resume_or_cancel_loses_nothing_on_mariadb() {
+    use common::my_session::MySession;
+    let (db, p) = (MyDb::new(), Project::new());
+    let rows = 20_000;
+    setup(&db, rows);
+    for (alter, then) in [("ADD COLUMN z INT", "resume"), ("ADD COLUMN y INT", "cancel")] {
+        let app = start_app(&db, rows as i64, false);
+        let mut holder = MySession::open(&db);
+        let mut bg = spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", alter, "--lock-timeout", "1s"]));
+        assert!(wait_until(Duration::from_secs(30), || copied(&db) > 0), "the copy did not start:\n{}", bg.output());
+        // Held from before the swap: the swap (or the reverse triggers it needs) waits.
+        holder.query("START TRANSACTION; SELECT COUNT(*) FROM items WHERE id = 1;");
+        assert!(bg.wait_for("lock wait", 1, Duration::from_secs(60)), "the swap did not wait:\n{}", bg.output());
+        bg.kill9();
+        let _ = bg.finish(Duration::from_secs(10));
+        holder.query("COMMIT;");
+        std::thread::sleep(Duration::from_millis(300));
+        p.run(&db.url, &["osc", "status"]).ok();
+        let run = p.run(&db.url, &["osc", then]);
+        let txns = stop_app(&db, app);
+        assert!(txns > 0, "the application ran only {txns} transactions");
+        assert_equal_to_control(&db);
+        let column = &alter["ADD COLUMN ".len()..][..1];
+        if then == "resume" {
+            run.ok().contains("swapped: ");
+            assert_eq!(column_type(&db, column), "int(11)");
+            p.run(&db.url, &["osc", "finish"]).ok();
+        } else {
+            run.ok().contains("cancelled");
+            assert_eq!(column_type(&db, column), "");
+        }
+        assert_eq!(leftovers(&db), "|");
+    }
 }
