@@ -88,22 +88,48 @@ async fn batches(
     let mut last_report = Instant::now();
     let mut copied_here = 0i64;
     let through_client = autoinc_locks(conn, n).await?;
+    let order = table.key.iter().map(|k| qi(k)).collect::<Vec<_>>().join(", ");
+    // Through the client with an integer key, a range's end is read from its
+    // last row (one scan instead of two).
+    let fused: Option<Vec<usize>> = if through_client && table.key.iter().all(|k| integer(table, k)) {
+        table.key.iter().map(|k| columns.iter().position(|c| c == k)).collect()
+    } else {
+        None
+    };
     let mut db = MyDb::new(conn, &opts.state_schema);
     loop {
         if !throttle(&mut db, job.id, opts, progress).await? {
             return Ok(());
         }
-        let hi = db.chunk_end(table, cursor.as_deref(), sizer.rows()).await?;
-        let range = where_clause(&key_range(table, cursor.as_deref(), hi.as_deref()));
-        let select = format!("SELECT {cols} FROM {} FORCE INDEX ({}){range} LOCK IN SHARE MODE", n.original(), qi(&spec.key_index));
-        let write = if through_client {
-            Write::Values { select, head: format!("INSERT IGNORE INTO {} ({cols}) VALUES ", n.shadow()), columns: columns.len() }
-        } else {
-            Write::Statement(format!("INSERT IGNORE INTO {} ({cols}) {select}", n.shadow()))
-        };
         let t0 = Instant::now();
-        match batch(db.conn, &opts.state_schema, job.id, cursor.as_deref(), hi.as_deref(), &write, done).await {
-            Ok(Step::Copied(rows)) => {
+        let head = format!("INSERT IGNORE INTO {} ({cols}) VALUES ", n.shadow());
+        let (planned, write) = match &fused {
+            // The range is the next `rows` keys: the locking read finds its end
+            // (and locks up to it) in the same scan.
+            Some(at) => {
+                let after = where_clause(&key_range(table, cursor.as_deref(), None));
+                let select = format!(
+                    "SELECT {cols} FROM {} FORCE INDEX ({}){after} ORDER BY {order} LIMIT {} LOCK IN SHARE MODE",
+                    n.original(),
+                    qi(&spec.key_index),
+                    sizer.rows().max(1)
+                );
+                (None, Write::Values { select, head, columns: columns.len(), ends: Some((at.clone(), sizer.rows().max(1) as usize)) })
+            }
+            None => {
+                let hi = db.chunk_end(table, cursor.as_deref(), sizer.rows()).await?;
+                let range = where_clause(&key_range(table, cursor.as_deref(), hi.as_deref()));
+                let select = format!("SELECT {cols} FROM {} FORCE INDEX ({}){range} LOCK IN SHARE MODE", n.original(), qi(&spec.key_index));
+                let write = if through_client {
+                    Write::Values { select, head, columns: columns.len(), ends: None }
+                } else {
+                    Write::Statement(format!("INSERT IGNORE INTO {} ({cols}) {select}", n.shadow()))
+                };
+                (hi, write)
+            }
+        };
+        match batch(db.conn, &opts.state_schema, job.id, cursor.as_deref(), planned, &write, done).await {
+            Ok(Step::Copied(rows, hi)) => {
                 let took = t0.elapsed();
                 done += rows;
                 db.record_position(done);
@@ -203,8 +229,21 @@ enum Write {
     /// `INSERT IGNORE ... SELECT ... LOCK IN SHARE MODE`.
     Statement(String),
     /// The locking SELECT, then `head` followed by its rows as VALUES.
-    Values { select: String, head: String, columns: usize },
+    /// `ends`: the key's positions in a row and the SELECT's LIMIT, when the
+    /// range ends at the last row read (the end of the table when fewer come).
+    Values { select: String, head: String, columns: usize, ends: Option<(Vec<usize>, usize)> },
 }
+
+/// Whether column `k` is an integer (its values read back as numbers).
+fn integer(table: &TableInfo, k: &str) -> bool {
+    let ty = table.column(k).map(|c| c.ty.to_ascii_lowercase()).unwrap_or_default();
+    let base = ty.split(|c: char| c == '(' || c == ' ').next().unwrap_or("");
+    matches!(base, "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint")
+}
+
+/// Where a range read through the client ends: `Some(None)` at the end of
+/// the table, `Some(key)` at its last row, None when it was planned before.
+type Found = Option<Option<Vec<String>>>;
 
 /// Placeholders per INSERT (the protocol allows 65,535).
 const MAX_PARAMS: usize = 60_000;
@@ -212,16 +251,24 @@ const MAX_PARAMS: usize = 60_000;
 /// Rows per multi-row INSERT of the client path (measured: see bench/results/osc_mariadb.md).
 const ROWS_PER_INSERT: usize = 1000;
 
-/// Run `w` in the open transaction; the rows it inserted.
-async fn write(conn: &mut MyConn, w: &Write) -> Result<i64, DbError> {
+/// Run `w` in the open transaction; the rows it inserted, and where the range ended.
+async fn write(conn: &mut MyConn, w: &Write) -> Result<(i64, Found), DbError> {
     match w {
         Write::Statement(sql) => {
             conn.exec(sql).await?;
-            Ok(conn.conn.affected_rows() as i64)
+            Ok((conn.conn.affected_rows() as i64, None))
         }
-        Write::Values { select, head, columns } => {
+        Write::Values { select, head, columns, ends } => {
             // The binary protocol both ways: values go back exactly as read.
             let rows: Vec<mysql_async::Row> = conn.conn.exec(select.as_str(), ()).await?;
+            let found = match ends {
+                None => None,
+                Some((_, limit)) if rows.len() < *limit => Some(None),
+                Some((at, _)) => {
+                    let last = rows.last().ok_or_else(|| DbError::Other("the copy read no row of a full range".into()))?;
+                    Some(Some(at.iter().map(|&i| key_text(last, i)).collect::<Result<Vec<_>, _>>()?))
+                }
+            };
             // Full statements of one fixed size, so the driver prepares it
             // once and reuses it; the rest goes in one more.
             let per = (MAX_PARAMS / (*columns).max(1)).clamp(1, ROWS_PER_INSERT);
@@ -235,8 +282,18 @@ async fn write(conn: &mut MyConn, w: &Write) -> Result<i64, DbError> {
                 inserted += conn.conn.affected_rows() as i64;
                 check_warnings(conn).await?;
             }
-            Ok(inserted)
+            Ok((inserted, found))
         }
+    }
+}
+
+/// An integer key's value as the cursor keeps it.
+fn key_text(row: &mysql_async::Row, i: usize) -> Result<String, DbError> {
+    match row.as_ref(i) {
+        Some(mysql_async::Value::Int(v)) => Ok(v.to_string()),
+        Some(mysql_async::Value::UInt(v)) => Ok(v.to_string()),
+        Some(mysql_async::Value::Bytes(b)) => Ok(String::from_utf8_lossy(b).into_owned()),
+        other => Err(DbError::Other(format!("the copy read a key value it cannot keep as a cursor: {other:?}"))),
     }
 }
 
@@ -254,7 +311,8 @@ async fn check_warnings(conn: &mut MyConn) -> Result<(), DbError> {
 }
 
 enum Step {
-    Copied(i64),
+    /// The rows inserted, and where the range ended (None: the table's end).
+    Copied(i64, Option<Vec<String>>),
     Stopped,
 }
 
@@ -265,7 +323,7 @@ async fn batch(
     prefix: &str,
     id: i64,
     lo: Option<&[String]>,
-    hi: Option<&[String]>,
+    planned: Option<Vec<String>>,
     w: &Write,
     done: i64,
 ) -> Result<Step, DbError> {
@@ -279,11 +337,12 @@ async fn batch(
         if state != "copying" || cursor.as_deref() != lo {
             return Ok(Step::Stopped);
         }
-        let inserted = write(conn, w).await?;
+        let (inserted, found) = write(conn, w).await?;
         if matches!(w, Write::Statement(_)) {
             check_warnings(conn).await?;
         }
-        let (state, next) = if hi.is_some() { ("copying", hi) } else { ("verifying", lo) };
+        let hi = found.unwrap_or(planned);
+        let (state, next) = if hi.is_some() { ("copying", hi.as_deref()) } else { ("verifying", lo) };
         conn.conn
             .exec_drop(
                 format!(
@@ -292,12 +351,12 @@ async fn batch(
                 (jobs::cursor_text(next), done + inserted, state, id),
             )
             .await?;
-        Ok::<_, DbError>(Step::Copied(inserted))
+        Ok::<_, DbError>(Step::Copied(inserted, hi))
     };
     match work.await {
-        Ok(Step::Copied(n)) => {
+        Ok(Step::Copied(n, hi)) => {
             conn.exec("COMMIT").await?;
-            Ok(Step::Copied(n))
+            Ok(Step::Copied(n, hi))
         }
         other => {
             let _ = conn.exec("ROLLBACK").await;
