@@ -474,3 +474,38 @@ fn kill_9_during_the_swap_then_resume_or_cancel_loses_nothing_on_mariadb() {
         assert_eq!(leftovers(&db), "|");
     }
 }
+
+/// A table keyed by a unique index on NOT NULL columns, with no primary
+/// key: the copy, the verification and the swap read ranges through it.
+#[test]
+fn a_table_keyed_by_a_unique_index_without_a_primary_key_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    db.sql(
+        "CREATE TABLE codes (code INT NOT NULL, a INT NULL, UNIQUE KEY uk_code (code)) ENGINE = InnoDB;
+         INSERT INTO codes SELECT seq * 3, seq FROM seq_1_to_30000;",
+    );
+    let before = db.sql("SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS('#', code, a))) FROM codes");
+    p.run(&db.url, &["osc", "codes", "--alter", "ADD COLUMN z INT", "--batch-rows", "1000"]).ok().contains("swapped: ");
+    p.run(&db.url, &["osc", "finish"]).ok();
+    assert_eq!(db.sql("SELECT COUNT(*), BIT_XOR(CRC32(CONCAT_WS('#', code, a))) FROM codes"), before);
+    assert_eq!(leftovers(&db), "|");
+}
+
+/// A capture trigger dropped behind osc's back after rows were copied:
+/// changes may be missing from the copy, so `resume` fails the job rather
+/// than swap it in, and `cancel` cleans up with the table untouched.
+#[test]
+fn a_capture_trigger_gone_after_rows_were_copied_fails_the_job_on_mariadb() {
+    let (db, p) = (MyDb::new(), Project::new());
+    setup(&db, 50_000);
+    let mut bg = spawn_bg(p.cmd(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--batch-rows", "500", "--max-rate", "10000"]));
+    assert!(wait_until(Duration::from_secs(30), || copied(&db) > 2000), "the copy did not start:\n{}", bg.output());
+    bg.kill9();
+    let _ = bg.finish(Duration::from_secs(10));
+    db.sql("DROP TRIGGER _sw1_items_del; DELETE FROM items WHERE id = 5; DELETE FROM control WHERE id = 5");
+    p.run(&db.url, &["osc", "resume"]).code(1).contains("capture triggers on the table are gone");
+    assert_eq!(db.sql("SELECT state FROM stepwise_jobs"), "failed");
+    p.run(&db.url, &["osc", "cancel"]).ok();
+    assert_eq!(leftovers(&db), "|");
+    assert_equal_to_control(&db);
+}

@@ -44,6 +44,12 @@ impl<'a> MyDb<'a> {
             watched_jobs: None,
         }
     }
+
+    /// The same, reading ranges through `index` (osc's key when the table
+    /// has a unique index and no primary key).
+    pub fn keyed(conn: &'a mut MyConn, prefix: &str, index: &str) -> MyDb<'a> {
+        MyDb { key_index: index.to_string(), ..MyDb::new(conn, prefix) }
+    }
 }
 
 const NUMERIC: &[&str] = &["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "year"];

@@ -183,6 +183,24 @@ pub enum Side {
     Reverse,
 }
 
+/// How many of one set's three triggers exist where that set belongs
+/// before the swap (forward: the original; reverse: the copy).
+pub async fn present(conn: &mut MyConn, n: &Names, side: Side) -> Result<usize, DbError> {
+    let names = trigger_names(n);
+    let (table, set) = match side {
+        Side::Forward => (&n.table, &names[..3]),
+        Side::Reverse => (&n.shadow, &names[3..]),
+    };
+    let count: Option<i64> = conn
+        .conn
+        .exec_first(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME IN (?, ?, ?)",
+            (&n.schema, table, &set[0], &set[1], &set[2]),
+        )
+        .await?;
+    Ok(count.unwrap_or(0) as usize)
+}
+
 /// Install one set of three triggers, or none (a failure drops those
 /// made). They are created in strict mode (a trigger keeps the sql_mode it
 /// was made with): a value the other table cannot hold is an error the

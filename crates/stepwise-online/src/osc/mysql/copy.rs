@@ -57,7 +57,7 @@ pub async fn copy(
     let (copied, follow) = watch::channel(job.cursor.clone());
     let (copy, verified) = tokio::join!(
         batches(conn, job, spec, n, table, columns, opts, copied, progress),
-        super::verify::follow(&mut side, n, table, columns, opts, checked, follow)
+        super::verify::follow(&mut side, n, &spec.key_index, table, columns, opts, checked, follow)
     );
     copy?;
     verified
@@ -96,7 +96,7 @@ async fn batches(
     } else {
         None
     };
-    let mut db = MyDb::new(conn, &opts.state_schema);
+    let mut db = MyDb::keyed(conn, &opts.state_schema, &spec.key_index);
     loop {
         if !throttle(&mut db, job.id, opts, progress).await? {
             return Ok(());

@@ -333,11 +333,12 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                     let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
                     let columns = copied_columns(conn, &n, &spec, &dropped).await?;
                     if job.state == "copying" {
+                        forward_triggers(conn, &job, &n, &spec, &columns, opts, progress).await?;
                         copy::copy(conn, &job, &spec, &n, &table, &columns, opts, &mut checked, progress).await
                     } else {
-                        verify::verify(conn, &job, &n, &table, &columns, opts, &mut checked, progress).await?;
+                        verify::verify(conn, &job, &n, &spec.key_index, &table, &columns, opts, &mut checked, progress).await?;
                         // The reverse triggers, which must be there when the swap is.
-                        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, capture::Side::Reverse, opts, progress).await?;
+                        reverse_triggers(conn, &n, &spec, &columns, opts, progress).await?;
                         // Only from verifying: a capture trigger that failed the job meanwhile stands.
                         jobs::move_state(conn, &opts.state_schema, job.id, "verifying", "ready").await.map(|_| ())
                     }
@@ -347,11 +348,9 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                     if capture::reverse_on(conn, &n).await?.as_deref() == Some(n.table.as_str()) {
                         return jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await;
                     }
-                    if capture::reverse_on(conn, &n).await?.is_none() {
-                        let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
-                        let columns = copied_columns(conn, &n, &spec, &dropped).await?;
-                        capture::install(conn, &n, &opts.state_schema, &spec.key, &columns, capture::Side::Reverse, opts, progress).await?;
-                    }
+                    let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
+                    let columns = copied_columns(conn, &n, &spec, &dropped).await?;
+                    reverse_triggers(conn, &n, &spec, &columns, opts, progress).await?;
                     swap::swap(conn, &job, &n, opts, progress).await?;
                     if spec.rebuild_child_keys {
                         moved_children(conn, &n, &n.old, opts, progress).await?;
@@ -376,6 +375,51 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                 }
                 return Err(e);
             }
+        }
+    }
+}
+
+/// Before copying: all three capture triggers on the original. A run cut
+/// short while it made them (`kill -9`) made some: before any row was
+/// copied they are made again; after, changes may be missing from the
+/// copy, and the job fails.
+async fn forward_triggers(
+    conn: &mut MyConn,
+    job: &Job,
+    n: &Names,
+    spec: &Spec,
+    columns: &[String],
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    if capture::present(conn, n, capture::Side::Forward).await? == 3 {
+        return Ok(());
+    }
+    if job.cursor.is_some() || job.rows_done > 0 {
+        let why = "the capture triggers on the table are gone, so changes made meanwhile may be missing from the copy";
+        jobs::set_state(conn, &opts.state_schema, job.id, "failed", Some(why)).await?;
+        return Err(OnlineError::Refused(format!("job {} failed: {why}; `stepwise osc cancel` removes it, then start again", job.id)));
+    }
+    capture::locked(conn, opts, n.job, &n.original(), "drop a trigger", &capture::drop_forward(n), progress).await?;
+    capture::install(conn, n, &opts.state_schema, &spec.key, columns, capture::Side::Forward, opts, progress).await
+}
+
+/// The reverse triggers on the copy, unless a run cut short made them
+/// already (some of them only: those go first).
+async fn reverse_triggers(
+    conn: &mut MyConn,
+    n: &Names,
+    spec: &Spec,
+    columns: &[String],
+    opts: &OscOptions,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    match capture::present(conn, n, capture::Side::Reverse).await? {
+        3 => Ok(()),
+        0 => capture::install(conn, n, &opts.state_schema, &spec.key, columns, capture::Side::Reverse, opts, progress).await,
+        _ => {
+            capture::locked(conn, opts, n.job, &n.shadow(), "drop a trigger", &capture::drop_reverse(n), progress).await?;
+            capture::install(conn, n, &opts.state_schema, &spec.key, columns, capture::Side::Reverse, opts, progress).await
         }
     }
 }

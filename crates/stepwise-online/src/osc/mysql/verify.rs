@@ -112,12 +112,15 @@ enum Step {
 pub struct Comparison {
     orig_sum: String,
     shadow_sum: String,
+    /// The index the ranges are read through (the job's key).
+    key_index: String,
 }
 
 impl Comparison {
-    pub async fn load(conn: &mut MyConn, n: &Names, columns: &[String]) -> Result<Comparison, DbError> {
+    pub async fn load(conn: &mut MyConn, n: &Names, columns: &[String], key_index: &str) -> Result<Comparison, DbError> {
         let compared = compared_columns(conn, n, columns).await?;
         Ok(Comparison {
+            key_index: key_index.to_string(),
             orig_sum: checksum(&compared.iter().map(|c| c.original.clone()).collect::<Vec<_>>()),
             shadow_sum: checksum(&compared.iter().map(|c| c.shadow.clone()).collect::<Vec<_>>()),
         })
@@ -136,7 +139,7 @@ impl Comparison {
     ) -> Result<Step, OnlineError> {
         let lo = checked.lo.clone();
         let hi = {
-            let mut db = MyDb::new(conn, "");
+            let mut db = MyDb::keyed(conn, "", &self.key_index);
             db.chunk_end_upto(table, lo.as_deref(), upto, chunk.max(1)).await?
         };
         let (end, step) = match hi {
@@ -185,13 +188,14 @@ impl Comparison {
 pub async fn follow(
     conn: &mut MyConn,
     n: &Names,
+    key_index: &str,
     table: &TableInfo,
     columns: &[String],
     opts: &OscOptions,
     checked: &mut Checked,
     mut copied: watch::Receiver<Option<Vec<String>>>,
 ) -> Result<(), OnlineError> {
-    let comparison = Comparison::load(conn, n, columns).await?;
+    let comparison = Comparison::load(conn, n, columns, key_index).await?;
     loop {
         let upto = copied.borrow_and_update().clone();
         if let Some(upto) = upto {
@@ -219,13 +223,14 @@ pub async fn verify(
     conn: &mut MyConn,
     job: &Job,
     n: &Names,
+    key_index: &str,
     table: &TableInfo,
     columns: &[String],
     opts: &OscOptions,
     checked: &mut Checked,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let comparison = Comparison::load(conn, n, columns).await?;
+    let comparison = Comparison::load(conn, n, columns, key_index).await?;
     while comparison.step(conn, n, table, checked, opts.verify_chunk, None).await? == Step::More {}
     progress(&Progress::Verified { job: job.id, rows: checked.rows, chunks: checked.chunks });
     Ok(())
