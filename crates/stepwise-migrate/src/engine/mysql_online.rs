@@ -7,12 +7,11 @@
 //! alone with what settles it.
 
 use super::mysql::MyEngine;
-use super::online_job::{self, Prior};
+use super::online_job::{self, pump, Prior, RecordJob};
 use super::{OnlineFailure, OnlineOutcome, OnlineStep};
 use crate::events::Event;
 use crate::execute::RunOptions;
 use mysql_async::prelude::Queryable;
-use std::future::Future;
 use stepwise_db::mysql::MyConn;
 use stepwise_online::backfill::mysql::MyDb;
 use stepwise_online::backfill::Db;
@@ -21,7 +20,7 @@ use stepwise_online::jobs_mysql as jobs;
 use stepwise_online::osc::mysql as osc;
 use stepwise_online::osc::{OscOptions, OscRequest, Progress};
 use stepwise_online::OnlineError;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::unbounded_channel;
 
 impl MyEngine {
     pub(super) async fn run_online(
@@ -69,8 +68,9 @@ impl MyEngine {
         let progress = move |p: &Progress| {
             let _ = tx.send(p.clone());
         };
-        let record = Recorder { table: self.table(), key: step.key.to_string() };
+        let table = self.table();
         let (conn, monitor) = (&mut self.conn, &mut self.monitor);
+        let mut record = Recorder { table, monitor };
 
         let found = match step.job {
             Some(id) => jobs::get(conn, &o.state_schema, id).await?,
@@ -78,7 +78,7 @@ impl MyEngine {
         };
         match online_job::prior(found, &target, step, report)? {
             Prior::Resume(j) => {
-                let done = pump(osc::resume(conn, &j, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
+                let done = pump(osc::resume(conn, &j, o, &progress), &mut rx, &mut record, step, job_id, report).await?;
                 return outcome(done);
             }
             Prior::Swapped(j) => return outcome(j),
@@ -86,7 +86,7 @@ impl MyEngine {
         }
         online_job::refuse_other(jobs::list(conn, &o.state_schema, "osc", false).await?, &target)?;
         let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone(), rebuild_child_keys: false };
-        let done = pump(osc::start(conn, &req, o, &progress), &mut rx, monitor, &record, step, job_id, report).await?;
+        let done = pump(osc::start(conn, &req, o, &progress), &mut rx, &mut record, step, job_id, report).await?;
         outcome(done)
     }
 
@@ -99,14 +99,15 @@ impl MyEngine {
         job_id: &mut Option<i64>,
         report: &mut dyn FnMut(Event),
     ) -> Result<(), OnlineError> {
-        let record = Recorder { table: self.table(), key: step.key.to_string() };
+        let table = self.table();
         let (conn, monitor) = (&mut self.conn, &mut self.monitor);
+        let mut record = Recorder { table, monitor };
         let Some(j) = jobs::get(conn, &o.state_schema, id).await? else { return Ok(()) };
         let (tx, mut rx) = unbounded_channel::<Progress>();
         let progress = move |p: &Progress| {
             let _ = tx.send(p.clone());
         };
-        pump(osc::finish(conn, &j, o, &progress), &mut rx, monitor, &record, step, job_id, report).await
+        pump(osc::finish(conn, &j, o, &progress), &mut rx, &mut record, step, job_id, report).await
     }
 
     /// The error, and what to do next given where the job stands.
@@ -119,58 +120,17 @@ impl MyEngine {
     }
 }
 
-/// Where the job is written on the migration's row.
-struct Recorder {
+/// Where the job is written on the migration's row, and the session that writes it.
+struct Recorder<'a> {
     table: String,
-    key: String,
+    monitor: &'a mut MyConn,
 }
 
-/// Run an osc call to its end, passing its progress on as it comes; the
-/// job is recorded on the migration's row (from the monitor session) as
-/// soon as it starts.
-async fn pump<T, F: Future<Output = Result<T, OnlineError>>>(
-    work: F,
-    rx: &mut UnboundedReceiver<Progress>,
-    monitor: &mut MyConn,
-    record: &Recorder,
-    step: &OnlineStep<'_>,
-    job_id: &mut Option<i64>,
-    report: &mut dyn FnMut(Event),
-) -> Result<T, OnlineError> {
-    tokio::pin!(work);
-    let result = loop {
-        tokio::select! {
-            biased;
-            Some(p) = rx.recv() => forward(p, monitor, record, step, job_id, report).await,
-            r = &mut work => break r,
-        }
-    };
-    while let Ok(p) = rx.try_recv() {
-        forward(p, monitor, record, step, job_id, report).await;
+impl RecordJob for Recorder<'_> {
+    async fn record(&mut self, job: i64, key: &str) -> Result<(), String> {
+        let sql = format!("UPDATE {} SET osc_job = ? WHERE version = ?", self.table);
+        self.monitor.conn.exec_drop(sql, (job, key)).await.map_err(|e| e.to_string())
     }
-    result
-}
-
-async fn forward(
-    p: Progress,
-    monitor: &mut MyConn,
-    record: &Recorder,
-    step: &OnlineStep<'_>,
-    job_id: &mut Option<i64>,
-    report: &mut dyn FnMut(Event),
-) {
-    if let Progress::Started { job, .. } = &p {
-        *job_id = Some(*job);
-        let sql = format!("UPDATE {} SET osc_job = ? WHERE version = ?", record.table);
-        if let Err(e) = monitor.conn.exec_drop(sql, (*job, &record.key)).await {
-            report(Event::Note {
-                message: format!(
-                    "could not record osc job {job} on the migration's row ({e}); if this run is interrupted, `stepwise osc resume --job {job}` continues the job"
-                ),
-            });
-        }
-    }
-    report(Event::Online { version: step.version.to_string(), statement: step.index, progress: p });
 }
 
 /// What a job that returned means for the statement.

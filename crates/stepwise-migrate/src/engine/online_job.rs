@@ -2,12 +2,17 @@
 //! `-- stepwise:online` statement: whether the job an interrupted attempt
 //! started is resumed, already done, or to be started again; the refusal
 //! when another unfinished job holds the table; what a finished job means
-//! for the statement; and what to do next after an error.
+//! for the statement; what to do next after an error; and how an osc call
+//! runs with its progress passed on and its job written on the migration's
+//! row ([`pump`]).
 
 use super::{OnlineOutcome, OnlineStep};
 use crate::events::Event;
+use std::future::Future;
 use stepwise_online::jobs::Job;
+use stepwise_online::osc::Progress;
 use stepwise_online::OnlineError;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// States of a job that has not swapped yet and can be resumed.
 pub(super) const BEFORE_SWAP: &[&str] = &["copying", "paused", "indexing", "verifying", "ready"];
@@ -121,4 +126,51 @@ pub(super) fn explain(e: OnlineError, job: Option<Job>) -> String {
         message.push_str(&next);
     }
     message
+}
+
+/// Writes a job's id on the migration's row, from the engine's monitor
+/// session (the runner's own is busy with the change).
+#[allow(async_fn_in_trait)]
+pub(super) trait RecordJob {
+    async fn record(&mut self, job: i64, key: &str) -> Result<(), String>;
+}
+
+/// Run an osc call to its end, passing its progress on as it comes; the
+/// job is recorded on the migration's row as soon as it starts, so from
+/// there on a crash leaves a row that names the job.
+pub(super) async fn pump<T, F: Future<Output = Result<T, OnlineError>>>(
+    work: F,
+    rx: &mut UnboundedReceiver<Progress>,
+    record: &mut impl RecordJob,
+    step: &OnlineStep<'_>,
+    job_id: &mut Option<i64>,
+    report: &mut dyn FnMut(Event),
+) -> Result<T, OnlineError> {
+    tokio::pin!(work);
+    let result = loop {
+        tokio::select! {
+            // Progress first: the job is recorded before the copy goes on.
+            biased;
+            Some(p) = rx.recv() => forward(p, record, step, job_id, report).await,
+            r = &mut work => break r,
+        }
+    };
+    while let Ok(p) = rx.try_recv() {
+        forward(p, record, step, job_id, report).await;
+    }
+    result
+}
+
+async fn forward(p: Progress, record: &mut impl RecordJob, step: &OnlineStep<'_>, job_id: &mut Option<i64>, report: &mut dyn FnMut(Event)) {
+    if let Progress::Started { job, .. } = &p {
+        *job_id = Some(*job);
+        if let Err(e) = record.record(*job, step.key).await {
+            report(Event::Note {
+                message: format!(
+                    "could not record osc job {job} on the migration's row ({e}); if this run is interrupted, `stepwise osc resume --job {job}` continues the job"
+                ),
+            });
+        }
+    }
+    report(Event::Online { version: step.version.to_string(), statement: step.index, progress: p });
 }

@@ -10,17 +10,16 @@
 //! other unfinished job on the table is someone else's, and is left alone
 //! with a message saying how to settle it (osc allows one per table).
 
-use super::online_job::{self, Prior};
+use super::online_job::{self, pump, Prior, RecordJob};
 use super::pg::PgEngine;
 use super::{OnlineFailure, OnlineOutcome, OnlineStep};
 use crate::events::Event;
 use crate::execute::RunOptions;
-use std::future::Future;
 use stepwise_db::pg::quote_ident as qi;
 use stepwise_online::jobs::{self, Job};
 use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
 use stepwise_online::OnlineError;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::unbounded_channel;
 
 impl PgEngine {
     pub(super) async fn run_online(
@@ -87,14 +86,14 @@ impl PgEngine {
         };
         match online_job::prior(found, &target, step, report)? {
             Prior::Resume(j) => {
-                let done = self.pump(osc::resume(&self.conn, &j, o, &progress), &mut rx, step, job_id, report).await?;
+                let done = pump(osc::resume(&self.conn, &j, o, &progress), &mut rx, &mut self.recorder(), step, job_id, report).await?;
                 return self.outcome(done, o);
             }
             Prior::Swapped(j) => {
                 // `run` completes a foreign-key validation that the crash
                 // cut short (and returns at once otherwise).
                 let done = if j.state == "swapped" {
-                    self.pump(osc::run(&self.conn, j.id, o, &progress), &mut rx, step, job_id, report).await?
+                    pump(osc::run(&self.conn, j.id, o, &progress), &mut rx, &mut self.recorder(), step, job_id, report).await?
                 } else {
                     j
                 };
@@ -104,7 +103,7 @@ impl PgEngine {
         }
         online_job::refuse_other(jobs::list(&self.conn, &o.state_schema, "osc", false).await?, &target)?;
         let req = OscRequest { table: alter.table.clone(), alter: alter.clauses.clone(), rebuild_child_keys: false };
-        let done = self.pump(osc::start(&self.conn, &req, o, &progress), &mut rx, step, job_id, report).await?;
+        let done = pump(osc::start(&self.conn, &req, o, &progress), &mut rx, &mut self.recorder(), step, job_id, report).await?;
         self.outcome(done, o)
     }
 
@@ -122,48 +121,11 @@ impl PgEngine {
         let progress = move |p: &Progress| {
             let _ = tx.send(p.clone());
         };
-        self.pump(osc::finish(&self.conn, &j, o, &progress), &mut rx, step, job_id, report).await
+        pump(osc::finish(&self.conn, &j, o, &progress), &mut rx, &mut self.recorder(), step, job_id, report).await
     }
 
-    /// Run an osc call to its end, passing its progress on as it comes.
-    async fn pump<T, F: Future<Output = Result<T, OnlineError>>>(
-        &self,
-        work: F,
-        rx: &mut UnboundedReceiver<Progress>,
-        step: &OnlineStep<'_>,
-        job_id: &mut Option<i64>,
-        report: &mut dyn FnMut(Event),
-    ) -> Result<T, OnlineError> {
-        tokio::pin!(work);
-        let result = loop {
-            tokio::select! {
-                // Progress first: the job is recorded before the copy goes on.
-                biased;
-                Some(p) = rx.recv() => self.forward(p, step, job_id, report).await,
-                r = &mut work => break r,
-            }
-        };
-        while let Ok(p) = rx.try_recv() {
-            self.forward(p, step, job_id, report).await;
-        }
-        result
-    }
-
-    async fn forward(&self, p: Progress, step: &OnlineStep<'_>, job_id: &mut Option<i64>, report: &mut dyn FnMut(Event)) {
-        if let Progress::Started { job, .. } = &p {
-            *job_id = Some(*job);
-            // On the monitor session: the runner's is busy with the change.
-            // From here on a crash leaves a row that names the job.
-            let sql = format!("UPDATE {} SET osc_job = $1 WHERE version = $2", self.table());
-            if let Err(e) = self.monitor.client.execute(&sql, &[job, &step.key]).await {
-                report(Event::Note {
-                    message: format!(
-                        "could not record osc job {job} on the migration's row ({e}); if this run is interrupted, `stepwise osc resume --job {job}` continues the job"
-                    ),
-                });
-            }
-        }
-        report(Event::Online { version: step.version.to_string(), statement: step.index, progress: p });
+    fn recorder(&self) -> Recorder<'_> {
+        Recorder { table: self.table(), monitor: &self.monitor }
     }
 
     /// What a job that returned means for the statement.
@@ -181,5 +143,18 @@ impl PgEngine {
             None => None,
         };
         online_job::explain(e, found)
+    }
+}
+
+/// Where the job is written on the migration's row, and the session that writes it.
+struct Recorder<'a> {
+    table: String,
+    monitor: &'a stepwise_db::pg::PgConn,
+}
+
+impl RecordJob for Recorder<'_> {
+    async fn record(&mut self, job: i64, key: &str) -> Result<(), String> {
+        let sql = format!("UPDATE {} SET osc_job = $1 WHERE version = $2", self.table);
+        self.monitor.client.execute(&sql, &[&job, &key]).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }
