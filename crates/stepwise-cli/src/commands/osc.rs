@@ -157,9 +157,15 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
             return 1;
         }
     };
-    let opts = options(cfg, args);
+    let code = verbs(out, args, action, &mut osc::engine::Pg(&conn), &options(cfg, args)).await;
+    target.close().await;
+    code
+}
+
+/// The command itself, once for both engines.
+async fn verbs(out: &Out, args: &OscArgs, action: Option<&str>, engine: &mut impl osc::engine::OscEngine, opts: &OscOptions) -> i32 {
     let progress = show(*out);
-    let code = match action {
+    match action {
         None => {
             let req = OscRequest {
                 table: args.target.clone(),
@@ -167,7 +173,7 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
                 rebuild_child_keys: args.rebuild_child_keys,
             };
             if args.dry_run {
-                match osc::plan(&conn, &req, &opts).await {
+                match engine.plan(&req, opts).await {
                     Ok(text) => {
                         out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
                         0
@@ -175,13 +181,13 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
                     Err(e) => fail(out, e),
                 }
             } else {
-                match osc::start(&conn, &req, &opts, &progress).await {
+                match engine.start(&req, opts, &progress).await {
                     Ok(job) => report_end(out, &job),
                     Err(e) => fail(out, e),
                 }
             }
         }
-        Some("status") => match stepwise_online::jobs::list(&conn, &opts.state_schema, "osc", args.job.is_some()).await {
+        Some("status") => match engine.jobs(opts, args.job.is_some()).await {
             Ok(jobs) => {
                 show_jobs(out, "osc", jobs, args.job, status_line);
                 0
@@ -189,30 +195,30 @@ pub async fn osc(cfg: &Config, out: &Out, args: &OscArgs) -> i32 {
             Err(e) => fail(out, e),
         },
         Some(verb) => {
-            let job = match osc::pick(&conn, &opts, args.job).await {
+            let job = match engine.pick(opts, args.job).await {
                 Ok(j) => j,
                 Err(e) => return fail(out, e),
             };
             let mut state = None;
             let done = match verb {
-                "pause" => osc::pause(&conn, &job, &opts).await.map(|_| format!("job {} will pause after its current batch", job.id)),
-                "resume" => osc::resume(&conn, &job, &opts, &progress).await.map(|j| {
+                "pause" => engine.pause(&job, opts).await.map(|_| format!("job {} will pause after its current batch", job.id)),
+                "resume" => engine.resume(&job, opts, &progress).await.map(|j| {
                     state = Some(j.state.clone());
                     format!("job {} is {}", j.id, j.state)
                 }),
-                "cancel" => osc::cancel(&conn, &job, &opts, &progress)
+                "cancel" => engine
+                    .cancel(&job, opts, &progress)
                     .await
                     .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
-                "revert" => osc::revert(&conn, &job, &opts, &progress)
+                "revert" => engine
+                    .revert(&job, opts, &progress)
                     .await
                     .map(|_| format!("job {} reverted: {} is the original table again", job.id, job.target)),
-                _ => osc::finish(&conn, &job, &opts, &progress).await.map(|_| format!("job {} finished: the old table is dropped", job.id)),
+                _ => engine.finish(&job, opts, &progress).await.map(|_| format!("job {} finished: the old table is dropped", job.id)),
             };
             verb_done(out, verb, &job, done, state)
         }
-    };
-    target.close().await;
-    code
+    }
 }
 
 /// What a verb did, said once for both engines.
@@ -255,61 +261,5 @@ async fn mysql(cfg: &Config, out: &Out, args: &OscArgs, action: Option<&str>, ur
             return 1;
         }
     };
-    let opts = options(cfg, args);
-    let progress = show(*out);
-    let my = &mut conn;
-    match action {
-        None => {
-            let req = OscRequest {
-                table: args.target.clone(),
-                alter: args.alter.clone().unwrap_or_default(),
-                rebuild_child_keys: args.rebuild_child_keys,
-            };
-            if args.dry_run {
-                match osc::mysql::plan(my, &req, &opts.state_schema).await {
-                    Ok(text) => {
-                        out.result(&text, serde_json::json!({"dry_run": true, "table": req.table, "plan": text}));
-                        0
-                    }
-                    Err(e) => fail(out, e),
-                }
-            } else {
-                match osc::mysql::start(my, &req, &opts, &progress).await {
-                    Ok(job) => report_end(out, &job),
-                    Err(e) => fail(out, e),
-                }
-            }
-        }
-        Some("status") => match stepwise_online::jobs_mysql::list(my, &opts.state_schema, "osc", args.job.is_some()).await {
-            Ok(jobs) => {
-                show_jobs(out, "osc", jobs, args.job, status_line);
-                0
-            }
-            Err(e) => fail(out, e),
-        },
-        Some(verb) => {
-            let job = match osc::mysql::pick(my, &opts.state_schema, args.job).await {
-                Ok(j) => j,
-                Err(e) => return fail(out, e),
-            };
-            let mut state = None;
-            let done = match verb {
-                "pause" => osc::mysql::pause(my, &job, &opts).await.map(|_| format!("job {} will pause after its current batch", job.id)),
-                "resume" => osc::mysql::resume(my, &job, &opts, &progress).await.map(|j| {
-                    state = Some(j.state.clone());
-                    format!("job {} is {}", j.id, j.state)
-                }),
-                "cancel" => osc::mysql::cancel(my, &job, &opts, &progress)
-                    .await
-                    .map(|_| format!("job {} cancelled: triggers and copy removed, {} untouched", job.id, job.target)),
-                "revert" => osc::mysql::revert(my, &job, &opts, &progress)
-                    .await
-                    .map(|_| format!("job {} reverted: {} is the original table again", job.id, job.target)),
-                _ => osc::mysql::finish(my, &job, &opts, &progress)
-                    .await
-                    .map(|_| format!("job {} finished: the old table is dropped", job.id)),
-            };
-            verb_done(out, verb, &job, done, state)
-        }
-    }
+    verbs(out, args, action, &mut osc::engine::My(&mut conn), &options(cfg, args)).await
 }

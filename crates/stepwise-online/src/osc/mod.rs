@@ -33,6 +33,7 @@
 
 mod carry;
 mod copy;
+pub mod engine;
 mod index;
 pub mod mysql;
 mod replay;
