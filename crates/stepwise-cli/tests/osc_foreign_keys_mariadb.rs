@@ -49,12 +49,7 @@ fn child_keys(db: &MyDb) -> String {
 }
 
 fn leftovers(db: &MyDb) -> String {
-    db.sql(
-        "SELECT CONCAT(
-            (SELECT COALESCE(GROUP_CONCAT(TABLE_NAME), '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sw%'),
-            '|',
-            (SELECT COALESCE(GROUP_CONCAT(TRIGGER_NAME), '') FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()))",
-    )
+    db.osc_leftovers()
 }
 
 /// The keys hold against `items` as it is now.

@@ -118,12 +118,7 @@ fn assert_equal_to_control(db: &MyDb) {
 
 /// Tables and triggers osc made that are still there.
 fn leftovers(db: &MyDb) -> String {
-    db.sql(
-        "SELECT CONCAT(
-            (SELECT COALESCE(GROUP_CONCAT(TABLE_NAME), '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sw%'),
-            '|',
-            (SELECT COALESCE(GROUP_CONCAT(TRIGGER_NAME), '') FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()))",
-    )
+    db.osc_leftovers()
 }
 
 fn column_type(db: &MyDb, column: &str) -> String {

@@ -64,6 +64,24 @@ fn check_rows() -> Result {
     Ok(())
 }
 
+/// pt-online-schema-change with its defaults, then the check.
+fn pt_osc() -> Result {
+    capture(Command::new("pt-online-schema-change").args([
+        "--alter",
+        ALTER,
+        &format!("h=127.0.0.1,P=3306,u=root,D={DB},t=items"),
+        "--execute",
+    ]))?;
+    check_rows()
+}
+
+/// stepwise osc, then `osc finish`, then the check.
+fn stepwise_osc(stepwise: &std::path::Path, url: &str) -> Result {
+    capture(Command::new(stepwise).args(["--database-url", url, "osc", "items", "--alter", ALTER]))?;
+    capture(Command::new(stepwise).args(["--database-url", url, "osc", "finish"]))?;
+    check_rows()
+}
+
 const LOAD: MariadbLoad = MariadbLoad { rate: 300, clients: 4 };
 const LOAD_STATEMENTS: &[&str] = &["SELECT a, b FROM items WHERE id = {id}", "UPDATE items SET a = a + 1 WHERE id = {id}"];
 /// The load runs this long; each tool starts after [`WARMUP_SECS`] and must end within it.
@@ -132,47 +150,23 @@ pub fn run() -> Result {
         eprintln!("round {round}: floor {f:.2} s");
         floor.push(f);
 
-        let s = timed(|| {
-            capture(Command::new(&stepwise).args(["--database-url", &url, "osc", "items", "--alter", ALTER]))?;
-            capture(Command::new(&stepwise).args(["--database-url", &url, "osc", "finish"]))?;
-            check_rows()
-        })?;
+        let s = timed(|| stepwise_osc(&stepwise, &url))?;
         eprintln!("round {round}: stepwise osc + finish {s:.2} s");
         ours.push(s);
 
         if pt {
             fresh()?;
-            let p = timed(|| {
-                capture(Command::new("pt-online-schema-change").args([
-                    "--alter",
-                    ALTER,
-                    &format!("h=127.0.0.1,P=3306,u=root,D={DB},t=items"),
-                    "--execute",
-                ]))?;
-                check_rows()
-            })?;
+            let p = timed(pt_osc)?;
             eprintln!("round {round}: pt-online-schema-change {p:.2} s");
             theirs.push(p);
         }
     }
     // Under the foreground load, once each.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-    let ours_loaded = under_load(&rt, &url, || {
-        capture(Command::new(&stepwise).args(["--database-url", &url, "osc", "items", "--alter", ALTER]))?;
-        capture(Command::new(&stepwise).args(["--database-url", &url, "osc", "finish"]))?;
-        check_rows()
-    })?;
+    let ours_loaded = under_load(&rt, &url, || stepwise_osc(&stepwise, &url))?;
     eprintln!("under load: stepwise {:.2} s, p99 {:.1} ms, longest {:.1} ms", ours_loaded.secs, ours_loaded.p99_ms, ours_loaded.max_ms);
     let theirs_loaded = if pt {
-        let l = under_load(&rt, &url, || {
-            capture(Command::new("pt-online-schema-change").args([
-                "--alter",
-                ALTER,
-                &format!("h=127.0.0.1,P=3306,u=root,D={DB},t=items"),
-                "--execute",
-            ]))?;
-            check_rows()
-        })?;
+        let l = under_load(&rt, &url, pt_osc)?;
         eprintln!("under load: pt-online-schema-change {:.2} s, p99 {:.1} ms, longest {:.1} ms", l.secs, l.p99_ms, l.max_ms);
         Some(l)
     } else {

@@ -73,6 +73,18 @@ pub struct MyDb {
 }
 
 impl MyDb {
+    /// osc's tables (`_sw...`) and every trigger in the database, as
+    /// `tables|triggers`: `|` when nothing of osc is left.
+    #[allow(dead_code)]
+    pub fn osc_leftovers(&self) -> String {
+        self.sql(
+            "SELECT CONCAT(
+                (SELECT COALESCE(GROUP_CONCAT(TABLE_NAME), '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_sw%'),
+                '|',
+                (SELECT COALESCE(GROUP_CONCAT(TRIGGER_NAME), '') FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()))",
+        )
+    }
+
     pub fn new() -> MyDb {
         let name = unique("sw_test");
         mysql("", &format!("CREATE DATABASE {name}"));
