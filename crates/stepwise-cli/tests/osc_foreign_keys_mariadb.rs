@@ -151,7 +151,7 @@ fn the_tables_own_foreign_keys_are_carried_hold_throughout_and_get_their_names_b
     run.ok().contains("swapped: ");
     assert_eq!(db.sql("SELECT COUNT(*) FROM items WHERE shop_id = 3"), "0");
     assert_eq!(db.sql("SELECT COUNT(*) FROM items"), "18000");
-    assert_eq!(own_keys(&db), "items._sw1_fk_items_shop->shops:CASCADE,_sw1_items_old.fk_items_shop->shops:CASCADE");
+    assert_eq!(own_keys(&db), "items._sw1_fk_items_shop->shops:CASCADE,items_sw1_old.fk_items_shop->shops:CASCADE");
     // The key holds on the new table, and a CASCADE reaches it.
     assert!(error_of(&db, "INSERT INTO items (shop_id, a) VALUES (999, 0)").contains("1452"), "an orphan item was accepted");
     db.sql("DELETE FROM shops WHERE id = 4");

@@ -53,8 +53,8 @@ fn a_new_unique_key_over_duplicates_is_refused_with_the_values_before_anything_i
         &["osc", "accounts", "--alter", "ADD UNIQUE KEY uk_email (email), MODIFY id BIGINT NOT NULL AUTO_INCREMENT", "--dry-run"],
     )
     .ok()
-    .contains(&format!("CREATE TABLE `{0}`.`_sw0_accounts_new` LIKE `{0}`.`accounts`;", db.name))
-    .contains(&format!("ALTER TABLE `{}`.`_sw0_accounts_new` ADD UNIQUE KEY uk_email (email), MODIFY id BIGINT", db.name))
+    .contains(&format!("CREATE TABLE `{0}`.`accounts_sw0_new` LIKE `{0}`.`accounts`;", db.name))
+    .contains(&format!("ALTER TABLE `{}`.`accounts_sw0_new` ADD UNIQUE KEY uk_email (email), MODIFY id BIGINT", db.name))
     .contains("-- checked: no duplicates in")
     .contains("key (id)");
     assert_eq!(leftovers(&db, "accounts"), "");
