@@ -313,6 +313,12 @@ async fn copied_columns(conn: &mut MyConn, n: &Names, spec: &Spec, dropped: &[St
     Ok(orig.into_iter().filter(|c| has(&shadow, c)).collect())
 }
 
+/// The columns a started job copies (the ALTER it stored says which it drops).
+async fn job_columns(conn: &mut MyConn, n: &Names, spec: &Spec) -> Result<Vec<String>, OnlineError> {
+    let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
+    copied_columns(conn, n, spec, &dropped).await
+}
+
 /// Continue a job as its only worker.
 pub async fn run(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<Job, OnlineError> {
     claim(conn, &opts.state_schema, id).await?;
@@ -352,8 +358,7 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                     let table = table_of(conn, &opts.state_schema, &spec, &spec.table)
                         .await?
                         .ok_or_else(|| OnlineError::Refused(format!("{} is gone", n.original())))?;
-                    let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
-                    let columns = copied_columns(conn, &n, &spec, &dropped).await?;
+                    let columns = job_columns(conn, &n, &spec).await?;
                     if job.state == "copying" {
                         forward_triggers(conn, &job, &n, &spec, &columns, opts, progress).await?;
                         copy::copy(conn, &job, &spec, &n, &table, &columns, opts, &mut checked, progress).await
@@ -370,8 +375,7 @@ async fn run_claimed(conn: &mut MyConn, id: i64, opts: &OscOptions, progress: On
                     if capture::reverse_on(conn, &n).await?.as_deref() == Some(n.table.as_str()) {
                         return jobs::set_state(conn, &opts.state_schema, job.id, "swapped", None).await;
                     }
-                    let dropped = stepwise_sql::osc_alter::check_osc_alter_mysql(&spec.alter).map_err(OnlineError::Refused)?.dropped;
-                    let columns = copied_columns(conn, &n, &spec, &dropped).await?;
+                    let columns = job_columns(conn, &n, &spec).await?;
                     reverse_triggers(conn, &n, &spec, &columns, opts, progress).await?;
                     swap::swap(conn, &job, &n, opts, progress).await?;
                     if spec.rebuild_child_keys {
