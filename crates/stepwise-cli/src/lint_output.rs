@@ -3,7 +3,7 @@
 
 use crate::cli::Format;
 use crate::render::Out;
-use stepwise_sql::lint::{Finding, LintReport, Severity};
+use stepwise_lint::{Finding, LintReport, Severity};
 
 pub fn render(out: &Out, report: &LintReport) {
     match out.format {
@@ -68,7 +68,7 @@ pub fn finding_text(out: &Out, f: &Finding) {
 }
 
 fn sarif(r: &LintReport) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = stepwise_sql::lint::rules::all()
+    let rules: Vec<serde_json::Value> = stepwise_lint::pg::rules::all()
         .iter()
         .map(|rule| {
             let m = rule.meta();
@@ -148,7 +148,7 @@ fn github(r: &LintReport) {
 }
 
 pub fn list_rules(out: &Out) {
-    for rule in stepwise_sql::lint::rules::all() {
+    for rule in stepwise_lint::pg::rules::all() {
         let m = rule.meta();
         if out.format == crate::cli::Format::Json {
             out.json(&serde_json::json!({"rule": m.id, "severity": m.severity.as_str(), "default_on": m.default_on, "summary": m.summary}));

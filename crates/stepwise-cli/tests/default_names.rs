@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use std::collections::BTreeSet;
-use stepwise_sql::lint::Schema;
+use stepwise_lint::pg::Schema;
 
 /// Each script runs in a database of its own (names clash across scripts on purpose).
 const SCRIPTS: &[&str] = &[

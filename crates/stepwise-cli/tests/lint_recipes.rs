@@ -6,7 +6,7 @@ use common::*;
 
 #[test]
 fn every_rules_safe_recipe_applies_on_postgres_and_passes_lint() {
-    let rules = stepwise_sql::lint::rules::all();
+    let rules = stepwise_lint::pg::rules::all();
     assert!(rules.len() >= 4);
     let mut failures = Vec::new();
     for rule in rules {

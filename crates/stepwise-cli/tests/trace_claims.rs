@@ -13,7 +13,8 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::collections::HashMap;
-use stepwise_sql::lint::{predicted_locks, Cost};
+use stepwise_lint::pg::predicted_locks;
+use stepwise_lint::Cost;
 
 const MODES: [&str; 8] = [
     "ACCESS SHARE",
@@ -142,7 +143,7 @@ fn the_lock_knowledge_agrees_with_the_server_beyond_the_examples() {
 #[test]
 fn every_rules_claims_agree_with_what_the_server_did() {
     let mut problems = Vec::new();
-    for rule in stepwise_sql::lint::rules::all() {
+    for rule in stepwise_lint::pg::rules::all() {
         let m = rule.meta();
         // The bad example, on a database with the setup applied.
         let db = PgDb::new();

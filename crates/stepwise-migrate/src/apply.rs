@@ -54,7 +54,7 @@ async fn migrate_locked<E: Engine>(
     }
     if let (Some(lint_opts), Some(major)) = (&opts.lint, engine.pg_major()) {
         // PostgreSQL rules only: MySQL rules come later.
-        let lint_opts = stepwise_sql::lint::LintOptions { pg_version: major, ..lint_opts.clone() };
+        let lint_opts = stepwise_lint::LintOptions { pg_version: major, ..lint_opts.clone() };
         let findings = crate::lint_gate::lint_pending(set, &pending, &lint_opts);
         if let Some(message) = crate::lint_gate::warnings_summary(&findings) {
             report(Event::Note { message });

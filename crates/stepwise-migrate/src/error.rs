@@ -47,7 +47,7 @@ pub enum RunError {
     Failed(Box<StatementFailure>),
     /// Lint errors in pending migrations that are not ignored.
     #[error("{} lint error(s) in pending migrations; fix them or add a reviewed `-- stepwise:ignore <rule> <reason>`", .0.len())]
-    Lint(Vec<stepwise_sql::lint::Finding>),
+    Lint(Vec<stepwise_lint::Finding>),
     /// A tracking write failed after the migration's own work: the row may not say what happened.
     #[error("{0}")]
     Tracking(String),

@@ -22,7 +22,7 @@ pub struct RunOptions {
     pub role: Option<String>,
     pub rails: bool,
     /// Lint pending PostgreSQL migrations first and refuse errors (None: no lint).
-    pub lint: Option<stepwise_sql::lint::LintOptions>,
+    pub lint: Option<stepwise_lint::LintOptions>,
     /// Batch size and rate of the copies that statements marked
     /// `-- stepwise:online` run (PostgreSQL).
     pub online: stepwise_online::batch::BatchOptions,

@@ -5,7 +5,8 @@
 use crate::migration::Migration;
 use crate::source::MigrationSet;
 use std::sync::Arc;
-use stepwise_sql::lint::{lint, Finding, LintFile, LintOptions, Schema, Severity};
+use stepwise_lint::pg::{lint, Schema};
+use stepwise_lint::{Finding, LintFile, LintOptions, Severity};
 use stepwise_sql::ParsedFile;
 
 /// Findings in the pending migrations. Applied migrations are replayed to

@@ -7,7 +7,6 @@ pub mod directive;
 pub mod error;
 pub mod file;
 pub mod lexer;
-pub mod lint;
 pub mod osc_alter;
 pub mod par;
 pub mod position;

@@ -10,17 +10,18 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stepwise_db::DbUrl;
+use stepwise_lint::pg::schema::{col_type_from_text, key, Column, Table};
+use stepwise_lint::pg::{lint as run_lint, Schema};
+use stepwise_lint::{LintConfig, LintFile, LintOptions, Severity};
 use stepwise_migrate::engine::any::AnyEngine;
 use stepwise_migrate::engine::Engine;
 use stepwise_migrate::source::{load_dir, load_file, LoadError};
 use stepwise_migrate::Migration;
-use stepwise_sql::lint::schema::{col_type_from_text, key, Column, Table};
-use stepwise_sql::lint::{lint as run_lint, LintConfig, LintFile, LintOptions, Schema, Severity};
 use stepwise_sql::{parse_file, Dialect, FileRole, Flavor, InputError, ParsedFile, SourceFile};
 
 /// The lint options `[lint]` and the flags ask for; errors are bad configuration.
 pub fn options(section: &LintSection, pg_version: Option<u32>, large_table_rows: Option<i64>) -> Result<LintOptions, String> {
-    let known: HashSet<&str> = stepwise_sql::lint::rules::all().iter().map(|r| r.meta().id).collect();
+    let known: HashSet<&str> = stepwise_lint::pg::rules::all().iter().map(|r| r.meta().id).collect();
     for id in section.enable.iter().chain(&section.disable).chain(section.severity.keys()) {
         if id != "all" && !known.contains(id.as_str()) {
             return Err(format!("[lint]: no rule named `{id}` (see `stepwise lint --list-rules`)"));
@@ -33,6 +34,7 @@ pub fn options(section: &LintSection, pg_version: Option<u32>, large_table_rows:
     }
     Ok(LintOptions {
         pg_version: pg_version.or(section.pg_version).unwrap_or(15),
+        mysql: Default::default(),
         large_table_rows: large_table_rows.or(section.large_table_rows).unwrap_or(500_000),
         config: LintConfig { enable: section.enable.clone(), disable: section.disable.clone(), severity, exclude: section.exclude.clone() },
     })

@@ -5,6 +5,7 @@ use crate::cli::{Format, MigrateArgs, PhaseArg};
 use crate::config::Config;
 use crate::render::{plural, Out};
 use serde::Serialize;
+use stepwise_lint::Severity;
 use stepwise_migrate::engine::Engine;
 use stepwise_migrate::events::Event;
 use stepwise_migrate::history::HistoryRow;
@@ -12,7 +13,6 @@ use stepwise_migrate::resolve::{check_runnable, resolve, runs_in_transaction, se
 use stepwise_migrate::rollback::RollbackTarget;
 use stepwise_migrate::source::MigrationSet;
 use stepwise_migrate::{Migration, RunError};
-use stepwise_sql::lint::Severity;
 use stepwise_sql::Dialect;
 
 pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {

@@ -1,0 +1,71 @@
+//! stepwise-lint: static safety analysis of migrations. No I/O, no database.
+//!
+//! Front ends turn a migration into statements with spans into the user's
+//! file; judges per engine decide what each statement costs on a live table:
+//! - [`pg`]: PostgreSQL, parsed by PostgreSQL's own parser (pg_query), judged
+//!   by lock level, rewrite and scan.
+//! - [`mysql`]: MySQL and MariaDB, parsed with sqlparser's MySQL dialect,
+//!   judged by the ALTER algorithm (INSTANT, NOCOPY, INPLACE, COPY) and lock
+//!   the server version in use would pick.
+//!
+//! What every engine shares lives here: findings, configuration, rule
+//! metadata, and how a rule's hit becomes a finding ([`emit`]).
+
+pub mod config;
+pub mod emit;
+pub mod finding;
+pub mod mysql;
+pub mod pg;
+pub mod rule;
+
+pub use config::LintConfig;
+pub use finding::{Finding, Severity};
+pub use rule::{Cost, Hit, RuleMeta};
+
+use std::sync::Arc;
+use stepwise_sql::error::InputError;
+use stepwise_sql::file::{ParsedFile, SourceFile};
+
+/// One migration to lint, in order.
+pub struct LintFile {
+    pub file: Arc<SourceFile>,
+    pub parsed: ParsedFile,
+    /// Not applied yet (or added since `--base`): its tables stay new for the
+    /// migrations after it.
+    pub new: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    pub pg_version: u32,
+    /// The MySQL/MariaDB server the migrations will run on.
+    pub mysql: mysql::Server,
+    /// Rows above which a scan or rewrite is an error (when sizes are known).
+    pub large_table_rows: i64,
+    pub config: LintConfig,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions { pg_version: 15, mysql: mysql::Server::default(), large_table_rows: 500_000, config: LintConfig::default() }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LintReport {
+    pub findings: Vec<Finding>,
+    /// Statements PostgreSQL cannot parse (the rest was linted), and
+    /// statements that cannot run the way their migration runs them (the
+    /// errors `plan` and `migrate` refuse with, in the same words).
+    pub errors: Vec<InputError>,
+    /// How many of `errors` are of the second kind.
+    pub refused: usize,
+    pub files: usize,
+    pub statements: usize,
+}
+
+impl LintReport {
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+}

@@ -1,0 +1,4 @@
+//! The MySQL/MariaDB judge (in progress).
+
+pub mod server;
+pub use server::{Server, ServerFlavor};
