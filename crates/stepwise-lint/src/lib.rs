@@ -11,6 +11,7 @@
 //! What every engine shares lives here: findings, configuration, rule
 //! metadata, and how a rule's hit becomes a finding ([`emit`]).
 
+pub mod breaking;
 pub mod config;
 pub mod emit;
 pub mod finding;

@@ -1,4 +1,183 @@
-//! The MySQL/MariaDB judge (in progress).
+//! The MySQL/MariaDB judge: migrations read by the MySQL front end
+//! ([`reader`]), each ALTER given the algorithm and lock the server version
+//! in use would pick ([`classify`]), then judged by the rules in [`rules`]
+//! against a model of the schema the earlier migrations (or the live
+//! catalog) built ([`schema`]).
 
+pub mod ast;
+pub mod classify;
+pub mod reader;
+pub mod rule;
+pub mod rules;
+pub mod schema;
 pub mod server;
+
+pub use schema::Schema;
 pub use server::{Server, ServerFlavor};
+
+use crate::emit::At;
+use crate::{Finding, LintFile, LintOptions, LintReport};
+use ast::{Op, Stmt};
+use classify::Env;
+use rule::{Cx, Rule};
+use stepwise_sql::error::InputError;
+use stepwise_sql::LineIndex;
+
+/// A file's statements as the front end read them (with their index in the
+/// up section), and the statements it could not read.
+pub type ReadFile = (Vec<(usize, Stmt)>, Vec<InputError>);
+
+/// The statements of a file's up section as the front end read them (backfill
+/// steps left out: the runner writes their batches itself).
+pub fn read_up(lf: &LintFile) -> ReadFile {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let Some(up) = &lf.parsed.up else { return (out, errors) };
+    for (i, s) in up.statements.iter().enumerate() {
+        if s.backfill.is_some() {
+            continue;
+        }
+        match reader::read(&s.sql) {
+            Ok(stmt) => out.push((i, stmt)),
+            Err(e) => errors.push(InputError::new(
+                &lf.file.name,
+                &lf.file.text,
+                s.span.start + e.offset,
+                format!("cannot read this statement: {}", e.message),
+            )),
+        }
+    }
+    (out, errors)
+}
+
+/// Lint `files` in order, starting from `schema` (empty, or the live catalog).
+/// The front end runs on every core ahead of the judge, which walks the
+/// files in order (each is judged against the schema the earlier ones built).
+pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintReport {
+    let rules: Vec<&'static dyn Rule> = rules::all().into_iter().filter(|r| opts.config.is_on(r.meta().id, r.meta().default_on)).collect();
+    let mut report = LintReport { files: files.len(), ..Default::default() };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let read: Vec<ReadFile> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(read_up).collect::<Vec<_>>())).collect();
+        // A reader thread only fails by panicking: re-raise it here.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    for (lf, (stmts, errors)) in files.iter().zip(read) {
+        lint_file(lf, &stmts, errors, &mut schema, &rules, opts, &mut report);
+    }
+    report
+}
+
+fn lint_file(
+    lf: &LintFile,
+    stmts: &[(usize, Stmt)],
+    errors: Vec<InputError>,
+    schema: &mut Schema,
+    rules: &[&'static dyn Rule],
+    opts: &LintOptions,
+    report: &mut LintReport,
+) {
+    report.errors.extend(errors);
+    let Some(up) = &lf.parsed.up else { return };
+    let refused = stepwise_sql::runnable::check_runnable(up, stepwise_sql::Dialect::MySql);
+    report.refused += refused.len();
+    report.errors.extend(refused);
+    let excluded = opts.config.excluded(&lf.file.name);
+    let phase = lf.parsed.phase.unwrap_or_default();
+    let idx = LineIndex::new(&lf.file.text);
+    let (mut fk_checks_off, mut non_strict) = (false, false);
+    let mut alters: std::collections::HashMap<String, usize> = Default::default();
+    let mut backfilled: Vec<(String, String)> = Vec::new();
+    let mut next = 0;
+    for (i, parsed) in stmts {
+        let stmt = &up.statements[*i];
+        // Backfill steps up to this statement: the columns they assign.
+        for s in &up.statements[next..*i] {
+            if let Some(b) = &s.backfill {
+                let table = b.table.trim_matches('`').to_string();
+                for part in b.set.split(',') {
+                    if let Some((col, _)) = part.split_once('=') {
+                        backfilled.push((table.clone(), col.trim().trim_matches('`').to_string()));
+                    }
+                }
+            }
+        }
+        next = *i;
+        report.statements += 1;
+        if let Stmt::Set { name, value } = parsed {
+            let off = matches!(value.to_ascii_uppercase().as_str(), "0" | "OFF" | "FALSE");
+            match name.as_str() {
+                "foreign_key_checks" => fk_checks_off = off,
+                "sql_mode" => non_strict = !value.to_ascii_uppercase().contains("STRICT_"),
+                _ => {}
+            }
+        }
+        if !excluded {
+            let at = At { file: &lf.file, idx: &idx, stmt };
+            let verdict = match parsed {
+                Stmt::Alter(a) => {
+                    schema.existing(&a.table).map(|t| (t, classify::alter(a, Env { server: opts.mysql, table: Some(t), fk_checks_off })))
+                }
+                _ => None,
+            };
+            let earlier_alters = match parsed {
+                Stmt::Alter(a) if verdict.is_some() && a.clauses.iter().any(|c| !matches!(c.op, Op::Algorithm(_) | Op::Lock(_))) => {
+                    let n = alters.entry(schema::key(&a.table)).or_default();
+                    *n += 1;
+                    *n - 1
+                }
+                _ => 0,
+            };
+            let cx = Cx {
+                stmt,
+                parsed,
+                schema,
+                server: opts.mysql,
+                phase,
+                fk_checks_off,
+                non_strict,
+                alter: verdict.as_ref().map(|(t, v)| (*t, v)),
+                earlier_alters,
+                backfilled: backfilled.clone(),
+            };
+            let mut suppressed = Vec::new();
+            check_statement(&cx, rules, &at, opts, &mut report.findings, &mut suppressed);
+            let known_off = |id: &str| rules::all().iter().any(|r| r.meta().id == id && !opts.config.is_on(id, r.meta().default_on));
+            report.findings.extend(at.unused_ignores(&suppressed, known_off));
+        }
+        // What a migration creates is new until the migration is applied.
+        schema.apply(parsed, true);
+    }
+    if !lf.new {
+        schema.settle();
+    }
+}
+
+fn check_statement(
+    cx: &Cx,
+    rules: &[&'static dyn Rule],
+    at: &At,
+    opts: &LintOptions,
+    out: &mut Vec<Finding>,
+    suppressed: &mut Vec<&'static str>,
+) {
+    for rule in rules {
+        let meta = rule.meta();
+        // An online statement does not pay for a copy or a lock on the live
+        // table: osc copies it in batches and swaps (see `Cost::avoided_online`).
+        if cx.stmt.online.is_some() && meta.cost.avoided_online() {
+            continue;
+        }
+        let mut hits = Vec::new();
+        rule.check(cx, &mut hits);
+        for hit in hits {
+            if at.ignored(meta.id) {
+                suppressed.push(meta.id);
+                continue;
+            }
+            let rows = hit.table.as_ref().and_then(|t| cx.schema.get(t)).and_then(|t| t.rows);
+            out.push(at.finding(meta, hit, rows, opts));
+        }
+    }
+}
