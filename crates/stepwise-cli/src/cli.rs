@@ -221,12 +221,18 @@ pub struct BackfillArgs {
 pub struct LintArgs {
     /// Files or directories (any layout the runner reads); `-` reads standard input [default: the migrations directory].
     pub paths: Vec<String>,
-    /// Read sizes, the schema, the server version and which migrations are applied from this PostgreSQL.
+    /// Read sizes, the schema, the server version and which migrations are applied from this database (postgres:// or mysql://).
     #[arg(long = "database")]
     pub database: Option<String>,
+    /// Which SQL the migrations are: postgres, mysql or mariadb [default: from --database, `dialect` in stepwise.toml, or the configured database URL; else postgres].
+    #[arg(long)]
+    pub dialect: Option<String>,
     /// Judge for this PostgreSQL major version [default: 15, or the server's with --database].
     #[arg(long)]
     pub pg_version: Option<u32>,
+    /// Judge for this MySQL/MariaDB server, e.g. mariadb-10.11 or mysql-8.0.35 [default: the server's with --database; else mysql-8.0 for --dialect mysql, mariadb-10.11 otherwise].
+    #[arg(long)]
+    pub server_version: Option<String>,
     /// Treat migrations added since this git ref as new (their tables are not in use yet).
     #[arg(long)]
     pub base: Option<String>,

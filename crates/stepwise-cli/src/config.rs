@@ -15,6 +15,8 @@ use stepwise_sql::{InputError, LineIndex};
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub database_url: Option<String>,
+    /// `postgres`, `mysql` or `mariadb`: which SQL the migrations are written in.
+    pub dialect: Option<String>,
     pub migrations_dir: Option<PathBuf>,
     pub layout: Option<String>,
     pub schema: Option<String>,
@@ -63,11 +65,14 @@ pub struct LintSection {
     pub exclude: Vec<String>,
     pub large_table_rows: Option<i64>,
     pub pg_version: Option<u32>,
+    /// The MySQL/MariaDB server to judge for, e.g. `mariadb-10.11`.
+    pub server_version: Option<String>,
 }
 
 #[derive(Debug)]
 pub struct Config {
     pub lint: LintSection,
+    pub dialect: Option<String>,
     pub database_url: Option<String>,
     pub migrations_dir: PathBuf,
     pub layout: Option<Layout>,
@@ -141,6 +146,11 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
     };
     Ok(Config {
         lint: file.lint.clone().unwrap_or_default(),
+        dialect: match file.dialect.as_deref() {
+            None => None,
+            Some(d @ ("postgres" | "postgresql" | "mysql" | "mariadb")) => Some(d.to_string()),
+            Some(other) => return Err(ConfigError::Invalid(format!("dialect `{other}`: expected postgres, mysql or mariadb"))),
+        },
         database_url: global.database_url.clone().or(file.database_url.clone()).filter(|u| !u.is_empty()),
         migrations_dir: global.migrations_dir.clone().or(file.migrations_dir.clone()).unwrap_or_else(|| PathBuf::from("migrations")),
         layout,

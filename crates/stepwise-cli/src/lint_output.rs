@@ -68,10 +68,13 @@ pub fn finding_text(out: &Out, f: &Finding) {
 }
 
 fn sarif(r: &LintReport) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = stepwise_lint::pg::rules::all()
+    // The rules of both judges (a finding names its rule; ids shared by the
+    // two are described once).
+    let mut metas = stepwise_lint::rule_metas(stepwise_sql::Dialect::Postgres);
+    metas.extend(stepwise_lint::rule_metas(stepwise_sql::Dialect::MySql).into_iter().filter(|m| m.id.starts_with("mysql-")));
+    let rules: Vec<serde_json::Value> = metas
         .iter()
-        .map(|rule| {
-            let m = rule.meta();
+        .map(|m| {
             serde_json::json!({
                 "id": m.id,
                 "shortDescription": {"text": m.summary},
@@ -147,9 +150,8 @@ fn github(r: &LintReport) {
     }
 }
 
-pub fn list_rules(out: &Out) {
-    for rule in stepwise_lint::pg::rules::all() {
-        let m = rule.meta();
+pub fn list_rules(out: &Out, dialect: stepwise_sql::Dialect) {
+    for m in stepwise_lint::rule_metas(dialect) {
         if out.format == crate::cli::Format::Json {
             out.json(&serde_json::json!({"rule": m.id, "severity": m.severity.as_str(), "default_on": m.default_on, "summary": m.summary}));
             continue;

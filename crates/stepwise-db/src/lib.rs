@@ -5,6 +5,7 @@ pub mod blocker;
 pub mod catalog;
 pub mod error;
 pub mod mysql;
+pub mod mysql_catalog;
 pub mod pg;
 pub mod tls;
 pub mod trace;

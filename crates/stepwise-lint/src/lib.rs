@@ -24,6 +24,20 @@ pub use finding::{Finding, Severity};
 pub use rule::{Cost, Hit, RuleMeta};
 
 use std::sync::Arc;
+use stepwise_sql::Dialect;
+
+/// The rules of the judge for `dialect`, by their metadata.
+pub fn rule_metas(dialect: Dialect) -> Vec<&'static RuleMeta> {
+    match dialect {
+        Dialect::Postgres => pg::rules::all().iter().map(|r| r.meta()).collect(),
+        Dialect::MySql => mysql::rules::all().iter().map(|r| r.meta()).collect(),
+    }
+}
+
+/// Whether any judge has a rule with this id (configuration names rules of both).
+pub fn known_rule(id: &str) -> bool {
+    rule_metas(Dialect::Postgres).iter().chain(rule_metas(Dialect::MySql).iter()).any(|m| m.id == id)
+}
 use stepwise_sql::error::InputError;
 use stepwise_sql::file::{ParsedFile, SourceFile};
 

@@ -52,10 +52,9 @@ async fn migrate_locked<E: Engine>(
     if !invalid.is_empty() {
         return Err(RunError::Invalid(invalid));
     }
-    if let (Some(lint_opts), Some(major)) = (&opts.lint, engine.pg_major()) {
-        // PostgreSQL rules only: MySQL rules come later.
-        let lint_opts = stepwise_lint::LintOptions { pg_version: major, ..lint_opts.clone() };
-        let findings = crate::lint_gate::lint_pending(set, &pending, &lint_opts);
+    if let Some(lint_opts) = &opts.lint {
+        let lint_opts = crate::lint_gate::for_server(lint_opts, engine.pg_major(), engine.mysql_version().as_deref());
+        let findings = crate::lint_gate::lint_pending(set, &pending, &lint_opts, engine.dialect());
         if let Some(message) = crate::lint_gate::warnings_summary(&findings) {
             report(Event::Note { message });
         }

@@ -1,5 +1,7 @@
-//! The lint gate of `migrate` and `plan`: pending PostgreSQL migrations are
-//! linted against the schema the applied ones build, and errors that are not
+//! The lint gate of `migrate` and `plan`: pending migrations are linted by
+//! the judge of the database's engine (PostgreSQL's rules on PostgreSQL,
+//! the MySQL classifier and rules on MySQL/MariaDB, never the other's)
+//! against the schema the applied ones build, and errors that are not
 //! ignored refuse the run before the database is touched.
 
 use crate::migration::Migration;
@@ -7,12 +9,12 @@ use crate::source::MigrationSet;
 use std::sync::Arc;
 use stepwise_lint::pg::{lint, Schema};
 use stepwise_lint::{Finding, LintFile, LintOptions, Severity};
-use stepwise_sql::ParsedFile;
+use stepwise_sql::{Dialect, ParsedFile};
 
 /// Findings in the pending migrations. Applied migrations are replayed to
 /// build the schema (their tables exist); pending ones are new, so a table a
 /// pending migration creates is not "existing" for the ones after it.
-pub fn lint_pending(set: &MigrationSet, pending: &[&Migration], opts: &LintOptions) -> Vec<Finding> {
+pub fn lint_pending(set: &MigrationSet, pending: &[&Migration], opts: &LintOptions, dialect: Dialect) -> Vec<Finding> {
     let is_pending = |m: &Migration| pending.iter().any(|p| std::ptr::eq(*p, m));
     let files: Vec<LintFile> = set
         .migrations
@@ -24,7 +26,24 @@ pub fn lint_pending(set: &MigrationSet, pending: &[&Migration], opts: &LintOptio
         })
         .collect();
     let pending_files: Vec<&str> = pending.iter().map(|m| m.up.file.name.as_str()).collect();
-    lint(&files, Schema::default(), opts).findings.into_iter().filter(|f| pending_files.contains(&f.file.as_str())).collect()
+    let report = match dialect {
+        Dialect::Postgres => lint(&files, Schema::default(), opts),
+        Dialect::MySql => stepwise_lint::mysql::lint(&files, Default::default(), opts),
+    };
+    report.findings.into_iter().filter(|f| pending_files.contains(&f.file.as_str())).collect()
+}
+
+/// The options for the engine's own server: its PostgreSQL major version,
+/// or its MySQL/MariaDB flavour and version.
+pub fn for_server(opts: &LintOptions, pg_major: Option<u32>, mysql_version: Option<&str>) -> LintOptions {
+    let mut opts = opts.clone();
+    if let Some(major) = pg_major {
+        opts.pg_version = major;
+    }
+    if let Some(server) = mysql_version.and_then(stepwise_lint::mysql::Server::from_version_string) {
+        opts.mysql = server;
+    }
+    opts
 }
 
 /// The findings that refuse a run.

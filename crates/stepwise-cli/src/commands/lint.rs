@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stepwise_db::DbUrl;
+use stepwise_lint::mysql::Server;
 use stepwise_lint::pg::schema::{col_type_from_text, key, Column, Table};
 use stepwise_lint::pg::{lint as run_lint, Schema};
 use stepwise_lint::{LintConfig, LintFile, LintOptions, Severity};
@@ -21,9 +22,8 @@ use stepwise_sql::{parse_file, Dialect, FileRole, Flavor, InputError, ParsedFile
 
 /// The lint options `[lint]` and the flags ask for; errors are bad configuration.
 pub fn options(section: &LintSection, pg_version: Option<u32>, large_table_rows: Option<i64>) -> Result<LintOptions, String> {
-    let known: HashSet<&str> = stepwise_lint::pg::rules::all().iter().map(|r| r.meta().id).collect();
     for id in section.enable.iter().chain(&section.disable).chain(section.severity.keys()) {
-        if id != "all" && !known.contains(id.as_str()) {
+        if id != "all" && !stepwise_lint::known_rule(id) {
             return Err(format!("[lint]: no rule named `{id}` (see `stepwise lint --list-rules`)"));
         }
     }
@@ -34,7 +34,10 @@ pub fn options(section: &LintSection, pg_version: Option<u32>, large_table_rows:
     }
     Ok(LintOptions {
         pg_version: pg_version.or(section.pg_version).unwrap_or(15),
-        mysql: Default::default(),
+        mysql: match &section.server_version {
+            Some(v) => Server::parse(v).map_err(|e| format!("[lint] server_version {e}"))?,
+            None => Server::default(),
+        },
         large_table_rows: large_table_rows.or(section.large_table_rows).unwrap_or(500_000),
         config: LintConfig { enable: section.enable.clone(), disable: section.disable.clone(), severity, exclude: section.exclude.clone() },
     })
@@ -56,7 +59,7 @@ fn from_migration(m: Migration, path: Option<PathBuf>) -> Input {
 
 /// Read the paths the way the runner reads them. Files that cannot be read as
 /// migrations become errors; the others are still linted.
-pub fn gather(paths: &[String], cfg: &Config, errors: &mut Vec<InputError>) -> Result<Vec<Input>, String> {
+pub fn gather(paths: &[String], cfg: &Config, dialect: Dialect, errors: &mut Vec<InputError>) -> Result<Vec<Input>, String> {
     let paths: Vec<String> = if paths.is_empty() { vec![cfg.migrations_dir.display().to_string()] } else { paths.to_vec() };
     let mut out = Vec::new();
     for p in &paths {
@@ -64,7 +67,7 @@ pub fn gather(paths: &[String], cfg: &Config, errors: &mut Vec<InputError>) -> R
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
             let file = Arc::new(SourceFile { name: "<stdin>".into(), text });
-            match parse_file(file.clone(), FileRole::Combined, Dialect::Postgres, Flavor::Native) {
+            match parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native) {
                 Ok(parsed) => out.push(Input { path: None, version_key: None, file: LintFile { file, parsed, new: false } }),
                 Err(e) => errors.push(e),
             }
@@ -72,7 +75,7 @@ pub fn gather(paths: &[String], cfg: &Config, errors: &mut Vec<InputError>) -> R
         }
         let path = Path::new(p);
         if path.is_dir() {
-            match load_dir(path, cfg.layout, Dialect::Postgres) {
+            match load_dir(path, cfg.layout, dialect) {
                 Ok(set) => out.extend(set.migrations.into_iter().map(|m| {
                     let file = m.files.first().map(PathBuf::from);
                     from_migration(m, file)
@@ -87,7 +90,7 @@ pub fn gather(paths: &[String], cfg: &Config, errors: &mut Vec<InputError>) -> R
                         .collect();
                     files.sort();
                     for f in files {
-                        if let Ok(m) = load_file(&f, Dialect::Postgres) {
+                        if let Ok(m) = load_file(&f, dialect) {
                             out.push(from_migration(m, Some(f)));
                         }
                     }
@@ -95,7 +98,7 @@ pub fn gather(paths: &[String], cfg: &Config, errors: &mut Vec<InputError>) -> R
                 Err(e) => return Err(e.to_string()),
             }
         } else if path.is_file() {
-            match load_file(path, Dialect::Postgres) {
+            match load_file(path, dialect) {
                 Ok(m) => out.push(from_migration(m, Some(path.to_path_buf()))),
                 Err(LoadError::Input(errs)) => errors.extend(errs),
                 Err(e) => return Err(e.to_string()),
@@ -136,7 +139,7 @@ fn added_since(base: &str) -> Result<HashSet<PathBuf>, String> {
 async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, u32), String> {
     let url = DbUrl::parse(raw).map_err(|e| e.to_string())?;
     if url.engine != stepwise_db::Engine::Postgres {
-        return Err("lint --database reads PostgreSQL only (MySQL rules come later)".into());
+        return Err("this is a MySQL/MariaDB URL, but the migrations are linted as PostgreSQL (--dialect postgres)".into());
     }
     let mut engine = AnyEngine::connect(&url, &cfg.schema, false).await.map_err(|e| e.to_string())?;
     let applied: HashSet<String> = engine
@@ -175,9 +178,47 @@ async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<Strin
     Ok((schema, applied, version))
 }
 
+/// Which judge lints, and for which server: `--dialect`, then the
+/// `--database` URL, then `dialect` in stepwise.toml, then the configured
+/// database URL; PostgreSQL when nothing says.
+fn dialect_of(args: &LintArgs, cfg: &Config) -> Result<(Dialect, Option<Server>), String> {
+    let from_url = |u: &str| DbUrl::parse(u).ok().map(|u| u.engine);
+    let named = args.dialect.clone().or_else(|| {
+        args.database
+            .as_deref()
+            .and_then(from_url)
+            .map(|e| if e == stepwise_db::Engine::Postgres { "postgres" } else { "mysql-url" }.to_string())
+    });
+    let named = named.or_else(|| cfg.dialect.clone()).or_else(|| {
+        cfg.database_url
+            .as_deref()
+            .and_then(from_url)
+            .map(|e| if e == stepwise_db::Engine::Postgres { "postgres" } else { "mysql-url" }.to_string())
+    });
+    let version = args.server_version.as_deref().or(cfg.lint.server_version.as_deref());
+    let server = |default: &str| -> Result<Server, String> {
+        Server::parse(version.unwrap_or(default)).map_err(|e| format!("--server-version {e}"))
+    };
+    match named.as_deref().unwrap_or("postgres") {
+        "postgres" | "postgresql" => Ok((Dialect::Postgres, None)),
+        // Named outright, the flavour is known; from a mysql:// URL it is not
+        // (until --database connects), and MariaDB 10.11 is the default.
+        "mysql" => Ok((Dialect::MySql, Some(server("mysql-8.0")?))),
+        "mariadb" | "mysql-url" => Ok((Dialect::MySql, Some(server("mariadb-10.11")?))),
+        other => Err(format!("--dialect {other}: expected postgres, mysql or mariadb")),
+    }
+}
+
 pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
+    let (dialect, server) = match dialect_of(args, cfg) {
+        Ok(d) => d,
+        Err(e) => {
+            out.error(&e);
+            return 2;
+        }
+    };
     if args.list_rules {
-        lint_output::list_rules(out);
+        lint_output::list_rules(out, dialect);
         return 0;
     }
     let mut opts = match options(&cfg.lint, args.pg_version, args.large_table_rows) {
@@ -187,22 +228,40 @@ pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
             return 2;
         }
     };
+    if let Some(server) = server {
+        opts.mysql = server;
+    }
     let mut errors = Vec::new();
-    let mut inputs = match gather(&args.paths, cfg, &mut errors) {
+    let mut inputs = match gather(&args.paths, cfg, dialect, &mut errors) {
         Ok(i) => i,
         Err(e) => {
             out.error(&e);
             return 2;
         }
     };
-    let mut schema = Schema::default();
+    let mut pg_schema = stepwise_lint::pg::Schema::default();
+    let mut my_schema = stepwise_lint::mysql::Schema::default();
     if let Some(raw) = &args.database {
-        match from_database(raw, cfg).await {
-            Ok((s, applied, version)) => {
-                schema = s;
+        let applied = match dialect {
+            Dialect::Postgres => from_database(raw, cfg).await.map(|(s, applied, version)| {
+                pg_schema = s;
                 if args.pg_version.is_none() && cfg.lint.pg_version.is_none() {
                     opts.pg_version = version;
                 }
+                applied
+            }),
+            Dialect::MySql => super::lint_mysql::from_database(raw, cfg).await.map(|(s, applied, version)| {
+                my_schema = s;
+                if args.server_version.is_none() && cfg.lint.server_version.is_none() {
+                    if let Some(v) = version {
+                        opts.mysql = v;
+                    }
+                }
+                applied
+            }),
+        };
+        match applied {
+            Ok(applied) => {
                 // With the live schema, applied migrations are already in it:
                 // lint only what is not applied, each new.
                 inputs.retain(|i| i.version_key.as_ref().is_none_or(|k| !applied.contains(k)));
@@ -232,7 +291,10 @@ pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
         }
     }
     let files: Vec<LintFile> = inputs.into_iter().map(|i| i.file).collect();
-    let mut report = run_lint(&files, schema, &opts);
+    let mut report = match dialect {
+        Dialect::Postgres => run_lint(&files, pg_schema, &opts),
+        Dialect::MySql => stepwise_lint::mysql::lint(&files, my_schema, &opts),
+    };
     report.errors.splice(0..0, errors);
     lint_output::render(out, &report);
     if !report.errors.is_empty() {

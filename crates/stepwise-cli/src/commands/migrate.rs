@@ -158,28 +158,30 @@ fn planned(m: &Migration, dialect: Dialect) -> Planned {
 /// The pending migrations and how each would run. Reads history when a
 /// database is configured; without one, everything is pending.
 async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i32 {
-    let (dialect, history): (Dialect, Vec<HistoryRow>) = match cfg.database_url.as_deref() {
-        None => {
-            if out.format == Format::Text {
-                out.progress("note: no database configured; every migration is shown as pending");
+    let (dialect, history, pg_major, mysql_version): (Dialect, Vec<HistoryRow>, Option<u32>, Option<String>) =
+        match cfg.database_url.as_deref() {
+            None => {
+                if out.format == Format::Text {
+                    out.progress("note: no database configured; every migration is shown as pending");
+                }
+                let dialect = if matches!(cfg.dialect.as_deref(), Some("mysql" | "mariadb")) { Dialect::MySql } else { Dialect::Postgres };
+                (dialect, vec![], None, None)
             }
-            (Dialect::Postgres, vec![])
-        }
-        Some(_) => {
-            let t = match target(cfg, out, false).await {
-                Ok(t) => t,
-                Err(code) => return code,
-            };
-            let mut engine = match connect(cfg, out, &t.url).await {
-                Ok(e) => e,
-                Err(code) => return code,
-            };
-            match engine.history().await {
-                Ok(h) => (engine.dialect(), h),
-                Err(e) => return out.run_error(&RunError::Db(e)),
+            Some(_) => {
+                let t = match target(cfg, out, false).await {
+                    Ok(t) => t,
+                    Err(code) => return code,
+                };
+                let mut engine = match connect(cfg, out, &t.url).await {
+                    Ok(e) => e,
+                    Err(code) => return code,
+                };
+                match engine.history().await {
+                    Ok(h) => (engine.dialect(), h, engine.pg_major(), engine.mysql_version()),
+                    Err(e) => return out.run_error(&RunError::Db(e)),
+                }
             }
-        }
-    };
+        };
     let set: MigrationSet = match load_set(cfg, out, dialect) {
         Ok(s) => s,
         Err(code) => return code,
@@ -191,9 +193,12 @@ async fn show_plan(cfg: &Config, out: &Out, sel: &Selection, dry_run: bool) -> i
     };
     let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, dialect)).collect();
     let plan: Vec<Planned> = pending.iter().map(|m| planned(m, dialect)).collect();
-    let findings = match (&cfg.run.lint, dialect) {
-        (Some(o), Dialect::Postgres) => stepwise_migrate::lint_gate::lint_pending(&set, &pending, o),
-        _ => vec![],
+    let findings = match &cfg.run.lint {
+        Some(o) => {
+            let o = stepwise_migrate::lint_gate::for_server(o, pg_major, mysql_version.as_deref());
+            stepwise_migrate::lint_gate::lint_pending(&set, &pending, &o, dialect)
+        }
+        None => vec![],
     };
     if out.format == Format::Json {
         out.json(&serde_json::json!({"pending": plan, "dry_run": dry_run, "lint": findings}));

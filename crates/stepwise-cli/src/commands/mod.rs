@@ -4,6 +4,7 @@ mod adopt;
 mod backfill;
 mod files;
 mod lint;
+mod lint_mysql;
 mod migrate;
 mod osc;
 mod scratch;

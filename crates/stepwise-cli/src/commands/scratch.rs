@@ -108,6 +108,7 @@ pub async fn verify(cfg: &Config, out: &Out, dir: Option<PathBuf>) -> i32 {
 fn clone_config(cfg: &Config) -> Config {
     Config {
         lint: cfg.lint.clone(),
+        dialect: cfg.dialect.clone(),
         database_url: cfg.database_url.clone(),
         migrations_dir: cfg.migrations_dir.clone(),
         layout: cfg.layout,

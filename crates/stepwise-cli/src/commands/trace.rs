@@ -43,7 +43,7 @@ struct TracedMigration {
 
 pub async fn trace(cfg: &Config, out: &Out, args: &TraceArgs) -> i32 {
     let mut errors = Vec::new();
-    let inputs = match gather(&args.paths, cfg, &mut errors) {
+    let inputs = match gather(&args.paths, cfg, stepwise_sql::Dialect::Postgres, &mut errors) {
         Ok(i) => i,
         Err(e) => {
             out.error(&e);

@@ -186,7 +186,11 @@ fn online_copy(v: &mut Verdict, a: &AlterTable, env: Env) {
     let adds_auto_increment =
         a.clauses.iter().any(|c| matches!(&c.op, Op::AddColumn { col, .. } | Op::ChangeColumn { col, .. } if col.auto_increment));
     let fulltext = env.table.is_some_and(|t| t.has_fulltext() || t.has_spatial());
-    if !adds_auto_increment && !fulltext {
+    // The writes made during the copy are applied by key: a table left
+    // without a primary key cannot take them.
+    let drops_key = a.clauses.iter().any(|c| matches!(c.op, Op::DropPrimaryKey))
+        && !a.clauses.iter().any(|c| matches!(&c.op, Op::AddKey(k) if k.kind == KeyKind::Primary));
+    if !adds_auto_increment && !fulltext && !drops_key {
         v.lock = LockLevel::None;
         v.reason = format!("{} (MariaDB 11.2+ copies without blocking writes)", v.reason);
     }
@@ -576,4 +580,153 @@ fn charset_change(cur: &ColumnDef, from: Option<&str>, to: Option<&str>, t: &Tab
         from.unwrap_or("table default"),
         to.unwrap_or("table default")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mysql::reader::read;
+    use crate::mysql::schema::Schema;
+
+    const SETUP: &[&str] = &[
+        "CREATE TABLE t (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, a int, b varchar(50), c varchar(50) CHARACTER SET latin1, f text, e enum('x','y'), KEY ka (a)) DEFAULT CHARSET=utf8mb4",
+        "CREATE TABLE tf (id int PRIMARY KEY, body text, FULLTEXT KEY ft (body)) DEFAULT CHARSET=utf8mb4",
+    ];
+
+    fn verdict(server: &str, sql: &str) -> String {
+        let mut schema = Schema::default();
+        for s in SETUP {
+            schema.apply(&read(s).unwrap(), false);
+        }
+        let Stmt::Alter(a) = read(sql).unwrap() else { panic!("{sql}") };
+        let server = Server::parse(server).unwrap();
+        let v = alter(&a, Env { server, table: schema.get(&a.table), fk_checks_off: false }).verdict;
+        format!("{}{}", v.clause(server), if v.rebuild { " rebuild" } else { "" })
+    }
+
+    /// The same ALTER judged for each server: what changes by version.
+    #[test]
+    fn the_same_alter_is_judged_by_the_server_version() {
+        let servers = ["mariadb-10.6", "mariadb-11.4", "mysql-8.0.27", "mysql-8.0.35"];
+        for (sql, want) in [
+            // Instant ADD COLUMN at any position: MariaDB 10.4+, MySQL 8.0.29+.
+            (
+                "ALTER TABLE t ADD COLUMN x int AFTER id",
+                ["ALGORITHM=INSTANT", "ALGORITHM=INSTANT", "ALGORITHM=INPLACE, LOCK=NONE rebuild", "ALGORITHM=INSTANT"],
+            ),
+            ("ALTER TABLE t ADD COLUMN x int", ["ALGORITHM=INSTANT"; 4]),
+            // RENAME COLUMN: instant from MySQL 8.0.28, in place before.
+            (
+                "ALTER TABLE t RENAME COLUMN f TO g",
+                ["ALGORITHM=INSTANT", "ALGORITHM=INSTANT", "ALGORITHM=INPLACE, LOCK=NONE", "ALGORITHM=INSTANT"],
+            ),
+            // DROP COLUMN: instant on MariaDB 10.4+ and MySQL 8.0.29+.
+            (
+                "ALTER TABLE t DROP COLUMN f",
+                ["ALGORITHM=INSTANT", "ALGORITHM=INSTANT", "ALGORITHM=INPLACE, LOCK=NONE rebuild", "ALGORITHM=INSTANT"],
+            ),
+            // A type change copies; MariaDB 11.2+ copies without blocking writes.
+            (
+                "ALTER TABLE t MODIFY a bigint",
+                [
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=NONE rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                ],
+            ),
+            // VARCHAR widening inside one length byte: instant on MariaDB, in place on MySQL.
+            (
+                "ALTER TABLE t MODIFY b varchar(60)",
+                ["ALGORITHM=INSTANT", "ALGORITHM=INSTANT", "ALGORITHM=INPLACE, LOCK=NONE", "ALGORITHM=INPLACE, LOCK=NONE"],
+            ),
+            // Crossing 255 bytes (utf8mb4: 200 -> 400) copies everywhere.
+            (
+                "ALTER TABLE t MODIFY b varchar(100)",
+                [
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=NONE rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                ],
+            ),
+            // latin1 VARCHAR(50) is 50 bytes: MariaDB widens it past 255 instantly, MySQL copies.
+            (
+                "ALTER TABLE t MODIFY c varchar(300) CHARACTER SET latin1",
+                ["ALGORITHM=INSTANT", "ALGORITHM=INSTANT", "ALGORITHM=COPY, LOCK=SHARED rebuild", "ALGORITHM=COPY, LOCK=SHARED rebuild"],
+            ),
+            (
+                "ALTER TABLE t ADD INDEX kb (b)",
+                [
+                    "ALGORITHM=NOCOPY, LOCK=NONE",
+                    "ALGORITHM=NOCOPY, LOCK=NONE",
+                    "ALGORITHM=INPLACE, LOCK=NONE",
+                    "ALGORITHM=INPLACE, LOCK=NONE",
+                ],
+            ),
+            ("ALTER TABLE t ADD FULLTEXT INDEX ft (f)", ["ALGORITHM=INPLACE, LOCK=SHARED rebuild"; 4]),
+            (
+                "ALTER TABLE tf ADD COLUMN x int",
+                [
+                    "ALGORITHM=INPLACE, LOCK=SHARED rebuild",
+                    "ALGORITHM=INPLACE, LOCK=SHARED rebuild",
+                    "ALGORITHM=INPLACE, LOCK=NONE rebuild",
+                    "ALGORITHM=INPLACE, LOCK=NONE rebuild",
+                ],
+            ),
+            (
+                "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4",
+                [
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=NONE rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                ],
+            ),
+            (
+                "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p (id)",
+                [
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=NONE rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                ],
+            ),
+            (
+                "ALTER TABLE t DROP PRIMARY KEY",
+                [
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                ],
+            ),
+            ("ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (id, a)", ["ALGORITHM=INPLACE, LOCK=NONE rebuild"; 4]),
+            ("ALTER TABLE t MODIFY e enum('x','y','z')", ["ALGORITHM=INSTANT"; 4]),
+            (
+                "ALTER TABLE t MODIFY e enum('z','x','y')",
+                [
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=NONE rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                    "ALGORITHM=COPY, LOCK=SHARED rebuild",
+                ],
+            ),
+        ] {
+            for (server, want) in servers.iter().zip(want) {
+                assert_eq!(verdict(server, sql), want, "{sql} on {server}");
+            }
+        }
+    }
+
+    #[test]
+    fn dropping_the_auto_increment_key_column_is_not_instant_and_unknown_columns_are_cautious() {
+        // The column is in the primary key: a rebuild.
+        assert_eq!(verdict("mariadb-10.11", "ALTER TABLE t DROP COLUMN id"), "ALGORITHM=INPLACE, LOCK=NONE rebuild");
+        let mut schema = Schema::default();
+        schema.apply(&read(SETUP[0]).unwrap(), false);
+        let Stmt::Alter(a) = read("ALTER TABLE t MODIFY nope bigint").unwrap() else { panic!() };
+        let v = alter(&a, Env { server: Server::default(), table: schema.get("t"), fk_checks_off: false }).verdict;
+        assert!(!v.known && v.algorithm == Algorithm::Copy, "{v:?}");
+    }
 }

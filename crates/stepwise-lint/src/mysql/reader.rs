@@ -50,6 +50,18 @@ pub fn read(sql: &str) -> Result<Stmt, ReadError> {
     Ok(statement(&mut c))
 }
 
+/// A column as the catalog describes it (`COLUMN_TYPE` such as
+/// `varchar(255)` or `int(10) unsigned`): its type read the way a
+/// migration's column definition is.
+pub fn catalog_column(name: &str, column_type: &str) -> Option<ColumnDef> {
+    let text = format!("c {column_type}");
+    let toks = lex(&text).ok()?;
+    let mut c = Cur { toks: &toks, i: 0, sql: &text };
+    let mut col = column_def(&mut c)?;
+    col.name = name.to_string();
+    Some(col)
+}
+
 fn lex(sql: &str) -> Result<Vec<Tok>, ReadError> {
     let raw = tokenize(sql, Dialect::MySql).map_err(|e| ReadError { offset: e.offset, message: e.kind.to_string() })?;
     let mut out = Vec::with_capacity(raw.len());

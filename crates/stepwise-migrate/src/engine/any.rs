@@ -47,6 +47,9 @@ impl Engine for AnyEngine {
     fn pg_major(&self) -> Option<u32> {
         each!(self, e => e.pg_major())
     }
+    fn mysql_version(&self) -> Option<String> {
+        each!(self, e => e.mysql_version())
+    }
     fn store_name(&self) -> String {
         each!(self, e => e.store_name())
     }

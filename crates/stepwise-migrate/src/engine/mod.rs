@@ -108,6 +108,10 @@ pub trait Engine {
     fn pg_major(&self) -> Option<u32> {
         None
     }
+    /// MySQL/MariaDB `@@version` (for lint verdicts); None on other engines.
+    fn mysql_version(&self) -> Option<String> {
+        None
+    }
     /// Where stepwise keeps its state, e.g. `stepwise.migrations`.
     fn store_name(&self) -> String;
     /// Refuse setups where the runner's guarantees do not hold (a transaction pooler).

@@ -38,6 +38,11 @@ impl MyEngine {
         Ok(MyEngine { conn, monitor, prefix: prefix.to_string(), lock_name, rails })
     }
 
+    /// The session migrations run on (for catalog reads before they do).
+    pub fn session(&mut self) -> &mut MyConn {
+        &mut self.conn
+    }
+
     pub(super) fn table(&self) -> String {
         qi(&format!("{}_migrations", self.prefix))
     }
@@ -162,6 +167,10 @@ impl Engine for MyEngine {
 
     fn server(&self) -> String {
         self.conn.version_text()
+    }
+
+    fn mysql_version(&self) -> Option<String> {
+        Some(self.conn.version.clone())
     }
 
     fn store_name(&self) -> String {
