@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod classify;
+pub mod predict;
 pub mod reader;
 pub mod rule;
 pub mod rules;

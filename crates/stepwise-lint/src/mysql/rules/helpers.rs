@@ -4,6 +4,7 @@
 use crate::mysql::ast::{Op, Stmt};
 use crate::mysql::classify::Verdict;
 use crate::mysql::rule::Cx;
+use crate::mysql::server::Server;
 
 /// A name as it can be written in a recipe: bare when it is a plain
 /// lower-case word, backquoted otherwise.
@@ -24,12 +25,15 @@ const RESERVED: &[&str] =
 /// The statement without its trailing `;` or whitespace, and without a
 /// written ALGORITHM/LOCK (the recipe writes its own).
 pub fn body_sql(cx: &Cx) -> String {
-    let mut sql = cx.sql().trim_end().trim_end_matches(';').trim_end().to_string();
-    if let Stmt::Alter(a) = cx.parsed {
-        // Cut the written options from the end back (they are usually last).
-        let mut cuts: Vec<usize> = a.clauses.iter().filter(|c| matches!(c.op, Op::Algorithm(_) | Op::Lock(_))).map(|c| c.offset).collect();
-        cuts.sort_unstable();
-        if let Some(&first) = cuts.first() {
+    without_options(cx.sql(), cx.parsed)
+}
+
+pub fn without_options(sql: &str, parsed: &Stmt) -> String {
+    let mut sql = sql.trim_end().trim_end_matches(';').trim_end().to_string();
+    if let Stmt::Alter(a) = parsed {
+        // Cut the written options when they come last (as they usually do).
+        let first = a.clauses.iter().filter(|c| matches!(c.op, Op::Algorithm(_) | Op::Lock(_))).map(|c| c.offset).min();
+        if let Some(first) = first {
             if a.clauses.iter().all(|c| matches!(c.op, Op::Algorithm(_) | Op::Lock(_)) || c.offset < first) {
                 sql.truncate(first);
                 sql = sql.trim_end().trim_end_matches(',').trim_end().to_string();
@@ -39,18 +43,40 @@ pub fn body_sql(cx: &Cx) -> String {
     sql
 }
 
+/// `sql` (an ALTER TABLE, CREATE INDEX or DROP INDEX) with `clause` (such as
+/// `ALGORITHM=NOCOPY, LOCK=NONE`) in place of what it says about algorithm and lock.
+///
+/// MariaDB's DROP INDEX takes no ALGORITHM or LOCK (10.11 refuses them as a
+/// syntax error; MySQL's takes them): there it becomes the ALTER TABLE it means.
+pub fn with_clause(sql: &str, parsed: &Stmt, clause: &str, server: Server) -> String {
+    let body = without_options(sql, parsed);
+    let start = body.trim_start().get(..6).map(str::to_ascii_uppercase).unwrap_or_default();
+    if start == "DROP I" && server.mariadb() {
+        if let Stmt::Alter(a) = parsed {
+            let drops: Vec<String> = a
+                .clauses
+                .iter()
+                .filter_map(|c| match &c.op {
+                    Op::DropKey { name } => Some(format!("DROP INDEX {}", q(name))),
+                    Op::DropPrimaryKey => Some("DROP PRIMARY KEY".into()),
+                    _ => None,
+                })
+                .collect();
+            return format!("ALTER TABLE {} {}, {clause};", q(&a.table), drops.join(", "));
+        }
+    }
+    if start == "CREATE" || start == "DROP I" {
+        format!("{body} {};", clause.replace(", ", " "))
+    } else {
+        format!("{body}, {clause};")
+    }
+}
+
 /// The statement again, holding the server to `verdict`'s algorithm: the
 /// server then refuses the statement instead of falling back to a copy when
 /// the table is not what the migration assumed.
 pub fn with_algorithm(cx: &Cx, verdict: &Verdict) -> String {
-    let clause = verdict.clause(cx.server);
-    let sql = body_sql(cx);
-    let index_statement = sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("CREATE") || w.eq_ignore_ascii_case("DROP I"));
-    if index_statement {
-        format!("{sql} {};", clause.replace(", ", " "))
-    } else {
-        format!("{sql}, {clause};")
-    }
+    with_clause(cx.sql(), cx.parsed, &verdict.clause(cx.server), cx.server)
 }
 
 /// The deciding clause's offset in the statement, for the finding's position.
