@@ -213,6 +213,12 @@ async fn apply_statements<E: Engine>(
                 (None, None) => stmt.info.summary.clone(),
             },
         });
+        // MySQL DDL queues for the table's metadata lock behind any open
+        // transaction that touched it: name the old ones before it waits.
+        match engine.old_transactions(stmt, opts.lock_timeout).await {
+            Ok(lines) => lines.into_iter().for_each(|message| report(Event::Note { message })),
+            Err(e) => report(Event::Note { message: format!("could not look for old transactions before the DDL: {e}") }),
+        }
         // The row as it stands once statement `i` is done.
         let next = row_after(&row, i, total);
         let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];

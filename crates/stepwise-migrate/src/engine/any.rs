@@ -80,6 +80,9 @@ impl Engine for AnyEngine {
     async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
         each!(self, e => e.single(statement, settings, on_wait).await)
     }
+    async fn old_transactions(&mut self, statement: &Statement, older_than: std::time::Duration) -> Result<Vec<String>, DbError> {
+        each!(self, e => e.old_transactions(statement, older_than).await)
+    }
     async fn fresh_session(&mut self) -> Result<(), DbError> {
         each!(self, e => e.fresh_session().await)
     }

@@ -138,6 +138,14 @@ pub trait Engine {
     /// so that what an earlier migration SET for itself (a pg_dump file's
     /// empty `search_path`, `lock_timeout = 0`, a role) does not carry over.
     async fn fresh_session(&mut self) -> Result<(), DbError>;
+    /// Before DDL that waits for a table's metadata lock: the open
+    /// transactions older than `older_than` it may queue behind (and every
+    /// query on the table behind it), one line each. Empty where the engine
+    /// names blockers another way (PostgreSQL names them when a wait times out).
+    async fn old_transactions(&mut self, statement: &Statement, older_than: std::time::Duration) -> Result<Vec<String>, DbError> {
+        let _ = (statement, older_than);
+        Ok(vec![])
+    }
     /// Tracking ops outside any migration transaction (autocommit).
     async fn track(&mut self, ops: &[TrackingOp]) -> Result<(), DbError>;
     /// Check a statement that may have run before against the catalog; any

@@ -352,6 +352,25 @@ impl Engine for MyEngine {
         result.map_err(|(i, error)| Failure { statement: (i == at).then_some(0), error, blockers })
     }
 
+    async fn old_transactions(&mut self, statement: &Statement, older_than: Duration) -> Result<Vec<String>, DbError> {
+        if !statement.info.implicit_commit || statement.online.is_some() || statement.backfill.is_some() {
+            return Ok(vec![]);
+        }
+        // From the monitor session: the migration's own session has no transaction open here.
+        let old = stepwise_db::mysql_catalog::old_transactions(&mut self.monitor, whole_seconds(older_than)).await?;
+        Ok(old
+            .into_iter()
+            .filter(|t| t.thread != self.conn.id)
+            .map(|t| {
+                let query = t.query.map(|q| format!(", running: {}", q.chars().take(80).collect::<String>())).unwrap_or_else(|| ", idle in transaction".into());
+                format!(
+                    "transaction open for {}s (thread {}, {}@{}{query}): the DDL will wait behind it if it touched the table, and every query on the table behind the DDL (`KILL {}` ends it)",
+                    t.seconds, t.thread, t.user, t.host, t.thread
+                )
+            })
+            .collect())
+    }
+
     async fn fresh_session(&mut self) -> Result<(), DbError> {
         // MySQL has no RESET ALL; COM_RESET_CONNECTION would also release
         // the migration lock (GET_LOCK). Session variables a migration sets
