@@ -6,6 +6,7 @@
 pub mod history;
 pub mod mariadb_pair;
 pub mod my_session;
+pub mod mysql_history;
 pub mod osc;
 pub mod standby;
 

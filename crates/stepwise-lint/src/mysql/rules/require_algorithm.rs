@@ -12,7 +12,7 @@
 //! the one the classifier predicts for the server version in use.
 
 use super::helpers::with_algorithm;
-use crate::mysql::ast::{Algorithm, Stmt};
+use crate::mysql::ast::{Algorithm, KeyKind, Op, Stmt};
 use crate::mysql::rule::{Cost, Cx, Hit, Rule, RuleMeta};
 use crate::Severity;
 
@@ -42,6 +42,20 @@ impl Rule for RequireAlgorithm {
             return;
         }
         if v.verdict.algorithm == Algorithm::Copy || !v.verdict.online() {
+            return;
+        }
+        // A statement another rule replaces with a recipe of its own (which
+        // writes the algorithm) gets that finding, not this one too.
+        let Stmt::Alter(a) = cx.parsed else { return };
+        let pre_deploy = cx.phase != stepwise_sql::Phase::PostDeploy;
+        let replaced = a.clauses.iter().any(|c| match &c.op {
+            Op::RenameColumn { .. } => true,
+            Op::ChangeColumn { old, col, .. } => !old.eq_ignore_ascii_case(&col.name),
+            Op::DropColumn { .. } => pre_deploy,
+            Op::AddKey(k) => matches!(k.kind, KeyKind::Unique | KeyKind::Primary) && k.columns.iter().any(|c| table.column(c).is_some()),
+            _ => false,
+        });
+        if replaced {
             return;
         }
         let clause = v.verdict.clause(cx.server);
@@ -92,6 +106,10 @@ mod tests {
             "ALTER TABLE accounts ADD COLUMN plan int, ALGORITHM=INPLACE;",
             "ALTER TABLE accounts MODIFY n bigint;",
             "CREATE TABLE t (id int PRIMARY KEY);\nALTER TABLE t ADD COLUMN a int;",
+            // Their own rules' recipes say it: rename-column, drop-column, mysql-add-unique-key.
+            "ALTER TABLE accounts RENAME COLUMN name TO title;",
+            "ALTER TABLE accounts DROP COLUMN n;",
+            "ALTER TABLE accounts ADD UNIQUE KEY uk (name);",
         ] {
             assert!(check(ID, SETUP, ok).is_empty(), "{ok}");
         }
