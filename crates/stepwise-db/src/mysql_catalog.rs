@@ -50,11 +50,15 @@ pub struct MyTable {
     pub row_versions: Option<u32>,
 }
 
+type TableRow = (String, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>);
+type ColumnRow = (String, String, String, Option<String>, Option<String>, String, String);
+type TransactionRow = (u64, Option<String>, Option<String>, i64, Option<String>);
+
 /// The base tables of the current database (`DATABASE()`).
 pub async fn tables(conn: &mut MyConn) -> Result<Vec<MyTable>, DbError> {
     let c = &mut conn.conn;
     let mut out: BTreeMap<String, MyTable> = BTreeMap::new();
-    let rows: Vec<(String, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>)> = c
+    let rows: Vec<TableRow> = c
         .query(
             "SELECT TABLE_NAME, CAST(TABLE_ROWS AS SIGNED), CAST(DATA_LENGTH AS SIGNED), ROW_FORMAT, TABLE_COLLATION, CREATE_OPTIONS \
              FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
@@ -64,7 +68,7 @@ pub async fn tables(conn: &mut MyConn) -> Result<Vec<MyTable>, DbError> {
         let partitioned = options.as_deref().is_some_and(|o| o.contains("partitioned"));
         out.insert(name.clone(), MyTable { name, rows, data_bytes, row_format, collation, partitioned, ..Default::default() });
     }
-    let cols: Vec<(String, String, String, Option<String>, Option<String>, String, String)> = c
+    let cols: Vec<ColumnRow> = c
         .query(
             "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE, EXTRA \
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
@@ -139,7 +143,7 @@ pub struct OldTransaction {
 /// them can hold the metadata lock an ALTER waits for.
 pub async fn old_transactions(conn: &mut MyConn, seconds: u64) -> Result<Vec<OldTransaction>, DbError> {
     let me = conn.id;
-    let rows: Vec<(u64, Option<String>, Option<String>, i64, Option<String>)> = conn
+    let rows: Vec<TransactionRow> = conn
         .conn
         .exec(
             "SELECT t.trx_mysql_thread_id, p.USER, p.HOST, CAST(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS SIGNED), p.INFO \

@@ -9,11 +9,17 @@ use stepwise_sql::{LineIndex, SourceFile, Statement};
 /// The statement being judged, and where its findings point.
 pub struct At<'a> {
     pub file: &'a SourceFile,
-    pub idx: &'a LineIndex,
+    /// The file's line index, made when its first finding needs it (most
+    /// files have none).
+    pub lines: &'a std::cell::OnceCell<LineIndex>,
     pub stmt: &'a Statement,
 }
 
 impl At<'_> {
+    fn idx(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.file.text))
+    }
+
     /// Whether a `-- stepwise:ignore` before the statement names `rule`.
     pub fn ignored(&self, rule: &str) -> bool {
         self.stmt.ignores.iter().any(|i| i.rules.iter().any(|r| r == rule))
@@ -34,14 +40,14 @@ impl At<'_> {
             severity = *s;
         }
         let offset = self.stmt.span.start + hit.offset.min(self.stmt.sql.len());
-        let (line, col) = self.idx.line_col(&self.file.text, offset);
+        let (line, col) = self.idx().line_col(&self.file.text, offset);
         Finding {
             rule: meta.id.to_string(),
             severity,
             file: self.file.name.clone(),
             line,
             col,
-            line_text: self.idx.line_text(&self.file.text, line).to_string(),
+            line_text: self.idx().line_text(&self.file.text, line).to_string(),
             message,
             why: hit.why,
             safe: hit.safe,
@@ -64,7 +70,7 @@ impl At<'_> {
                     file: self.file.name.clone(),
                     line: ig.line,
                     col: 1,
-                    line_text: self.idx.line_text(&self.file.text, ig.line).to_string(),
+                    line_text: self.idx().line_text(&self.file.text, ig.line).to_string(),
                     message: format!("`stepwise:ignore {rule}` matches no finding on the next statement"),
                     why: "An exception that excuses nothing misleads reviewers and hides the next real problem.".into(),
                     safe: "Remove the directive, or correct the rule name.".into(),

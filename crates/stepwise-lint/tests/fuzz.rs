@@ -50,6 +50,15 @@ const DICTIONARY: &[&str] = &[
     "-- stepwise:no-transaction\n",
     "-- stepwise:online\n",
     "-- stepwise:phase post-deploy\n",
+    "ALTER TABLE t ",
+    " ADD COLUMN ",
+    " MODIFY ",
+    " CHANGE ",
+    ", ALGORITHM=",
+    " LOCK=NONE",
+    ",",
+    "DELIMITER ;;\n",
+    " CHARACTER SET ",
     "-- stepwise:ignore require-concurrent-index reviewed\n",
     "-- stepwise:backfill t SET a = 1 WHERE b\n",
     "-- stepwise:backfill \"x\" SET (a, b) = (1, 2)\n",
@@ -83,6 +92,10 @@ fn inputs() -> Vec<String> {
         "-- stepwise:up\n-- stepwise:online\nALTER TABLE t ALTER COLUMN a TYPE bigint;\n".to_string(),
         "-- stepwise:up\n-- stepwise:backfill t SET a = b * 2 WHERE a IS NULL\n".to_string(),
     ];
+    // MySQL: each rule's examples, as one file after its setup.
+    for m in stepwise_lint::rule_metas(Dialect::MySql) {
+        out.push(format!("-- stepwise:up\n{}\n{}\n{}\n", m.setup, m.bad, m.safe.join("\n")));
+    }
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stepwise-cli/tests/corpus");
     let mut stack = vec![corpus];
     while let Some(dir) = stack.pop() {
@@ -165,9 +178,24 @@ fn exercise(text: &str) {
         for flavor in [Flavor::Native, Flavor::Dbmate, Flavor::Goose, Flavor::Sqlx, Flavor::Plain] {
             for role in [FileRole::Combined, FileRole::UpOnly, FileRole::DownOnly] {
                 let parsed = parse_file(file.clone(), role, dialect, flavor);
-                if let (Ok(parsed), Dialect::Postgres, Flavor::Native, FileRole::Combined) = (parsed, dialect, flavor, role) {
-                    let files = [LintFile { file: file.clone(), parsed, new: true }];
-                    let _ = lint(&files, Schema::default(), &LintOptions::default());
+                if let (Ok(parsed), Flavor::Native, FileRole::Combined) = (parsed, flavor, role) {
+                    // Judged as new and as existing (the MySQL rules judge existing tables).
+                    for new in [true, false] {
+                        let files = [
+                            LintFile { file: file.clone(), parsed: parsed.clone(), new },
+                            LintFile { file: file.clone(), parsed: parsed.clone(), new: true },
+                        ];
+                        match dialect {
+                            Dialect::Postgres => drop(lint(&files[..1], Schema::default(), &LintOptions::default())),
+                            Dialect::MySql => {
+                                for server in ["mariadb-10.3", "mariadb-11.4", "mysql-8.0.12", "mysql-5.7.40"] {
+                                    let opts =
+                                        LintOptions { mysql: stepwise_lint::mysql::Server::parse(server).unwrap(), ..Default::default() };
+                                    drop(stepwise_lint::mysql::lint(&files, Default::default(), &opts));
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -33,9 +33,21 @@ struct Mistake {
 const MISTAKES: &[Mistake] = &[
     Mistake { name: "widen_kind", sql: "ALTER TABLE {t} MODIFY kind bigint NOT NULL;", expect: &["mysql-blocks-writes"] },
     Mistake { name: "unique_label", sql: "ALTER TABLE {t} ADD UNIQUE KEY uk_{t}_label (label);", expect: &["mysql-add-unique-key"] },
-    Mistake { name: "utf8mb4", sql: "ALTER TABLE {t} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;", expect: &["mysql-blocks-writes"] },
-    Mistake { name: "user_fk", sql: "ALTER TABLE {t} ADD CONSTRAINT fk_{t}_user FOREIGN KEY (user_id) REFERENCES users (id);", expect: &["mysql-add-foreign-key"] },
-    Mistake { name: "add_flag", sql: "ALTER TABLE {t} ADD COLUMN flagged tinyint(1) NOT NULL DEFAULT 0;", expect: &["mysql-require-algorithm"] },
+    Mistake {
+        name: "utf8mb4",
+        sql: "ALTER TABLE {t} CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+        expect: &["mysql-blocks-writes"],
+    },
+    Mistake {
+        name: "user_fk",
+        sql: "ALTER TABLE {t} ADD CONSTRAINT fk_{t}_user FOREIGN KEY (user_id) REFERENCES users (id);",
+        expect: &["mysql-add-foreign-key"],
+    },
+    Mistake {
+        name: "add_flag",
+        sql: "ALTER TABLE {t} ADD COLUMN flagged tinyint(1) NOT NULL DEFAULT 0;",
+        expect: &["mysql-require-algorithm"],
+    },
     Mistake { name: "rename_label", sql: "ALTER TABLE {t} RENAME COLUMN label TO title;", expect: &["rename-column"] },
     Mistake { name: "drop_note", sql: "ALTER TABLE {t} DROP COLUMN note;", expect: &["drop-column"] },
     Mistake { name: "fix_kinds", sql: "UPDATE {t} SET kind = 0 WHERE kind IS NULL;", expect: &["no-data-change-in-migration"] },
@@ -57,8 +69,16 @@ const MISTAKES: &[Mistake] = &[
     Mistake { name: "drop_table", sql: "DROP TABLE {t};", expect: &["drop-table"] },
     Mistake { name: "longer_note", sql: "ALTER TABLE {t} MODIFY note varchar(80);", expect: &["mysql-blocks-writes"] },
     Mistake { name: "rename_table", sql: "RENAME TABLE {t} TO {t}_v2;", expect: &["rename-table"] },
-    Mistake { name: "stored_total", sql: "ALTER TABLE {t} ADD COLUMN kind2 bigint AS (kind * 2) STORED;", expect: &["mysql-blocks-writes"] },
-    Mistake { name: "instant_index", sql: "ALTER TABLE {t} ADD INDEX idx_{t}_label (label), ALGORITHM=INSTANT;", expect: &["mysql-algorithm-refused"] },
+    Mistake {
+        name: "stored_total",
+        sql: "ALTER TABLE {t} ADD COLUMN kind2 bigint AS (kind * 2) STORED;",
+        expect: &["mysql-blocks-writes"],
+    },
+    Mistake {
+        name: "instant_index",
+        sql: "ALTER TABLE {t} ADD INDEX idx_{t}_label (label), ALGORITHM=INSTANT;",
+        expect: &["mysql-algorithm-refused"],
+    },
 ];
 
 const BASE_TABLES: &[(&str, &str)] = &[
@@ -111,7 +131,8 @@ pub fn mysql_history(features: usize) -> Vec<MyMig> {
                  ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
             )
         };
-        let mut m = |name: String, up: String, expect: Vec<&'static str>| out.push(MyMig { name, text: format!("-- stepwise:up\n{up}"), expect });
+        let mut m =
+            |name: String, up: String, expect: Vec<&'static str>| out.push(MyMig { name, text: format!("-- stepwise:up\n{up}"), expect });
         m(
             format!("create_{items}"),
             format!(
@@ -124,8 +145,16 @@ pub fn mysql_history(features: usize) -> Vec<MyMig> {
             ),
             vec![],
         );
-        m(format!("add_extra_to_{items}"), format!("ALTER TABLE {items} ADD COLUMN extra_{k} varchar(40) NULL AFTER name, ALGORITHM=INSTANT;\n"), vec![]);
-        m(format!("index_{items}_status"), format!("CREATE INDEX idx_{items}_status ON {items} (status) ALGORITHM=NOCOPY LOCK=NONE;\n"), vec![]);
+        m(
+            format!("add_extra_to_{items}"),
+            format!("ALTER TABLE {items} ADD COLUMN extra_{k} varchar(40) NULL AFTER name, ALGORITHM=INSTANT;\n"),
+            vec![],
+        );
+        m(
+            format!("index_{items}_status"),
+            format!("CREATE INDEX idx_{items}_status ON {items} (status) ALGORITHM=NOCOPY LOCK=NONE;\n"),
+            vec![],
+        );
         let a = &MISTAKES[(2 * k) % MISTAKES.len()];
         m(format!("{}_{log}", a.name), format!("{}\n", a.sql.replace("{t}", &log)), a.expect.to_vec());
         m(format!("backfill_{items}_status"), format!("-- stepwise:backfill {items} SET status = 'new' WHERE status IS NULL\n"), vec![]);
@@ -141,8 +170,16 @@ pub fn mysql_history(features: usize) -> Vec<MyMig> {
         let b = &MISTAKES[(2 * k + 1) % MISTAKES.len()];
         m(format!("{}_{aux}", b.name), format!("{}\n", b.sql.replace("{t}", &aux)), b.expect.to_vec());
         m(format!("widen_{items}_qty"), format!("-- stepwise:online\nALTER TABLE {items} MODIFY qty bigint NOT NULL DEFAULT 1;\n"), vec![]);
-        m(format!("drop_extra_from_{items}"), format!("-- stepwise:phase post-deploy\nALTER TABLE {items} DROP COLUMN extra_{k}, ALGORITHM=INSTANT;\n"), vec![]);
-        m(format!("default_{items}_status"), format!("ALTER TABLE {items} ALTER COLUMN status SET DEFAULT 'new', ALGORITHM=INSTANT;\n"), vec![]);
+        m(
+            format!("drop_extra_from_{items}"),
+            format!("-- stepwise:phase post-deploy\nALTER TABLE {items} DROP COLUMN extra_{k}, ALGORITHM=INSTANT;\n"),
+            vec![],
+        );
+        m(
+            format!("default_{items}_status"),
+            format!("ALTER TABLE {items} ALTER COLUMN status SET DEFAULT 'new', ALGORITHM=INSTANT;\n"),
+            vec![],
+        );
     }
     out
 }

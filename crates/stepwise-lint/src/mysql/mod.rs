@@ -22,7 +22,6 @@ use ast::{Op, Stmt};
 use classify::Env;
 use rule::{Cx, Rule};
 use stepwise_sql::error::InputError;
-use stepwise_sql::LineIndex;
 
 /// A file's statements as the front end read them (with their index in the
 /// up section), and the statements it could not read.
@@ -51,34 +50,58 @@ pub fn read_up(lf: &LintFile) -> ReadFile {
     (out, errors)
 }
 
+/// Files per window: the reader threads run at most [`AHEAD`] windows ahead
+/// of the judge, and each window's statements are dropped after it, so
+/// memory stays bounded on a large history.
+const WINDOW: usize = 64;
+const AHEAD: usize = 4;
+
 /// Lint `files` in order, starting from `schema` (empty, or the live catalog).
-/// The front end runs on every core ahead of the judge, which walks the
-/// files in order (each is judged against the schema the earlier ones built).
+/// One reader thread per core reads windows of files (thread `k` takes
+/// windows `k`, `k + n`, ...) while this thread judges them in order (each
+/// file is judged against the schema the earlier ones built).
 pub fn lint(files: &[LintFile], mut schema: Schema, opts: &LintOptions) -> LintReport {
     let rules: Vec<&'static dyn Rule> = rules::all().into_iter().filter(|r| opts.config.is_on(r.meta().id, r.meta().default_on)).collect();
+    let all_rules = rules::all();
+    let known_off = |id: &str| all_rules.iter().any(|r| r.meta().id == id && !opts.config.is_on(id, r.meta().default_on));
     let mut report = LintReport { files: files.len(), ..Default::default() };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let read: Vec<ReadFile> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(read_up).collect::<Vec<_>>())).collect();
-        // A reader thread only fails by panicking: re-raise it here.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    let windows = files.len().div_ceil(WINDOW);
+    let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, windows.max(1));
+    std::thread::scope(|scope| {
+        let inboxes: Vec<_> = (0..readers)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ReadFile>>(AHEAD);
+                scope.spawn(move || {
+                    for window in files.chunks(WINDOW).skip(k).step_by(readers) {
+                        if tx.send(window.iter().map(read_up).collect()).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for (i, window) in files.chunks(WINDOW).enumerate() {
+            // A reader only stops early by panicking: the scope re-raises it.
+            let Ok(read) = inboxes[i % readers].recv() else { break };
+            for (lf, (stmts, errors)) in window.iter().zip(read) {
+                lint_file(lf, &stmts, errors, &mut schema, &Judge { rules: &rules, known_off: &known_off, opts }, &mut report);
+            }
+        }
     });
-    for (lf, (stmts, errors)) in files.iter().zip(read) {
-        lint_file(lf, &stmts, errors, &mut schema, &rules, opts, &mut report);
-    }
     report
 }
 
-fn lint_file(
-    lf: &LintFile,
-    stmts: &[(usize, Stmt)],
-    errors: Vec<InputError>,
-    schema: &mut Schema,
-    rules: &[&'static dyn Rule],
-    opts: &LintOptions,
-    report: &mut LintReport,
-) {
+/// The rules that are on, and the settings they are judged with.
+struct Judge<'a> {
+    rules: &'a [&'static dyn Rule],
+    /// Known rules that are off (an ignore naming one is not "unused").
+    known_off: &'a dyn Fn(&str) -> bool,
+    opts: &'a LintOptions,
+}
+
+fn lint_file(lf: &LintFile, stmts: &[(usize, Stmt)], errors: Vec<InputError>, schema: &mut Schema, judge: &Judge, report: &mut LintReport) {
+    let (rules, known_off, opts) = (judge.rules, judge.known_off, judge.opts);
     report.errors.extend(errors);
     let Some(up) = &lf.parsed.up else { return };
     let refused = stepwise_sql::runnable::check_runnable(up, stepwise_sql::Dialect::MySql);
@@ -86,7 +109,7 @@ fn lint_file(
     report.errors.extend(refused);
     let excluded = opts.config.excluded(&lf.file.name);
     let phase = lf.parsed.phase.unwrap_or_default();
-    let idx = LineIndex::new(&lf.file.text);
+    let lines = std::cell::OnceCell::new();
     let (mut fk_checks_off, mut non_strict) = (false, false);
     let mut alters: std::collections::HashMap<String, usize> = Default::default();
     let mut backfilled: Vec<(String, String)> = Vec::new();
@@ -115,7 +138,7 @@ fn lint_file(
             }
         }
         if !excluded {
-            let at = At { file: &lf.file, idx: &idx, stmt };
+            let at = At { file: &lf.file, lines: &lines, stmt };
             let verdict = match parsed {
                 Stmt::Alter(a) => {
                     schema.existing(&a.table).map(|t| (t, classify::alter(a, Env { server: opts.mysql, table: Some(t), fk_checks_off })))
@@ -140,11 +163,10 @@ fn lint_file(
                 non_strict,
                 alter: verdict.as_ref().map(|(t, v)| (*t, v)),
                 earlier_alters,
-                backfilled: backfilled.clone(),
+                backfilled: &backfilled,
             };
             let mut suppressed = Vec::new();
             check_statement(&cx, rules, &at, opts, &mut report.findings, &mut suppressed);
-            let known_off = |id: &str| rules::all().iter().any(|r| r.meta().id == id && !opts.config.is_on(id, r.meta().default_on));
             report.findings.extend(at.unused_ignores(&suppressed, known_off));
         }
         // What a migration creates is new until the migration is applied.

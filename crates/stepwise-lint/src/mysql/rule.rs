@@ -27,7 +27,7 @@ pub struct Cx<'a> {
     pub alter: Option<(&'a Table, &'a AlterVerdict)>,
     /// (table, column) pairs a `-- stepwise:backfill` earlier in this
     /// migration assigns.
-    pub backfilled: Vec<(String, String)>,
+    pub backfilled: &'a [(String, String)],
     /// ALTERs of the same existing table earlier in this migration.
     pub earlier_alters: usize,
 }

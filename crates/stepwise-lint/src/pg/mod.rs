@@ -27,7 +27,6 @@ use context::Cx;
 use parse::{parse_up, ParsedStatement};
 use pg_query::NodeEnum;
 use stepwise_sql::error::InputError;
-use stepwise_sql::LineIndex;
 
 /// Files per window. Parse trees are many times the size of their source:
 /// holding every file's at once costs gigabytes on a large history, so the
@@ -121,7 +120,7 @@ fn lint_file(
     let all_sql: Vec<&str> = stmts.iter().flat_map(|ps| ps.nodes.iter().map(|_| ps.stmt.sql.as_str())).collect();
     let mut at = 0;
     // One line index per file: findings of every statement use it.
-    let idx = LineIndex::new(&lf.file.text);
+    let lines = std::cell::OnceCell::new();
     for ps in stmts {
         report.statements += 1;
         let mut suppressed = Vec::new();
@@ -143,13 +142,20 @@ fn lint_file(
                     created: Default::default(),
                     retyped: Default::default(),
                 };
-                check_statement(&cx, rules, &At { file: &lf.file, idx: &idx, stmt: ps.stmt }, opts, &mut report.findings, &mut suppressed);
+                check_statement(
+                    &cx,
+                    rules,
+                    &At { file: &lf.file, lines: &lines, stmt: ps.stmt },
+                    opts,
+                    &mut report.findings,
+                    &mut suppressed,
+                );
             }
             schema.apply(node, true);
         }
         if !excluded {
             let known_off = |id: &str| rules::all().iter().any(|r| r.meta().id == id && !opts.config.is_on(id, r.meta().default_on));
-            report.findings.extend(At { file: &lf.file, idx: &idx, stmt: ps.stmt }.unused_ignores(&suppressed, known_off));
+            report.findings.extend(At { file: &lf.file, lines: &lines, stmt: ps.stmt }.unused_ignores(&suppressed, known_off));
         }
     }
     if !lf.new {

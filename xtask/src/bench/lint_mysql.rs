@@ -1,0 +1,124 @@
+//! `cargo xtask bench lint --dialect mysql`: lint 10,000 MySQL migration
+//! files (the realistic history of `tests/common/mysql_history.rs`: a
+//! mysqldump base, then features of ten migrations with their planted
+//! mistakes) as MariaDB 10.11, against the MySQL front end alone on the same
+//! files (`read_only_mysql`: stepwise's file parser and MySQL reader, on
+//! both cores, with mimalloc like `stepwise`). `STEPWISE_BENCH_FILES=500`
+//! makes a smaller run (not recorded); `STEPWISE_BENCH_KEEP=1` keeps the
+//! generated files (for profiling).
+
+use super::{median, record};
+
+#[path = "../../../crates/stepwise-cli/tests/common/mysql_history.rs"]
+mod mysql_history;
+use crate::util::{build_stepwise, capture, root, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const FILES: usize = 10_000;
+const ROUNDS: usize = 5;
+
+fn timed(c: &mut Command, ok: &[i32]) -> Result<f64> {
+    let t = Instant::now();
+    let out = c.stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| e.to_string())?;
+    let secs = t.elapsed().as_secs_f64();
+    if !out.status.code().is_some_and(|code| ok.contains(&code)) {
+        return Err(format!("{c:?} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(secs)
+}
+
+fn measure(label: &str, ok: &[i32], mut make: impl FnMut() -> Command) -> Result<f64> {
+    timed(&mut make(), ok)?;
+    let secs: Vec<f64> = (0..ROUNDS).map(|_| timed(&mut make(), ok)).collect::<Result<_>>()?;
+    eprintln!("{label}: {}", secs.iter().map(|s| format!("{s:.3}")).collect::<Vec<_>>().join(", "));
+    Ok(median(secs))
+}
+
+pub fn run() -> Result {
+    let count = match std::env::var("STEPWISE_BENCH_FILES") {
+        Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 10).ok_or(format!("STEPWISE_BENCH_FILES={v}: expected a number above 10"))?,
+        Err(_) => FILES,
+    };
+    let stepwise = build_stepwise(true)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    crate::util::run(Command::new(&cargo).current_dir(root()).args([
+        "build",
+        "-q",
+        "--release",
+        "-p",
+        "stepwise-lint",
+        "--example",
+        "read_only_mysql",
+    ]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
+    let floor_bin = target.join("release").join("examples").join("read_only_mysql");
+
+    let work = std::env::temp_dir().join(format!("stepwise-bench-lint-mysql-{}", std::process::id()));
+    let dir = work.join("migrations");
+    let migs = mysql_history::mysql_history((count - 1).div_ceil(10));
+    let migs = &migs[..count.min(migs.len())];
+    mysql_history::write(&dir, migs);
+    let result = bench(count, migs, &work, &dir, &stepwise, &floor_bin);
+    if std::env::var_os("STEPWISE_BENCH_KEEP").is_some() {
+        eprintln!("kept the generated files in {} (STEPWISE_BENCH_KEEP)", work.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    let block = result?;
+    println!("{block}");
+    if count == FILES {
+        record("lint_mysql", &block)
+    } else {
+        eprintln!("not recorded: STEPWISE_BENCH_FILES={count} is not the standard run");
+        Ok(())
+    }
+}
+
+fn bench(count: usize, migs: &[mysql_history::MyMig], work: &Path, dir: &Path, stepwise: &Path, floor_bin: &Path) -> Result<String> {
+    let bytes: usize = migs.iter().map(|m| m.text.len()).sum();
+    let mb = bytes as f64 / 1e6;
+    let planted: usize = migs.iter().filter(|m| !m.expect.is_empty()).count();
+    // What lint and the floor see, checked once outside the timings.
+    let out = Command::new(stepwise)
+        .current_dir(work)
+        .args(["lint", "migrations", "--dialect", "mariadb", "--format", "json"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let json = String::from_utf8_lossy(&out.stdout);
+    let compact: String = json.chars().filter(|c| !c.is_whitespace()).collect();
+    if !compact.contains(&format!("\"files\":{count}")) || !compact.contains("\"errors\":[]") {
+        return Err(format!("lint did not read {count} files without errors: {}", &compact[compact.len().saturating_sub(300)..]));
+    }
+    let summary = compact.rsplit_once("\"summary\":").and_then(|(_, s)| s.find('}').map(|end| s[..=end].to_string())).unwrap_or_default();
+    let floor_out = capture(Command::new(floor_bin).arg(dir))?;
+    if !floor_out.contains(" 0 read errors") {
+        return Err(format!("the front end alone failed on some files: {}", floor_out.trim()));
+    }
+    eprintln!("lint summary: {summary}\nfront end alone: {}", floor_out.trim());
+    let l = measure("stepwise lint --dialect mariadb --format json", &[0, 1], || {
+        let mut c = Command::new(stepwise);
+        c.current_dir(work).args(["lint", "migrations", "--dialect", "mariadb", "--format", "json"]);
+        c
+    })?;
+    let floor = measure("front end alone (file parser + MySQL reader), 2 threads, mimalloc", &[0], || {
+        let mut c = Command::new(floor_bin);
+        c.arg(dir).args(["--threads", "2"]);
+        c
+    })?;
+    let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    Ok(format!(
+        "## {}\n\n{count} MySQL migration files ({mb:.1} MB) of the realistic history (tests/common/mysql_history.rs; {planted} planted \
+         mistakes), linted as MariaDB 10.11, {cores} cores; median of {ROUNDS} runs after a warm-up.\nLint summary: `{summary}`.\n\n\
+         | measure | value |\n| --- | --- |\n\
+         | stepwise lint --dialect mariadb --format json | {l:.3} s |\n\
+         | files/s | {:.0} |\n\
+         | front end alone: file parser + MySQL reader, 2 threads, mimalloc (floor) | {floor:.3} s |\n\
+         | lint / floor | {:.2} (goal <= 1.5) |\n",
+        date.trim(),
+        count as f64 / l,
+        l / floor,
+    ))
+}
