@@ -1,13 +1,32 @@
 //! The questions both engines ask the same way: renaming or dropping what
-//! running code uses, and changing data inside a migration. The rules of
-//! each engine find the statement; the words of the finding (why it breaks,
-//! what to do first) are these, so the two engines say the same thing.
+//! running code uses, and changing data inside a migration. Each engine's
+//! rule finds the statement and writes its own recipe; why it breaks is
+//! said here, once, with the error each engine's clients will see.
+
+/// What a client sees when a name it uses is gone.
+#[derive(Debug, Clone, Copy)]
+pub enum Missing {
+    Column,
+    Table,
+}
+
+impl Missing {
+    pub fn error(self, postgres: bool) -> &'static str {
+        match (self, postgres) {
+            (Missing::Column, true) => "column does not exist",
+            (Missing::Table, true) => "relation does not exist",
+            (Missing::Column, false) => "Unknown column",
+            (Missing::Table, false) => "Table doesn't exist",
+        }
+    }
+}
 
 /// Why dropping a column breaks running code.
-pub fn drop_column_why(column: &str, missing: &str) -> String {
+pub fn drop_column_why(column: &str, postgres: bool) -> String {
     format!(
-        "The drop itself is quick, but from the commit on every running query that names `{column}`, and every INSERT or prepared \
-         statement that lists all the columns it knows (as ORMs do), fails with \"{missing}\". The data is gone for good."
+        "The drop is quick, but from the commit on every running query that names `{column}`, and every INSERT or prepared \
+         statement that lists all the columns it knows (as ORMs do), fails with \"{}\". The data is gone for good.",
+        Missing::Column.error(postgres)
     )
 }
 
@@ -15,35 +34,38 @@ pub fn drop_column_why(column: &str, missing: &str) -> String {
 pub fn drop_column_steps(column: &str) -> String {
     format!(
         "-- 1. Deploy code that no longer reads or writes {column} (ORMs: mark it ignored, e.g. Rails' ignored_columns).\n\
-         -- 2. Then drop it in a migration that runs after that deploy:\n\
-         -- stepwise:phase post-deploy\n"
+         -- 2. Then drop it in a migration that runs after that deploy:\n"
     )
 }
 
-pub fn drop_table_why(table: &str) -> String {
+/// Why dropping a table breaks running code; `lock` says what the drop waits for on this engine.
+pub fn drop_table_why(table: &str, postgres: bool, lock: &str) -> String {
     format!(
-        "Every running query on `{table}` fails from the commit on, and the rows are gone for good: a drop is the one change a \
-         rollback cannot undo."
+        "From the commit on, every running query on `{table}` fails with \"{}\", and the data is gone for good. {lock}",
+        Missing::Table.error(postgres)
     )
 }
 
-pub fn rename_column_why(old: &str, new: &str) -> String {
+pub fn rename_column_why(old: &str, new: &str, postgres: bool) -> String {
     format!(
-        "The rename is instant, but the code running against the table still uses `{old}`: from the commit on its queries fail \
-         until the new code is deployed everywhere, and code that uses `{new}` fails the same way if it is deployed first. \
-         No order of deploy and migration works."
+        "The rename is instant, but every running query that names `{old}` fails with \"{}\" from the commit until the new code \
+         runs everywhere; code deployed first fails the same way on `{new}`. No order of deploy and migration works.",
+        Missing::Column.error(postgres)
     )
 }
 
-pub fn rename_table_why(old: &str) -> String {
+pub fn rename_table_why(old: &str, new: &str, postgres: bool) -> String {
     format!(
-        "The rename is instant, but every running query that names `{old}` fails from the commit on, until code that uses the new \
-         name is deployed everywhere (and that code fails before the migration)."
+        "The rename is instant, but every running query on `{old}` fails with \"{}\" from the commit until the new code runs \
+         everywhere; code deployed first fails the same way on `{new}`.",
+        Missing::Table.error(postgres)
     )
 }
 
-pub fn data_change_why() -> &'static str {
-    "One statement changes every matching row in one transaction: each changed row stays locked against the application's \
-     writes until it commits, replicas fall behind by the whole change, and a failure or a timeout rolls it all back. \
-     `stepwise backfill` does the same work in short batches, each its own transaction, throttled and resumable."
+/// Why one UPDATE or DELETE on a live table hurts; `engine` adds what it costs on this engine.
+pub fn data_change_why(verb: &str, table: &str, engine: &str) -> String {
+    format!(
+        "{verb} changes every matching row of `{table}` in one transaction: each changed row stays locked against the application's \
+         writes until it commits, replicas fall behind by the whole change, and a failure or timeout rolls all of it back. {engine}"
+    )
 }

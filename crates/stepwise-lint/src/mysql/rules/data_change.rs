@@ -68,7 +68,11 @@ impl Rule for DataChange {
                     "{} of `{table}` in a migration: one long transaction on a live table",
                     if *verb == DataVerb::Update { "UPDATE" } else { "DELETE" }
                 ),
-                format!("{} On InnoDB the undo log grows by the whole change and purge falls behind for every table.", data_change_why()),
+                data_change_why(
+                    if *verb == DataVerb::Update { "UPDATE" } else { "DELETE" },
+                    table,
+                    "On InnoDB the undo log grows by the whole change and purge falls behind for every table.",
+                ),
                 safe,
             )
             .on_table(table.clone()),

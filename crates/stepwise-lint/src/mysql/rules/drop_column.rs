@@ -45,7 +45,7 @@ impl Rule for DropColumn {
             hits.push(
                 Hit::new(
                     format!("dropping `{}.{name}` breaks the running code that still uses it", table.name),
-                    drop_column_why(name, "Unknown column"),
+                    drop_column_why(name, false),
                     format!("{}-- stepwise:phase post-deploy\n{};", drop_column_steps(&q(name)), body_sql(cx)),
                 )
                 .at(clause.offset as i32)

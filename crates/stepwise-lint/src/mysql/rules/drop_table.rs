@@ -41,7 +41,11 @@ impl Rule for DropTable {
             hits.push(
                 Hit::new(
                     format!("dropping `{t}` breaks the running code that still uses it"),
-                    drop_table_why(t),
+                    drop_table_why(
+                        t,
+                        false,
+                        "The DROP also waits for the table's metadata lock behind every open transaction that touched it, and every query on the table waits behind it.",
+                    ),
                     format!(
                         "-- 1. Deploy code that no longer uses {0}; keep a backup of it.\n\
                          -- 2. Then drop it in a migration that runs after that deploy:\n\

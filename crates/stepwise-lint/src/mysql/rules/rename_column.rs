@@ -53,7 +53,7 @@ impl Rule for RenameColumn {
             hits.push(
                 Hit::new(
                     format!("renaming `{}.{old}` to `{new}` breaks the running code", table.name),
-                    rename_column_why(old, new),
+                    rename_column_why(old, new, false),
                     format!(
                         "-- 1. Add the new column (instant), and deploy code that writes both:\n\
                          ALTER TABLE {t} ADD COLUMN {n} {ty}, ALGORITHM=INSTANT;\n\

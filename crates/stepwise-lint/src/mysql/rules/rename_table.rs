@@ -69,7 +69,7 @@ impl Rule for RenameTable {
             hits.push(
                 Hit::new(
                     format!("renaming `{from}` to `{to}` breaks the running code"),
-                    rename_table_why(&from),
+                    rename_table_why(&from, &to, false),
                     format!(
                         "-- 1. The new name as an updatable view:\nCREATE VIEW {t} AS SELECT * FROM {f};\n\
                          -- 2. Deploy code that uses {t}; then, after that deploy, swap them atomically:\n\

@@ -57,11 +57,7 @@ impl Rule for DropColumn {
             hits.push(
                 Hit::new(
                     format!("dropping `{table}.{}` breaks the running code that still uses it", cmd.name),
-                    format!(
-                        "The drop is instant, but from the commit on every running query that names `{}`, and every INSERT or prepared \
-                         statement that lists all the columns it knows (as ORMs do), fails with \"column does not exist\". The data is gone for good.",
-                        cmd.name
-                    ),
+                    crate::breaking::drop_column_why(&cmd.name, true),
                     format!(
                         "-- 1. Deploy code that no longer reads or writes {col} (ORMs: mark it ignored, e.g. Rails' ignored_columns).\n\
                          -- 2. Then drop it in a migration that runs after that deploy:\n\

@@ -64,9 +64,10 @@ impl Rule for DropTable {
             hits.push(
                 Hit::new(
                     format!("dropping `{table}` breaks the running code that still uses it"),
-                    format!(
-                        "From the commit on, every running query on `{table}` fails with \"relation does not exist\", and the data is gone for good. \
-                         The DROP also waits for an ACCESS EXCLUSIVE lock behind every running query on the table, and blocks all queries after it meanwhile."
+                    crate::breaking::drop_table_why(
+                        &table,
+                        true,
+                        "The DROP also waits for an ACCESS EXCLUSIVE lock behind every running query on the table, and blocks all queries after it meanwhile.",
                     ),
                     format!(
                         "-- 1. Deploy code that no longer reads or writes {sql}.\n\

@@ -113,11 +113,7 @@ impl Rule for RenameColumn {
         hits.push(
             Hit::new(
                 format!("renaming `{table}.{}` to `{}` breaks the code that uses the old name", rn.subname, rn.newname),
-                format!(
-                    "The rename is instant, but every running query that names `{}` fails with \"column does not exist\" from the commit \
-                     until the new code runs everywhere; code deployed first fails the same way on `{}`. No order of deploy and migration works.",
-                    rn.subname, rn.newname
-                ),
+                crate::breaking::rename_column_why(&rn.subname, &rn.newname, true),
                 safe,
             )
             .on_table(table),

@@ -77,11 +77,7 @@ impl Rule for RenameTable {
         hits.push(
             Hit::new(
                 format!("renaming `{table}` to `{}` breaks the code that uses the old name", rn.newname),
-                format!(
-                    "The rename is instant, but every running query on `{table}` fails with \"relation does not exist\" from the commit \
-                     until the new code runs everywhere; code deployed first fails the same way on `{}`.",
-                    rn.newname
-                ),
+                crate::breaking::rename_table_why(&table, &rn.newname, true),
                 format!(
                     "-- In one transaction: rename, and keep the old name as a view (old code reads and writes through it):\n\
                      ALTER TABLE {t} RENAME TO {new};\n\

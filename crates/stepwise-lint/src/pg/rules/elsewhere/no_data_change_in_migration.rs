@@ -98,9 +98,7 @@ impl Rule for NoDataChangeInMigration {
             hits.push(
                 Hit::new(
                     format!("{verb} of existing table `{table}` in a migration: run it as a batched backfill"),
-                    format!(
-                        "{verb} changes every matching row of `{table}` in one transaction: each changed row stays locked against the application's writes until the migration commits, the table gains a dead copy of every row, replicas fall behind by the whole change, and a failure or timeout rolls all of it back.{held}"
-                    ),
+                    crate::breaking::data_change_why(verb, &table, &format!("The table gains a dead copy of every row.{held}")),
                     format!(
                         "-- Not in a migration: in short batches, each its own transaction (resumable, throttled):\n{}",
                         backfill(&table, &change)
