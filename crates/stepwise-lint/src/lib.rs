@@ -4,8 +4,9 @@
 //! file; judges per engine decide what each statement costs on a live table:
 //! - [`pg`]: PostgreSQL, parsed by PostgreSQL's own parser (pg_query), judged
 //!   by lock level, rewrite and scan.
-//! - [`mysql`]: MySQL and MariaDB, parsed with sqlparser's MySQL dialect,
-//!   judged by the ALTER algorithm (INSTANT, NOCOPY, INPLACE, COPY) and lock
+//! - [`mysql`]: MySQL and MariaDB, read by a DDL reader on stepwise's lexer
+//!   (sqlparser refuses a third of the ALTER forms migrations use), judged
+//!   by the ALTER algorithm (INSTANT, NOCOPY, INPLACE, COPY) and lock
 //!   the server version in use would pick.
 //!
 //! What every engine shares lives here: findings, configuration, rule

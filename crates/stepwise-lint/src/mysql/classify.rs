@@ -73,6 +73,21 @@ impl Verdict {
         format!("ALGORITHM={}, LOCK={}", algorithm.name(), self.lock.name())
     }
 
+    /// The metadata lock the ALTER takes on the table, from the servers'
+    /// online DDL design (MySQL's and MariaDB's manuals): every algorithm
+    /// takes it exclusively for a moment; what differs is what it holds
+    /// while it works.
+    pub fn metadata_lock(&self) -> &'static str {
+        match (self.algorithm, self.lock) {
+            (Algorithm::Instant, _) => "exclusive, only for the moment the dictionary changes",
+            (_, LockLevel::None) => {
+                "shared-upgradable while it works (reads and writes go on), exclusive for a moment at the start and the end"
+            }
+            (_, LockLevel::Shared) => "shared-no-write while it works (reads go on, writes wait), exclusive for a moment at the end",
+            (_, LockLevel::Exclusive) => "exclusive for the whole ALTER (reads and writes wait)",
+        }
+    }
+
     /// The algorithm as the server names it.
     pub fn algorithm_name(&self, server: Server) -> &'static str {
         match (self.algorithm, server.flavor) {

@@ -62,9 +62,11 @@ impl Rule for BlocksWrites {
                 format!("blocks writes to `{}` while it runs: ALGORITHM={algorithm}, LOCK={} on {}", table.name, lock.name(), cx.server),
                 format!(
                     "{}. For as long as that takes (it grows with the table: every row is read and written again) every INSERT, \
-                     UPDATE and DELETE on `{}` waits, and each replica blocks its writes again while it replays the ALTER.",
+                     UPDATE and DELETE on `{}` waits, and each replica blocks its writes again while it replays the ALTER. \
+                     Metadata lock: {}.",
                     capitalize(&worst.reason),
-                    table.name
+                    table.name,
+                    v.verdict.metadata_lock()
                 ),
                 format!(
                     "-- Copy the table in short batches with triggers, then swap it in (writes never wait longer than lock_timeout):\n\

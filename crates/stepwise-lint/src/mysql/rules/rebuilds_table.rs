@@ -58,8 +58,9 @@ impl Rule for RebuildsTable {
                     "{}. Reads and writes go on, but every row is read and written again (time and I/O in proportion to the table, \
                      twice its disk while it runs), the writes made meanwhile must fit innodb_online_alter_log_max_size or the ALTER \
                      fails at its end, and each replica starts the same rebuild only when the primary has finished: replication lags \
-                     by its whole duration.",
-                    capitalize(&reason)
+                     by its whole duration. Metadata lock: {}.",
+                    capitalize(&reason),
+                    v.verdict.metadata_lock()
                 ),
                 format!(
                     "-- A large table: copy it in throttled batches instead (watches replica lag):\n-- stepwise:online\n{};\n\
