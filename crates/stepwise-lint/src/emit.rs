@@ -54,6 +54,35 @@ impl At<'_> {
         }
     }
 
+    /// Run one rule on the statement, the same way for every engine: an
+    /// online statement does not pay for a lock or a rewrite on the live
+    /// table (see `Cost::avoided_online`), so those rules skip it; a hit a
+    /// `-- stepwise:ignore` excuses goes to `suppressed`; the others become
+    /// findings, sized by `rows` (the table's rows, when known).
+    pub fn run(
+        &self,
+        meta: &'static RuleMeta,
+        check: impl FnOnce(&mut Vec<Hit>),
+        rows: impl Fn(&str) -> Option<i64>,
+        opts: &LintOptions,
+        out: &mut Vec<Finding>,
+        suppressed: &mut Vec<&'static str>,
+    ) {
+        if self.stmt.online.is_some() && meta.cost.avoided_online() {
+            return;
+        }
+        let mut hits = Vec::new();
+        check(&mut hits);
+        for hit in hits {
+            if self.ignored(meta.id) {
+                suppressed.push(meta.id);
+                continue;
+            }
+            let size = hit.table.as_deref().and_then(&rows);
+            out.push(self.finding(meta, hit, size, opts));
+        }
+    }
+
     /// `-- stepwise:ignore` rules that excused nothing are findings themselves:
     /// an exception that excuses nothing hides the next real problem.
     ///

@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const FILES: usize = 10_000;
-const ROUNDS: usize = 5;
+pub(super) const ROUNDS: usize = 5;
 /// Bytes a generated file grows to before it is written.
 const FILE_BYTES: usize = 500;
 
@@ -184,7 +184,7 @@ fn timed(cmd: &mut Command, ok: &[i32]) -> Result<(f64, u64)> {
 }
 
 /// Median wall seconds (and peak RSS) over ROUNDS runs, after one warm-up run.
-fn measure(label: &str, ok: &[i32], mut make: impl FnMut() -> Command) -> Result<(f64, f64)> {
+pub(super) fn measure(label: &str, ok: &[i32], mut make: impl FnMut() -> Command) -> Result<(f64, f64)> {
     timed(&mut make(), ok)?;
     let (mut secs, mut mem) = (vec![], vec![]);
     for _ in 0..ROUNDS {

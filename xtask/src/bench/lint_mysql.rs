@@ -7,34 +7,17 @@
 //! makes a smaller run (not recorded); `STEPWISE_BENCH_KEEP=1` keeps the
 //! generated files (for profiling).
 
-use super::{median, record};
+use super::lint::measure;
+use super::record;
 
 #[path = "../../../crates/stepwise-cli/tests/common/mysql_history.rs"]
 mod mysql_history;
 use crate::util::{build_stepwise, capture, root, Result};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
 const FILES: usize = 10_000;
-const ROUNDS: usize = 5;
-
-fn timed(c: &mut Command, ok: &[i32]) -> Result<f64> {
-    let t = Instant::now();
-    let out = c.stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| e.to_string())?;
-    let secs = t.elapsed().as_secs_f64();
-    if !out.status.code().is_some_and(|code| ok.contains(&code)) {
-        return Err(format!("{c:?} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
-    }
-    Ok(secs)
-}
-
-fn measure(label: &str, ok: &[i32], mut make: impl FnMut() -> Command) -> Result<f64> {
-    timed(&mut make(), ok)?;
-    let secs: Vec<f64> = (0..ROUNDS).map(|_| timed(&mut make(), ok)).collect::<Result<_>>()?;
-    eprintln!("{label}: {}", secs.iter().map(|s| format!("{s:.3}")).collect::<Vec<_>>().join(", "));
-    Ok(median(secs))
-}
+use super::lint::ROUNDS;
 
 pub fn run() -> Result {
     let count = match std::env::var("STEPWISE_BENCH_FILES") {
@@ -97,12 +80,12 @@ fn bench(count: usize, migs: &[mysql_history::MyMig], work: &Path, dir: &Path, s
         return Err(format!("the front end alone failed on some files: {}", floor_out.trim()));
     }
     eprintln!("lint summary: {summary}\nfront end alone: {}", floor_out.trim());
-    let l = measure("stepwise lint --dialect mariadb --format json", &[0, 1], || {
+    let (l, l_mem) = measure("stepwise lint --dialect mariadb --format json", &[0, 1], || {
         let mut c = Command::new(stepwise);
         c.current_dir(work).args(["lint", "migrations", "--dialect", "mariadb", "--format", "json"]);
         c
     })?;
-    let floor = measure("front end alone (file parser + MySQL reader), 2 threads, mimalloc", &[0], || {
+    let (floor, _) = measure("front end alone (file parser + MySQL reader), 2 threads, mimalloc", &[0], || {
         let mut c = Command::new(floor_bin);
         c.arg(dir).args(["--threads", "2"]);
         c
@@ -115,10 +98,12 @@ fn bench(count: usize, migs: &[mysql_history::MyMig], work: &Path, dir: &Path, s
          | measure | value |\n| --- | --- |\n\
          | stepwise lint --dialect mariadb --format json | {l:.3} s |\n\
          | files/s | {:.0} |\n\
+         | peak memory (RSS) | {:.1} MiB |\n\
          | front end alone: file parser + MySQL reader, 2 threads, mimalloc (floor) | {floor:.3} s |\n\
          | lint / floor | {:.2} (goal <= 1.5) |\n",
         date.trim(),
         count as f64 / l,
+        l_mem / 1024.0,
         l / floor,
     ))
 }

@@ -186,21 +186,6 @@ fn check_statement(
     suppressed: &mut Vec<&'static str>,
 ) {
     for rule in rules {
-        let meta = rule.meta();
-        // An online statement does not pay for a copy or a lock on the live
-        // table: osc copies it in batches and swaps (see `Cost::avoided_online`).
-        if cx.stmt.online.is_some() && meta.cost.avoided_online() {
-            continue;
-        }
-        let mut hits = Vec::new();
-        rule.check(cx, &mut hits);
-        for hit in hits {
-            if at.ignored(meta.id) {
-                suppressed.push(meta.id);
-                continue;
-            }
-            let rows = hit.table.as_ref().and_then(|t| cx.schema.get(t)).and_then(|t| t.rows);
-            out.push(at.finding(meta, hit, rows, opts));
-        }
+        at.run(rule.meta(), |hits| rule.check(cx, hits), |t: &str| cx.schema.get(t).and_then(|t| t.rows), opts, out, suppressed);
     }
 }

@@ -690,20 +690,28 @@ fn table_option(c: &mut Cur) -> Option<Op> {
     Some(op)
 }
 
-fn add(c: &mut Cur, out: &mut Vec<Clause>) -> Option<Op> {
-    if c.is("PARTITION") {
-        c.i = c.toks.len();
-        return Some(Op::Partition { what: "ADD PARTITION".into() });
-    }
+/// A key or constraint definition, in CREATE TABLE or after ALTER's ADD.
+enum Def {
+    Key(KeyDef),
+    ForeignKey(ForeignKeyDef),
+    Check,
+    /// `CONSTRAINT name` followed by something else.
+    Broken,
+}
+
+/// `[CONSTRAINT [name]] PRIMARY KEY | UNIQUE | FULLTEXT | SPATIAL | INDEX |
+/// KEY | FOREIGN KEY | CHECK ...`; None (the cursor unmoved) for a column.
+fn constraint_def(c: &mut Cur) -> Option<Def> {
     let mut name = None;
-    if c.eat("CONSTRAINT") && !(c.is("PRIMARY") || c.is("UNIQUE") || c.is("FOREIGN") || c.is("CHECK")) {
+    let named = c.eat("CONSTRAINT");
+    if named && !(c.is("PRIMARY") || c.is("UNIQUE") || c.is("FOREIGN") || c.is("CHECK")) {
         name = c.ident();
     }
     if c.eat_all(&["PRIMARY", "KEY"]) {
         if c.eat("USING") {
             c.i += 1;
         }
-        return Some(Op::AddKey(KeyDef { name, kind: KeyKind::Primary, columns: key_columns(c) }));
+        return Some(Def::Key(KeyDef { name: Some("PRIMARY".into()), kind: KeyKind::Primary, columns: key_columns(c) }));
     }
     let kind = if c.eat("UNIQUE") {
         Some(KeyKind::Unique)
@@ -723,7 +731,7 @@ fn add(c: &mut Cur, out: &mut Vec<Clause>) -> Option<Op> {
         if c.eat("USING") {
             c.i += 1;
         }
-        return Some(Op::AddKey(KeyDef { name, kind: kind.unwrap_or(KeyKind::Plain), columns: key_columns(c) }));
+        return Some(Def::Key(KeyDef { name, kind: kind.unwrap_or(KeyKind::Plain), columns: key_columns(c) }));
     }
     if c.eat_all(&["FOREIGN", "KEY"]) {
         c.eat_all(&["IF", "NOT", "EXISTS"]);
@@ -732,18 +740,31 @@ fn add(c: &mut Cur, out: &mut Vec<Clause>) -> Option<Op> {
         }
         let columns = key_columns(c);
         if !c.eat("REFERENCES") {
-            return None;
+            return Some(Def::Broken);
         }
-        let table = c.table_name()?;
+        let Some(table) = c.table_name() else { return Some(Def::Broken) };
+        // ON DELETE / ON UPDATE change no algorithm.
         c.i = c.toks.len();
-        return Some(Op::AddForeignKey(ForeignKeyDef { name, columns, table }));
+        return Some(Def::ForeignKey(ForeignKeyDef { name, columns, table }));
     }
     if c.eat("CHECK") {
         c.i = c.toks.len();
-        return Some(Op::AddCheck);
+        return Some(Def::Check);
     }
-    if name.is_some() {
-        return None;
+    named.then_some(Def::Broken)
+}
+
+fn add(c: &mut Cur, out: &mut Vec<Clause>) -> Option<Op> {
+    if c.is("PARTITION") {
+        c.i = c.toks.len();
+        return Some(Op::Partition { what: "ADD PARTITION".into() });
+    }
+    match constraint_def(c) {
+        Some(Def::Key(k)) => return Some(Op::AddKey(k)),
+        Some(Def::ForeignKey(f)) => return Some(Op::AddForeignKey(f)),
+        Some(Def::Check) => return Some(Op::AddCheck),
+        Some(Def::Broken) => return None,
+        None => {}
     }
     c.eat("COLUMN");
     c.eat_all(&["IF", "NOT", "EXISTS"]);
@@ -993,50 +1014,13 @@ fn create_table(c: &mut Cur) -> Stmt {
 }
 
 fn definition(c: &mut Cur, ct: &mut CreateTable) {
-    let mut name = None;
-    if c.eat("CONSTRAINT") && !(c.is("PRIMARY") || c.is("UNIQUE") || c.is("FOREIGN") || c.is("CHECK")) {
-        name = c.ident();
+    match constraint_def(c) {
+        Some(Def::Key(k)) => return ct.keys.push(k),
+        Some(Def::ForeignKey(f)) => return ct.foreign_keys.push(f),
+        Some(_) => return,
+        None => {}
     }
-    if c.eat_all(&["PRIMARY", "KEY"]) {
-        if c.eat("USING") {
-            c.i += 1;
-        }
-        ct.keys.push(KeyDef { name: Some("PRIMARY".into()), kind: KeyKind::Primary, columns: key_columns(c) });
-        return;
-    }
-    let kind = if c.eat("UNIQUE") {
-        Some(KeyKind::Unique)
-    } else if c.eat("FULLTEXT") {
-        Some(KeyKind::Fulltext)
-    } else if c.eat("SPATIAL") {
-        Some(KeyKind::Spatial)
-    } else {
-        None
-    };
-    if kind.is_some() || c.is("INDEX") || c.is("KEY") {
-        let _ = c.eat("INDEX") || c.eat("KEY");
-        if c.peek().is_some_and(|t| t.kind != K::LParen) && !c.is("USING") {
-            name = c.ident().or(name);
-        }
-        if c.eat("USING") {
-            c.i += 1;
-        }
-        ct.keys.push(KeyDef { name, kind: kind.unwrap_or(KeyKind::Plain), columns: key_columns(c) });
-        return;
-    }
-    if c.eat_all(&["FOREIGN", "KEY"]) {
-        if c.peek().is_some_and(|t| t.kind != K::LParen) {
-            name = c.ident().or(name);
-        }
-        let columns = key_columns(c);
-        if c.eat("REFERENCES") {
-            if let Some(table) = c.table_name() {
-                ct.foreign_keys.push(ForeignKeyDef { name, columns, table });
-            }
-        }
-        return;
-    }
-    if c.eat("CHECK") || c.is("PERIOD") {
+    if c.is("PERIOD") {
         return;
     }
     if let Some(col) = column_def(c) {
