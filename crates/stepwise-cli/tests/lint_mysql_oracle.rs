@@ -161,6 +161,7 @@ const ALTERS: &[&str] = &[
     "CREATE INDEX kx ON t (d)",
     "CREATE UNIQUE INDEX kx ON t (n)",
     "DROP INDEX kb ON t",
+    "OPTIMIZE TABLE t",
 ];
 
 #[test]

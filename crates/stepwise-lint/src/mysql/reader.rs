@@ -47,7 +47,19 @@ pub struct ReadError {
 pub fn read(sql: &str) -> Result<Stmt, ReadError> {
     let toks = lex(sql)?;
     let mut c = Cur { toks: &toks, i: 0, sql };
-    Ok(statement(&mut c))
+    let stmt = statement(&mut c);
+    // An ALTER TABLE the reader cannot name the table of is not MySQL: say
+    // where, rather than let a change go unjudged.
+    if stmt == Stmt::Other && toks.first().is_some_and(|t| t.kind == K::Word && t.text == "ALTER") {
+        let mut probe = Cur { toks: &toks, i: 1, sql };
+        probe.eat("ONLINE");
+        probe.eat("IGNORE");
+        if probe.eat("TABLE") {
+            probe.eat_all(&["IF", "EXISTS"]);
+            return Err(ReadError { offset: probe.offset(), message: "ALTER TABLE needs a table name here".into() });
+        }
+    }
+    Ok(stmt)
 }
 
 /// A column as the catalog describes it (`COLUMN_TYPE` such as
@@ -333,6 +345,17 @@ fn statement(c: &mut Cur) -> Stmt {
             }
         }
         return Stmt::RenameTable { pairs };
+    }
+    // OPTIMIZE TABLE on InnoDB is ALTER TABLE ... FORCE (a rebuild) and ANALYZE.
+    if c.eat("OPTIMIZE") {
+        let _ = c.eat("NO_WRITE_TO_BINLOG") || c.eat("LOCAL");
+        let offset = c.offset();
+        if c.eat("TABLE") || c.eat("TABLES") {
+            if let Some(table) = c.table_name() {
+                return Stmt::Alter(AlterTable { table, clauses: vec![Clause { op: Op::Force, offset }], ignore: false });
+            }
+        }
+        return Stmt::Other;
     }
     if c.eat("TRUNCATE") {
         c.eat("TABLE");
@@ -1166,6 +1189,14 @@ mod tests {
         assert_eq!(ct.foreign_keys.len(), 1);
         assert_eq!((ct.charset.as_deref(), ct.row_format.as_deref()), (Some("utf8mb4"), Some("COMPRESSED")));
         assert_eq!(read("CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1").unwrap(), Stmt::Other);
+    }
+
+    #[test]
+    fn optimize_is_a_rebuild_and_a_nameless_alter_is_an_error() {
+        assert_eq!(ops("OPTIMIZE TABLE t"), [Op::Force]);
+        let e = read("ALTER TABLE ,ADD COLUMN x int").unwrap_err();
+        assert_eq!(e.offset, 12);
+        assert_eq!(read("ALTER VIEW v AS SELECT 1").unwrap(), Stmt::Other);
     }
 
     #[test]

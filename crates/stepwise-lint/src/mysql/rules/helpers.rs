@@ -31,6 +31,10 @@ pub fn body_sql(cx: &Cx) -> String {
 pub fn without_options(sql: &str, parsed: &Stmt) -> String {
     let mut sql = sql.trim_end().trim_end_matches(';').trim_end().to_string();
     if let Stmt::Alter(a) = parsed {
+        // OPTIMIZE TABLE takes no ALGORITHM and osc takes no OPTIMIZE: the ALTER it is.
+        if sql.trim_start().get(..8).is_some_and(|w| w.eq_ignore_ascii_case("OPTIMIZE")) {
+            return format!("ALTER TABLE {} FORCE", q(&a.table));
+        }
         // Cut the written options when they come last (as they usually do).
         let first = a.clauses.iter().filter(|c| matches!(c.op, Op::Algorithm(_) | Op::Lock(_))).map(|c| c.offset).min();
         if let Some(first) = first {

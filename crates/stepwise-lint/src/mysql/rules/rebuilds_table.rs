@@ -96,6 +96,13 @@ mod tests {
     }
 
     #[test]
+    fn optimize_is_a_rebuild_and_its_recipes_are_alters() {
+        let f = check(ID, SETUP, "OPTIMIZE TABLE events;");
+        assert!(f[0].safe.contains("-- stepwise:online\nALTER TABLE events FORCE;"), "{}", f[0].safe);
+        assert!(f[0].safe.ends_with("-- ALTER TABLE events FORCE, ALGORITHM=INPLACE, LOCK=NONE;"), "{}", f[0].safe);
+    }
+
+    #[test]
     fn instant_and_no_rebuild_changes_pass() {
         for ok in [
             "ALTER TABLE events ADD COLUMN x int;",
