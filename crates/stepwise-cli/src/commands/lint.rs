@@ -135,14 +135,11 @@ fn added_since(base: &str) -> Result<HashSet<PathBuf>, String> {
     Ok(names.into_iter().filter_map(|n| root.join(n).canonicalize().ok()).collect())
 }
 
-/// The schema, versions applied and server version from a live PostgreSQL.
-async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, u32), String> {
-    let url = DbUrl::parse(raw).map_err(|e| e.to_string())?;
-    if url.engine != stepwise_db::Engine::Postgres {
-        return Err("this is a MySQL/MariaDB URL, but the migrations are linted as PostgreSQL (--dialect postgres)".into());
-    }
-    let mut engine = AnyEngine::connect(&url, &cfg.schema, false).await.map_err(|e| e.to_string())?;
-    let applied: HashSet<String> = engine
+/// A connection to the linted database and the versions applied there
+/// (those are in its live schema already, so they are not linted).
+pub async fn connect_with_history(url: &DbUrl, cfg: &Config) -> Result<(AnyEngine, HashSet<String>), String> {
+    let mut engine = AnyEngine::connect(url, &cfg.schema, false).await.map_err(|e| e.to_string())?;
+    let applied = engine
         .history()
         .await
         .map_err(|e| e.to_string())?
@@ -150,6 +147,16 @@ async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<Strin
         .filter(|r| r.status == stepwise_migrate::history::RowStatus::Applied)
         .map(|r| r.version)
         .collect();
+    Ok((engine, applied))
+}
+
+/// The schema, versions applied and server version from a live PostgreSQL.
+async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, u32), String> {
+    let url = DbUrl::parse(raw).map_err(|e| e.to_string())?;
+    if url.engine != stepwise_db::Engine::Postgres {
+        return Err("this is a MySQL/MariaDB URL, but the migrations are linted as PostgreSQL (--dialect postgres)".into());
+    }
+    let (engine, applied) = connect_with_history(&url, cfg).await?;
     let AnyEngine::Pg(pg) = &engine else { return Err("not PostgreSQL".into()) };
     let conn = pg.session();
     let version = (conn.version_num / 10000) as u32;

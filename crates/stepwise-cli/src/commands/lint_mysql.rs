@@ -10,22 +10,13 @@ use stepwise_lint::mysql::reader::catalog_column;
 use stepwise_lint::mysql::schema::{key, Table};
 use stepwise_lint::mysql::{Schema, Server};
 use stepwise_migrate::engine::any::AnyEngine;
-use stepwise_migrate::engine::Engine;
 
 pub async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, Option<Server>), String> {
     let url = DbUrl::parse(raw).map_err(|e| e.to_string())?;
     if url.engine == stepwise_db::Engine::Postgres {
         return Err("this is a PostgreSQL URL, but the migrations are linted as MySQL (--dialect mysql|mariadb)".into());
     }
-    let mut engine = AnyEngine::connect(&url, &cfg.schema, false).await.map_err(|e| e.to_string())?;
-    let applied: HashSet<String> = engine
-        .history()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|r| r.status == stepwise_migrate::history::RowStatus::Applied)
-        .map(|r| r.version)
-        .collect();
+    let (mut engine, applied) = super::lint::connect_with_history(&url, cfg).await?;
     let AnyEngine::My(my) = &mut engine else { return Err("not MySQL".into()) };
     let conn = my.session();
     let server = Server::from_version_string(&conn.version);

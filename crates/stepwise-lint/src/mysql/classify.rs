@@ -146,7 +146,7 @@ pub fn alter(a: &AlterTable, env: Env) -> AlterVerdict {
             op => clauses.push((i, clause(op, env))),
         }
     }
-    let mut verdict = combine(&clauses, a, env);
+    let mut verdict = combine(&clauses, a);
     if a.ignore && verdict.algorithm != Algorithm::Instant {
         // ALTER IGNORE TABLE cannot run in place: the server copies.
         verdict = Verdict::copy("ALTER IGNORE TABLE copies the table");
@@ -169,7 +169,7 @@ pub fn alter(a: &AlterTable, env: Env) -> AlterVerdict {
     AlterVerdict { verdict, clauses, written_algorithm, written_lock, refused }
 }
 
-fn combine(clauses: &[(usize, Verdict)], a: &AlterTable, env: Env) -> Verdict {
+fn combine(clauses: &[(usize, Verdict)], a: &AlterTable) -> Verdict {
     let Some(worst) = clauses.iter().map(|(_, v)| v).max_by_key(|v| (v.algorithm, v.lock)) else {
         return Verdict::instant("nothing to change");
     };
@@ -187,7 +187,6 @@ fn combine(clauses: &[(usize, Verdict)], a: &AlterTable, env: Env) -> Verdict {
         out.rebuild = true;
         out.reason = format!("{}; with an instant column change in the same ALTER, the table is rebuilt", out.reason);
     }
-    let _ = env;
     out
 }
 
@@ -219,7 +218,7 @@ pub fn clause(op: &Op, env: Env) -> Verdict {
     match op {
         Op::AddColumn { col, position } => add_column(col, position.as_ref(), env),
         Op::DropColumn { name } => {
-            let Some(t) = t else { return drop_column_plain(s).unknown() };
+            let Some(t) = t else { return drop_column_plain().unknown() };
             let in_primary = t.primary().is_some_and(|k| k.columns.iter().any(|c| c.eq_ignore_ascii_case(name)));
             if in_primary {
                 return Verdict::rebuild("dropping a column of the primary key rebuilds the table");
@@ -236,7 +235,7 @@ pub fn clause(op: &Op, env: Env) -> Verdict {
             if s.at_least(ServerFlavor::MySql, (8, 0, 29)) && !t.has_fulltext() && !t.indexed(name) && !compressed(t) {
                 return instant_or_rebuild_versions(t, "dropping a column is instant (MySQL 8.0.29+)");
             }
-            drop_column_plain(s)
+            drop_column_plain()
         }
         Op::ChangeColumn { old, col, position } => change_column(old, col, position.as_ref(), env),
         Op::RenameColumn { .. } => rename_column(s),
@@ -317,8 +316,7 @@ fn compressed(t: &Table) -> bool {
     t.row_format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("COMPRESSED"))
 }
 
-fn drop_column_plain(s: Server) -> Verdict {
-    let _ = s;
+fn drop_column_plain() -> Verdict {
     Verdict::rebuild("dropping a column rebuilds the table in place")
 }
 
@@ -404,7 +402,6 @@ fn add_column(col: &ColumnDef, position: Option<&Position>, env: Env) -> Verdict
 }
 
 fn add_key(k: &KeyDef, env: Env) -> Verdict {
-    let s = env.server;
     match k.kind {
         KeyKind::Primary => Verdict::rebuild("adding a primary key rebuilds the table (the rows are stored in its order)"),
         KeyKind::Plain | KeyKind::Unique => Verdict::nocopy("an index is built in place while reads and writes go on"),
@@ -420,10 +417,7 @@ fn add_key(k: &KeyDef, env: Env) -> Verdict {
                 )
             }
         }
-        KeyKind::Spatial => {
-            let _ = s;
-            Verdict::new(Algorithm::Nocopy, LockLevel::Shared, false, "a SPATIAL index blocks writes while it is built")
-        }
+        KeyKind::Spatial => Verdict::new(Algorithm::Nocopy, LockLevel::Shared, false, "a SPATIAL index blocks writes while it is built"),
     }
 }
 
