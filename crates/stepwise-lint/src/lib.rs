@@ -18,6 +18,7 @@ pub mod emit;
 pub mod finding;
 pub mod mysql;
 pub mod pg;
+pub mod rails;
 pub mod rule;
 
 pub use config::LintConfig;
@@ -37,7 +38,7 @@ pub fn rule_metas(dialect: Dialect) -> Vec<&'static RuleMeta> {
 
 /// Whether any judge has a rule with this id (configuration names rules of both).
 pub fn known_rule(id: &str) -> bool {
-    rule_metas(Dialect::Postgres).iter().chain(rule_metas(Dialect::MySql).iter()).any(|m| m.id == id)
+    rule_metas(Dialect::Postgres).iter().chain(rule_metas(Dialect::MySql).iter()).chain(rails::rule_metas().iter()).any(|m| m.id == id)
 }
 use stepwise_sql::error::InputError;
 use stepwise_sql::file::{ParsedFile, SourceFile};
@@ -76,6 +77,10 @@ pub struct LintReport {
     pub errors: Vec<InputError>,
     /// How many of `errors` are of the second kind.
     pub refused: usize,
+    /// Findings a reviewed exception excused (Rails' `safety_assured { }`).
+    pub suppressed: Vec<Finding>,
+    /// Parts of Rails migrations that could not be read statically.
+    pub not_analysed: usize,
     pub files: usize,
     pub statements: usize,
 }
