@@ -106,6 +106,11 @@ pub enum Command {
     Plan {
         #[arg(long, value_enum, default_value_t = PhaseArg::Pre)]
         phase: PhaseArg,
+        /// A Rails migrations directory (db/migrate): show the SQL Rails will run for each pending migration, with the verdicts [default: the migrations directory].
+        path: Option<String>,
+        /// Rails: the adapter's SQL, postgres, mysql or mariadb [default: config/database.yml's adapter, else postgres].
+        #[arg(long)]
+        dialect: Option<String>,
     },
     /// Record a migration as applied without running it.
     Mark { version: String },

@@ -10,7 +10,7 @@ pub fn render(out: &Out, report: &LintReport) {
         Format::Text => text(out, report),
         // Borrowed, not copied into a `serde_json::Value`: a large history
         // has tens of thousands of findings.
-        Format::Json => out.json(&JsonReport { findings: &report.findings, errors: &report.errors, summary: summary(report) }),
+        Format::Json => out.json(&JsonReport { findings: &report.findings, errors: &report.errors, suppressed: &report.suppressed, summary: summary(report) }),
         Format::Sarif => out.json(&sarif(report)),
         Format::Github => github(report),
     }
@@ -20,6 +20,8 @@ pub fn render(out: &Out, report: &LintReport) {
 struct JsonReport<'a> {
     findings: &'a [Finding],
     errors: &'a [stepwise_sql::InputError],
+    /// Findings a reviewed exception excused (Rails' `safety_assured`).
+    suppressed: &'a [Finding],
     summary: serde_json::Value,
 }
 
@@ -31,6 +33,8 @@ fn summary(r: &LintReport) -> serde_json::Value {
         "warnings": r.count(Severity::Warning),
         "unparseable": r.errors.len() - r.refused,
         "cannot_run": r.refused,
+        "suppressed": r.suppressed.len(),
+        "not_analysed": r.not_analysed,
     })
 }
 
@@ -45,10 +49,20 @@ fn text(out: &Out, r: &LintReport) {
     let mut line = format!("{} file(s), {} statement(s): {e} error(s), {w} warning(s)", r.files, r.statements);
     let unparseable = r.errors.len() - r.refused;
     if unparseable > 0 {
-        line.push_str(&format!(", {unparseable} statement(s) PostgreSQL cannot parse"));
+        line.push_str(&format!(", {unparseable} statement(s) or file(s) that cannot be parsed"));
     }
     if r.refused > 0 {
         line.push_str(&format!(", {} statement(s) that cannot run as the migration runs them", r.refused));
+    }
+    if !r.suppressed.is_empty() {
+        let mut rules: Vec<&str> = r.suppressed.iter().map(|f| f.rule.as_str()).collect();
+        rules.sort();
+        rules.dedup();
+        line.push_str(&format!(", {} suppressed by safety_assured ({})", r.suppressed.len(), rules.join(", ")));
+    }
+    if r.not_analysed > 0 {
+        let share = 100.0 * r.not_analysed as f64 / (r.statements + r.not_analysed) as f64;
+        line.push_str(&format!(", {} part(s) of Ruby not analysed ({share:.1}%)", r.not_analysed));
     }
     out.line(&line);
 }

@@ -179,7 +179,7 @@ fn add_remove_rename_and_change_columns() {
         pg_rules: &["set-not-null"],
         // MySQL restates the type, known from the earlier migration.
         my: &["ALTER TABLE `users` CHANGE `email` `email` varchar(255) NOT NULL"],
-        my_rules: &["mysql-set-not-null"],
+        my_rules: &["mysql-rebuilds-table", "mysql-require-algorithm", "mysql-set-not-null"],
     });
     check(&Case {
         ruby: "    change_column_null :users, :active, false, false",
@@ -187,15 +187,16 @@ fn add_remove_rename_and_change_columns() {
         pg: &["UPDATE \"users\" SET \"active\" = FALSE WHERE \"active\" IS NULL", "ALTER TABLE \"users\" ALTER COLUMN \"active\" SET NOT NULL"],
         pg_rules: &["no-data-change-in-migration", "set-not-null"],
         my: &["UPDATE `users` SET `active` = FALSE WHERE `active` IS NULL", "ALTER TABLE `users` CHANGE `active` `active` tinyint(1) NOT NULL"],
-        my_rules: &["mysql-set-not-null", "no-data-change-in-migration"],
+        my_rules: &["mysql-rebuilds-table", "mysql-require-algorithm", "mysql-set-not-null", "no-data-change-in-migration"],
     });
     check(&Case {
         ruby: "    add_timestamps :posts",
         header: "",
         pg: &["ALTER TABLE \"posts\" ADD \"created_at\" timestamp(6) NOT NULL, ADD \"updated_at\" timestamp(6) NOT NULL"],
         pg_rules: &["add-column-not-null-without-default"],
+        // MySQL fills NOT NULL columns without a default with the type's zero value.
         my: &["ALTER TABLE `posts` ADD `created_at` datetime(6) NOT NULL, ADD `updated_at` datetime(6) NOT NULL"],
-        my_rules: NONE,
+        my_rules: &["mysql-require-algorithm"],
     });
 }
 

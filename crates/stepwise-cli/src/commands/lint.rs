@@ -151,7 +151,7 @@ pub async fn connect_with_history(url: &DbUrl, cfg: &Config) -> Result<(AnyEngin
 }
 
 /// The schema, versions applied and server version from a live PostgreSQL.
-async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, u32), String> {
+pub async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<String>, u32), String> {
     let url = DbUrl::parse(raw).map_err(|e| e.to_string())?;
     if url.engine != stepwise_db::Engine::Postgres {
         return Err("this is a MySQL/MariaDB URL, but the migrations are linted as PostgreSQL (--dialect postgres)".into());
@@ -238,6 +238,10 @@ pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
     if let Some(server) = server {
         opts.mysql = server;
     }
+    let paths = if args.paths.is_empty() { vec![cfg.migrations_dir.display().to_string()] } else { args.paths.clone() };
+    if super::rails::is_rails(&paths) {
+        return lint_rails(cfg, out, args, &paths, dialect, opts).await;
+    }
     let mut errors = Vec::new();
     let mut inputs = match gather(&args.paths, cfg, dialect, &mut errors) {
         Ok(i) => i,
@@ -304,6 +308,10 @@ pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
     };
     report.errors.splice(0..0, errors);
     lint_output::render(out, &report);
+    exit_code(&report, args)
+}
+
+fn exit_code(report: &stepwise_lint::LintReport, args: &LintArgs) -> i32 {
     if !report.errors.is_empty() {
         2
     } else if report.count(Severity::Error) > 0 || args.max_warnings.is_some_and(|m| report.count(Severity::Warning) > m) {
@@ -311,4 +319,41 @@ pub async fn lint(cfg: &Config, out: &Out, args: &LintArgs) -> i32 {
     } else {
         0
     }
+}
+
+/// Rails migrations (`db/migrate/*.rb`): the adapter is the one named on the
+/// command line or in stepwise.toml, else `config/database.yml`'s.
+async fn lint_rails(cfg: &Config, out: &Out, args: &LintArgs, paths: &[String], dialect: Dialect, mut opts: LintOptions) -> i32 {
+    let mut inputs = super::rails::gather(paths);
+    let named = args.dialect.is_some() || args.database.is_some() || cfg.dialect.is_some() || cfg.database_url.is_some();
+    let dialect = match (named, inputs.adapter) {
+        (false, Some((d, server))) => {
+            if let (Some(s), None, None) = (server, &args.server_version, &cfg.lint.server_version) {
+                opts.mysql = s;
+            }
+            d
+        }
+        _ => dialect,
+    };
+    if let Some(base) = &args.base {
+        match added_since(base) {
+            Ok(added) => {
+                for f in &mut inputs.files {
+                    if Path::new(&f.file.name).canonicalize().ok().is_some_and(|p| added.contains(&p)) {
+                        f.new = true;
+                    }
+                }
+            }
+            Err(e) => {
+                out.error(&e);
+                return 2;
+            }
+        }
+    }
+    let result = match super::rails::lint(out, inputs, dialect, &opts, args.database.as_deref(), cfg).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    lint_output::render(out, &result.report);
+    exit_code(&result.report, args)
 }

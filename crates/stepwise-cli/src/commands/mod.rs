@@ -7,6 +7,7 @@ mod lint;
 mod lint_mysql;
 mod migrate;
 mod osc;
+mod rails;
 mod scratch;
 mod status;
 mod trace;
@@ -66,7 +67,17 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Migrate(args) => migrate::migrate(&cfg, &out, &args).await,
         Command::Status { scratch } => status::status(&cfg, &out, scratch).await,
         Command::Rollback { step, to } => migrate::rollback(&cfg, &out, step, to).await,
-        Command::Plan { phase } => migrate::plan(&cfg, &out, phase).await,
+        Command::Plan { phase, path, dialect } => {
+            let dir = path.clone().unwrap_or_else(|| cfg.migrations_dir.display().to_string());
+            if rails::is_rails(std::slice::from_ref(&dir)) {
+                rails::plan(&cfg, &out, &dir, dialect.as_deref()).await
+            } else if path.is_some() && path.as_deref() != Some(&cfg.migrations_dir.display().to_string()) {
+                out.error(&format!("{dir}: not a Rails migrations directory (plan of SQL migrations reads the configured migrations directory)"));
+                2
+            } else {
+                migrate::plan(&cfg, &out, phase).await
+            }
+        }
         Command::Mark { version } => adopt::mark(&cfg, &out, &version).await,
         Command::Adopt { from } => adopt::adopt(&cfg, &out, from.as_deref()).await,
         Command::Scratch => scratch::scratch(&out).await,

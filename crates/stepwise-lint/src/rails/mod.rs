@@ -11,6 +11,7 @@
 //! saying what stepwise would run instead. `safety_assured { }` blocks are
 //! reviewed exceptions: their findings are reported as suppressed.
 
+pub mod advice;
 pub mod dsl;
 pub mod interp;
 pub mod names;
@@ -201,6 +202,10 @@ fn map_back(report: &mut LintReport, derived: &[Derived], seed_name: &str, opts:
             let key = (f.file.clone(), line, f.message.clone());
             unused.entry(key).or_insert((0, f.clone())).0 += 1;
             continue;
+        }
+        // A DSL call gets the Rails form of the recipe first.
+        if let Some(ruby) = stmt.filter(|i| !d.migration.stmts[*i].literal).and_then(|_| advice::recipe(&f.rule, &f.line_text)) {
+            f.safe = format!("{ruby}\n-- the SQL, for `execute` or a SQL migration:\n{}", f.safe);
         }
         if stmt.is_some_and(|i| d.migration.stmts[i].assured) {
             report.suppressed.push(f);
