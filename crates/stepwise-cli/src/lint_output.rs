@@ -10,7 +10,12 @@ pub fn render(out: &Out, report: &LintReport) {
         Format::Text => text(out, report),
         // Borrowed, not copied into a `serde_json::Value`: a large history
         // has tens of thousands of findings.
-        Format::Json => out.json(&JsonReport { findings: &report.findings, errors: &report.errors, suppressed: &report.suppressed, summary: summary(report) }),
+        Format::Json => out.json(&JsonReport {
+            findings: &report.findings,
+            errors: &report.errors,
+            suppressed: &report.suppressed,
+            summary: summary(report),
+        }),
         Format::Sarif => out.json(&sarif(report)),
         Format::Github => github(report),
     }

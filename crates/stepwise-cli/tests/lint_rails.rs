@@ -29,7 +29,11 @@ fn app(adapter: &str, files: &[(&str, &str)]) -> Project {
     let p = Project::new();
     std::fs::create_dir_all(p.root.join("db/migrate")).unwrap();
     std::fs::create_dir_all(p.root.join("config")).unwrap();
-    std::fs::write(p.root.join("config/database.yml"), format!("default: &default\n  adapter: {adapter}\n\nproduction:\n  <<: *default\n  adapter: {adapter}\n  database: app\n")).unwrap();
+    std::fs::write(
+        p.root.join("config/database.yml"),
+        format!("default: &default\n  adapter: {adapter}\n\nproduction:\n  <<: *default\n  adapter: {adapter}\n  database: app\n"),
+    )
+    .unwrap();
     for (name, text) in files {
         std::fs::write(p.root.join("db/migrate").join(name), text).unwrap();
     }
@@ -82,7 +86,11 @@ fn bad_ruby_is_an_input_error_at_its_place_and_the_other_files_are_still_linted(
     let broken = "class Broken < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :name, :string,\n  end\nend\n";
     let p = app(
         "postgresql",
-        &[("20240101000000_create_users.rb", CREATE), ("20240102000000_add_index_to_users_email.rb", ADD_INDEX), ("20240103000000_broken.rb", broken)],
+        &[
+            ("20240101000000_create_users.rb", CREATE),
+            ("20240102000000_add_index_to_users_email.rb", ADD_INDEX),
+            ("20240103000000_broken.rb", broken),
+        ],
     );
     p.run("", &["lint", "db/migrate"])
         .code(2)
@@ -137,7 +145,13 @@ end
     let p = app("postgresql", &[("20240101000000_create_users.rb", CREATE), ("20240102000000_add_flags.rb", m)]);
     let r = p.run("", &["lint", "db/migrate", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
-    let lines: Vec<u64> = v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "rails-not-analysed").map(|f| f["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "rails-not-analysed")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, vec![5, 8], "{v}");
     assert_eq!(v["summary"]["not_analysed"], 2);
     p.run("", &["lint", "db/migrate"]).contains("2 part(s) of Ruby not analysed");
@@ -180,7 +194,10 @@ end
 ";
     let p = app("mysql2", &[("20240101000000_create_users.rb", CREATE), ("20240102000000_widen_age.rb", m)]);
     let r = p.run("", &["lint", "db/migrate"]);
-    r.code(0).contains("warning[rails-online-tool]").contains("Departure").contains("stepwise osc users --alter 'CHANGE `age` `age` bigint'");
+    r.code(0)
+        .contains("warning[rails-online-tool]")
+        .contains("Departure")
+        .contains("stepwise osc users --alter 'CHANGE `age` `age` bigint'");
     assert!(!r.all().contains("mysql-blocks-writes"), "{}", r.all());
 }
 
@@ -192,7 +209,10 @@ fn with_a_postgres_database_only_pending_migrations_are_linted_and_planned() {
             CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000'); ANALYZE users;");
     let p = app("postgresql", &[("20240101000000_create_users.rb", CREATE), ("20240102000000_add_index_to_users_email.rb", ADD_INDEX)]);
     // Sizes come from the catalog: 1,000 rows is small (a warning)...
-    p.run("", &["lint", "db/migrate", "--database", &db.url]).code(0).contains("warning[require-concurrent-index]").contains("(users: about 1k rows)");
+    p.run("", &["lint", "db/migrate", "--database", &db.url])
+        .code(0)
+        .contains("warning[require-concurrent-index]")
+        .contains("(users: about 1k rows)");
     // ... and large above --large-table-rows.
     let r = p.run("", &["lint", "db/migrate", "--database", &db.url, "--large-table-rows", "500"]);
     r.code(1).contains("error[require-concurrent-index]");

@@ -72,7 +72,9 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
             if rails::is_rails(std::slice::from_ref(&dir)) {
                 rails::plan(&cfg, &out, &dir, dialect.as_deref()).await
             } else if path.is_some() && path.as_deref() != Some(&cfg.migrations_dir.display().to_string()) {
-                out.error(&format!("{dir}: not a Rails migrations directory (plan of SQL migrations reads the configured migrations directory)"));
+                out.error(&format!(
+                    "{dir}: not a Rails migrations directory (plan of SQL migrations reads the configured migrations directory)"
+                ));
                 2
             } else {
                 migrate::plan(&cfg, &out, phase).await

@@ -57,91 +57,103 @@ fn sub_options(c: &Call, v: &R) -> Call {
 pub fn call(it: &mut Interp, c: &Call) {
     let at = c.name_at;
     let sql = it.sql;
-    let result: Result<(), String> = (|| {
-        match c.name.as_str() {
-            "create_table" => create_table(it, c),
-            "create_join_table" => create_join_table(it, c),
-            "change_table" => change_table(it, c),
-            "execute" | "exec_update" | "exec_delete" | "exec_insert" | "exec_query" => execute(it, c),
-            "reversible" => {
-                let Some(b) = &c.block else { return Err("`reversible` without a block".into()) };
-                let dir = b.params.first().cloned();
-                for s in &b.body {
-                    match s {
-                        R::Call(d) if d.receiver == dir.clone().map(R::Local) && d.receiver.is_some() => {
-                            if d.name == "up" {
-                                if let Some(b) = &d.block {
-                                    it.block(&b.body);
-                                }
+    let result: Result<(), String> = (|| match c.name.as_str() {
+        "create_table" => create_table(it, c),
+        "create_join_table" => create_join_table(it, c),
+        "change_table" => change_table(it, c),
+        "execute" | "exec_update" | "exec_delete" | "exec_insert" | "exec_query" => execute(it, c),
+        "reversible" => {
+            let Some(b) = &c.block else { return Err("`reversible` without a block".into()) };
+            let dir = b.params.first().cloned();
+            for s in &b.body {
+                match s {
+                    R::Call(d) if d.receiver == dir.clone().map(R::Local) && d.receiver.is_some() => {
+                        if d.name == "up" {
+                            if let Some(b) = &d.block {
+                                it.block(&b.body);
                             }
                         }
-                        other => it.block(std::slice::from_ref(other)),
                     }
+                    other => it.block(std::slice::from_ref(other)),
                 }
-                Ok(())
             }
-            "up_only" | "say_with_time" | "transaction" => {
-                if let Some(b) = &c.block {
-                    it.block(&b.body);
-                }
-                Ok(())
-            }
-            "safety_assured" => {
-                let Some(b) = &c.block else { return Ok(()) };
-                let before = it.assured;
-                it.assured = true;
+            Ok(())
+        }
+        "up_only" | "say_with_time" | "transaction" => {
+            if let Some(b) = &c.block {
                 it.block(&b.body);
-                it.assured = before;
-                Ok(())
             }
-            "say" | "puts" | "p" | "print" | "announce" | "select_value" | "select_values" | "select_all" | "select_rows" | "select_one"
-            | "table_exists?" | "column_exists?" | "index_exists?" | "foreign_key_exists?" | "reset_column_information" | "require"
-            | "disable_ddl_transaction!" => Ok(()),
-            "enable_extension" if sql.pg() => {
-                let name = need(it, c, 0, "extension")?;
-                it.emit(at, format!("CREATE EXTENSION IF NOT EXISTS {}", sql.q(&name)));
-                Ok(())
+            Ok(())
+        }
+        "safety_assured" => {
+            let Some(b) = &c.block else { return Ok(()) };
+            let before = it.assured;
+            it.assured = true;
+            it.block(&b.body);
+            it.assured = before;
+            Ok(())
+        }
+        "say"
+        | "puts"
+        | "p"
+        | "print"
+        | "announce"
+        | "select_value"
+        | "select_values"
+        | "select_all"
+        | "select_rows"
+        | "select_one"
+        | "table_exists?"
+        | "column_exists?"
+        | "index_exists?"
+        | "foreign_key_exists?"
+        | "reset_column_information"
+        | "require"
+        | "disable_ddl_transaction!" => Ok(()),
+        "enable_extension" if sql.pg() => {
+            let name = need(it, c, 0, "extension")?;
+            it.emit(at, format!("CREATE EXTENSION IF NOT EXISTS {}", sql.q(&name)));
+            Ok(())
+        }
+        "disable_extension" if sql.pg() => {
+            let name = need(it, c, 0, "extension")?;
+            it.emit(at, format!("DROP EXTENSION IF EXISTS {} CASCADE", sql.q(&name)));
+            Ok(())
+        }
+        "enable_extension" | "disable_extension" => Ok(()),
+        "create_enum" if sql.pg() => {
+            let name = need(it, c, 0, "type")?;
+            let values = columns(it, c.args.get(1)).ok_or("`create_enum`: values computed by Ruby code")?;
+            let list: Vec<String> = values.iter().map(|v| sql.string(v)).collect();
+            it.emit(at, format!("CREATE TYPE {} AS ENUM ({})", sql.q(&name), list.join(", ")));
+            Ok(())
+        }
+        "add_enum_value" if sql.pg() => {
+            let name = need(it, c, 0, "type")?;
+            let value = need(it, c, 1, "value")?;
+            it.emit(at, format!("ALTER TYPE {} ADD VALUE {}", sql.q(&name), sql.string(&value)));
+            Ok(())
+        }
+        "drop_table" | "drop_join_table" => {
+            let table = if c.name == "drop_join_table" {
+                join_table_name(&need(it, c, 0, "table")?, &need(it, c, 1, "table")?)
+            } else {
+                need(it, c, 0, "table")?
+            };
+            let mut s = format!("DROP TABLE {}{}", if truthy(c, "if_exists") { "IF EXISTS " } else { "" }, sql.q(&table));
+            if sql.pg() && matches!(c.kw("force"), Some(R::Sym(s)) if s == "cascade") {
+                s.push_str(" CASCADE");
             }
-            "disable_extension" if sql.pg() => {
-                let name = need(it, c, 0, "extension")?;
-                it.emit(at, format!("DROP EXTENSION IF EXISTS {} CASCADE", sql.q(&name)));
-                Ok(())
-            }
-            "enable_extension" | "disable_extension" => Ok(()),
-            "create_enum" if sql.pg() => {
-                let name = need(it, c, 0, "type")?;
-                let values = columns(it, c.args.get(1)).ok_or("`create_enum`: values computed by Ruby code")?;
-                let list: Vec<String> = values.iter().map(|v| sql.string(v)).collect();
-                it.emit(at, format!("CREATE TYPE {} AS ENUM ({})", sql.q(&name), list.join(", ")));
-                Ok(())
-            }
-            "add_enum_value" if sql.pg() => {
-                let name = need(it, c, 0, "type")?;
-                let value = need(it, c, 1, "value")?;
-                it.emit(at, format!("ALTER TYPE {} ADD VALUE {}", sql.q(&name), sql.string(&value)));
-                Ok(())
-            }
-            "drop_table" | "drop_join_table" => {
-                let table = if c.name == "drop_join_table" {
-                    join_table_name(&need(it, c, 0, "table")?, &need(it, c, 1, "table")?)
-                } else {
-                    need(it, c, 0, "table")?
-                };
-                let mut s = format!("DROP TABLE {}{}", if truthy(c, "if_exists") { "IF EXISTS " } else { "" }, sql.q(&table));
-                if sql.pg() && matches!(c.kw("force"), Some(R::Sym(s)) if s == "cascade") {
-                    s.push_str(" CASCADE");
-                }
-                it.emit(at, s);
-                it.model.tables.remove(&table);
-                Ok(())
-            }
-            "revert" => Err("`revert` runs another migration backwards".into()),
-            name => {
-                let table = need(it, c, 0, "table")?;
-                let pieces = table_method(it, name, &table, c, 1)?;
-                run(it, at, &table, pieces, false);
-                Ok(())
-            }
+            it.emit(at, s);
+            it.model.tables.remove(&table);
+            Ok(())
+        }
+        "revert" => Err("`revert` runs another migration backwards".into()),
+        name => {
+            let table = need(it, c, 0, "table")?;
+            let pieces = table_method(it, name, &table, c, 1)?;
+            run(it, at, &table, pieces, false);
+            Ok(())
         }
     })();
     if let Err(e) = result {
@@ -186,9 +198,8 @@ fn run(it: &mut Interp, at: usize, table: &str, pieces: Vec<Piece>, bulk: bool) 
 fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize) -> Pieces {
     let sql = it.sql;
     let arg = |i: usize| c.args.get(first + i);
-    let name_at = |it: &Interp, i: usize, what: &str| {
-        name_of(it, arg(i)).ok_or_else(|| format!("`{name}`: the {what} is computed by Ruby code"))
-    };
+    let name_at =
+        |it: &Interp, i: usize, what: &str| name_of(it, arg(i)).ok_or_else(|| format!("`{name}`: the {what} is computed by Ruby code"));
     match name {
         "add_column" => {
             let col = name_at(it, 0, "column")?;
@@ -286,7 +297,12 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
                     .model
                     .column_type(table, &col)
                     .ok_or(format!("`{name}` on MySQL restates the column's type, and the type of {table}.{col} is not known (not in db/schema.rb, db/structure.sql or an earlier migration)"))?;
-                out.push(Piece::Alter(vec![format!("CHANGE {} {} {ty}{}", sql.q(&col), sql.q(&col), if null { " NULL" } else { " NOT NULL" })]));
+                out.push(Piece::Alter(vec![format!(
+                    "CHANGE {} {} {ty}{}",
+                    sql.q(&col),
+                    sql.q(&col),
+                    if null { " NULL" } else { " NOT NULL" }
+                )]));
             }
             Ok(out)
         }
@@ -307,7 +323,10 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
             Ok(vec![if sql.pg() {
                 Piece::Stmt(format!("DROP INDEX {}{ie}{}", if concurrently { "CONCURRENTLY " } else { "" }, sql.q(&index)))
             } else {
-                Piece::Index { stmt: format!("DROP INDEX {} ON {}", sql.q(&index), sql.q(table)), clause: format!("DROP INDEX {}", sql.q(&index)) }
+                Piece::Index {
+                    stmt: format!("DROP INDEX {} ON {}", sql.q(&index), sql.q(table)),
+                    clause: format!("DROP INDEX {}", sql.q(&index)),
+                }
             }])
         }
         "rename_index" => {
@@ -355,7 +374,11 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
         "validate_foreign_key" => {
             let fk = fk_name(it, table, arg(0), c)?;
             // MySQL has no NOT VALID foreign keys: the adapter does nothing.
-            Ok(if sql.pg() { vec![Piece::Stmt(format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql.q(table), sql.q(&fk)))] } else { vec![] })
+            Ok(if sql.pg() {
+                vec![Piece::Stmt(format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql.q(table), sql.q(&fk)))]
+            } else {
+                vec![]
+            })
         }
         "add_check_constraint" | "check_constraint" => {
             let expr = match arg(0).map(|v| it.resolve(v)) {
@@ -364,7 +387,11 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
             };
             let chk = c.kw("name").and_then(R::name).map(str::to_string).unwrap_or_else(|| check_name(table, &expr));
             let not_valid = sql.pg() && matches!(c.kw("validate"), Some(R::False));
-            Ok(vec![Piece::Alter(vec![format!("ADD CONSTRAINT {} CHECK ({expr}){}", sql.q(&chk), if not_valid { " NOT VALID" } else { "" })])])
+            Ok(vec![Piece::Alter(vec![format!(
+                "ADD CONSTRAINT {} CHECK ({expr}){}",
+                sql.q(&chk),
+                if not_valid { " NOT VALID" } else { "" }
+            )])])
         }
         "remove_check_constraint" => {
             let chk = match (c.kw("name").and_then(R::name), arg(0).map(|v| it.resolve(v))) {
@@ -372,7 +399,11 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
                 (None, Some(R::Str { text, interpolated: false, .. })) => check_name(table, text),
                 _ => return Err("`remove_check_constraint`: the name is computed by Ruby code".into()),
             };
-            Ok(vec![Piece::Alter(vec![if sql.pg() { format!("DROP CONSTRAINT {}", sql.q(&chk)) } else { format!("DROP CHECK {}", sql.q(&chk)) }])])
+            Ok(vec![Piece::Alter(vec![if sql.pg() {
+                format!("DROP CONSTRAINT {}", sql.q(&chk))
+            } else {
+                format!("DROP CHECK {}", sql.q(&chk))
+            }])])
         }
         "validate_check_constraint" | "validate_constraint" => {
             let chk = match (c.kw("name").and_then(R::name), arg(0).map(|v| it.resolve(v))) {
@@ -381,7 +412,11 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
                 (None, Some(R::Sym(n))) => n.clone(),
                 _ => return Err(format!("`{name}`: the name is computed by Ruby code")),
             };
-            Ok(if sql.pg() { vec![Piece::Stmt(format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql.q(table), sql.q(&chk)))] } else { vec![] })
+            Ok(if sql.pg() {
+                vec![Piece::Stmt(format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql.q(table), sql.q(&chk)))]
+            } else {
+                vec![]
+            })
         }
         "add_timestamps" | "timestamps" => {
             let [a, b] = sql.timestamps(c)?;
@@ -390,7 +425,9 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
             it.model.set_column(table, "updated_at", &ty);
             Ok(vec![Piece::Alter(vec![format!("ADD {a}"), format!("ADD {b}")])])
         }
-        "remove_timestamps" => Ok(vec![Piece::Alter(vec![format!("DROP COLUMN {}", sql.q("created_at")), format!("DROP COLUMN {}", sql.q("updated_at"))])]),
+        "remove_timestamps" => {
+            Ok(vec![Piece::Alter(vec![format!("DROP COLUMN {}", sql.q("created_at")), format!("DROP COLUMN {}", sql.q("updated_at"))])])
+        }
         "change_column_comment" | "change_table_comment" => {
             let comment = match (c.kw("to"), arg(if name == "change_table_comment" { 0 } else { 1 })) {
                 (Some(v), _) | (None, Some(v)) => it.resolve(v).clone(),
@@ -411,7 +448,8 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
             if sql.pg() {
                 Ok(vec![Piece::Stmt(format!("COMMENT ON COLUMN {}.{} IS {text}", sql.q(table), sql.q(&col)))])
             } else {
-                let ty = it.model.column_type(table, &col).ok_or(format!("`{name}` on MySQL restates the column's type, which is not known"))?;
+                let ty =
+                    it.model.column_type(table, &col).ok_or(format!("`{name}` on MySQL restates the column's type, which is not known"))?;
                 Ok(vec![Piece::Alter(vec![format!("CHANGE {} {} {ty} COMMENT {text}", sql.q(&col), sql.q(&col))])])
             }
         }
@@ -512,15 +550,16 @@ fn add_index(it: &Interp, table: &str, cols: &[String], c: &Call) -> Result<Piec
             Some(_) => return Err("`add_index`: `where:` computed by Ruby code".into()),
             None => String::new(),
         };
-        let stmt = format!("CREATE {kind}INDEX {concurrently}{ine}{} ON {}{using} ({list}){include}{nulls}{cond}", sql.q(&name), sql.q(table));
+        let stmt =
+            format!("CREATE {kind}INDEX {concurrently}{ine}{} ON {}{using} ({list}){include}{nulls}{cond}", sql.q(&name), sql.q(table));
         Ok(Piece::Index { clause: stmt.clone(), stmt })
     } else {
         let alg = match algorithm {
             None | Some("default") => String::new(),
             Some(a @ ("inplace" | "copy" | "instant" | "nocopy")) => format!(" ALGORITHM = {}", a.to_uppercase()),
-            Some(other) => {
-                return Err(format!("`algorithm: :{other}` is not one of MySQL's (:default, :copy, :inplace, :instant): the MySQL adapter raises ArgumentError"))
-            }
+            Some(other) => return Err(format!(
+                "`algorithm: :{other}` is not one of MySQL's (:default, :copy, :inplace, :instant): the MySQL adapter raises ArgumentError"
+            )),
         };
         let using = c.kw("using").and_then(R::name).map(|u| format!(" USING {}", u.to_uppercase())).unwrap_or_default();
         Ok(Piece::Index {
@@ -571,7 +610,15 @@ fn reference(it: &mut Interp, table: &str, r: &str, c: &Call) -> Result<Vec<Ref>
     let polymorphic = truthy(c, "polymorphic");
     let ty = c.kw("type").and_then(R::name).unwrap_or(sql.reference_type()).to_string();
     let id_col = format!("{r}_id");
-    let opts = Call { kwargs: c.kwargs.iter().filter(|(k, _)| matches!(k.as_str(), "null" | "default" | "comment" | "after" | "first")).cloned().collect(), ..c.clone() };
+    let opts = Call {
+        kwargs: c
+            .kwargs
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "null" | "default" | "comment" | "after" | "first"))
+            .cloned()
+            .collect(),
+        ..c.clone()
+    };
     let id_type = sql.ty(&ty, &opts)?;
     let mut cols = vec![id_col.clone()];
     // Rails puts the polymorphic type column first.
@@ -607,9 +654,45 @@ fn join_table_name(a: &str, b: &str) -> String {
 
 /// The column calls of a `create_table`/`change_table` block (`t.string :a, :b`).
 const COLUMN_TYPES: &[&str] = &[
-    "string", "text", "integer", "bigint", "float", "decimal", "numeric", "datetime", "timestamp", "timestamptz", "time", "date", "binary",
-    "blob", "boolean", "json", "jsonb", "uuid", "inet", "cidr", "macaddr", "hstore", "citext", "ltree", "tsvector", "interval", "money",
-    "xml", "point", "bit", "bit_varying", "serial", "bigserial", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
+    "string",
+    "text",
+    "integer",
+    "bigint",
+    "float",
+    "decimal",
+    "numeric",
+    "datetime",
+    "timestamp",
+    "timestamptz",
+    "time",
+    "date",
+    "binary",
+    "blob",
+    "boolean",
+    "json",
+    "jsonb",
+    "uuid",
+    "inet",
+    "cidr",
+    "macaddr",
+    "hstore",
+    "citext",
+    "ltree",
+    "tsvector",
+    "interval",
+    "money",
+    "xml",
+    "point",
+    "bit",
+    "bit_varying",
+    "serial",
+    "bigserial",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
 ];
 
 fn create_table(it: &mut Interp, c: &Call) -> Result<(), String> {
@@ -673,10 +756,21 @@ fn create_table(it: &mut Interp, c: &Call) -> Result<(), String> {
 /// One `t.<something>` of a `create_table` block: columns and
 /// constraints go into the CREATE TABLE, indexes after it (PostgreSQL) or
 /// into it (MySQL).
-fn table_column(it: &mut Interp, table: &str, c: &Call, defs: &mut Vec<String>, after: &mut Vec<Piece>, constraints: &mut Vec<String>) -> Result<(), String> {
+fn table_column(
+    it: &mut Interp,
+    table: &str,
+    c: &Call,
+    defs: &mut Vec<String>,
+    after: &mut Vec<Piece>,
+    constraints: &mut Vec<String>,
+) -> Result<(), String> {
     let sql = it.sql;
     let names = |it: &Interp| -> Result<Vec<String>, String> {
-        c.args.iter().map(|a| name_of(it, Some(a))).collect::<Option<Vec<_>>>().ok_or(format!("`t.{}`: a name computed by Ruby code", c.name))
+        c.args
+            .iter()
+            .map(|a| name_of(it, Some(a)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(format!("`t.{}`: a name computed by Ruby code", c.name))
     };
     match c.name.as_str() {
         "column" => {
@@ -715,7 +809,9 @@ fn table_column(it: &mut Interp, table: &str, c: &Call, defs: &mut Vec<String>, 
             Ok(())
         }
         "check_constraint" => {
-            let Some(R::Str { text, interpolated: false, .. }) = c.args.first() else { return Err("`t.check_constraint`: the expression is computed by Ruby code".into()) };
+            let Some(R::Str { text, interpolated: false, .. }) = c.args.first() else {
+                return Err("`t.check_constraint`: the expression is computed by Ruby code".into());
+            };
             let name = c.kw("name").and_then(R::name).map(str::to_string).unwrap_or_else(|| check_name(table, text));
             constraints.push(format!("CONSTRAINT {} CHECK ({text})", sql.q(&name)));
             Ok(())
@@ -729,7 +825,15 @@ fn table_column(it: &mut Interp, table: &str, c: &Call, defs: &mut Vec<String>, 
     }
 }
 
-fn column_with_index(it: &mut Interp, table: &str, col: &str, ty: &str, c: &Call, defs: &mut Vec<String>, after: &mut Vec<Piece>) -> Result<(), String> {
+fn column_with_index(
+    it: &mut Interp,
+    table: &str,
+    col: &str,
+    ty: &str,
+    c: &Call,
+    defs: &mut Vec<String>,
+    after: &mut Vec<Piece>,
+) -> Result<(), String> {
     let sql = it.sql;
     let sql_type = sql.ty(ty, c)?;
     it.model.set_column(table, col, &sql_type);
@@ -752,7 +856,10 @@ fn create_join_table(it: &mut Interp, c: &Call) -> Result<(), String> {
         let t = b.params.first().cloned().unwrap_or_default();
         for s in &b.body {
             if let Some(ix) = s.as_call().filter(|x| x.receiver == Some(R::Local(t.clone())) && x.name == "index") {
-                match columns(it, ix.args.first()).ok_or("`t.index`: columns computed by Ruby code".to_string()).and_then(|cols| add_index(it, &table, &cols, ix)) {
+                match columns(it, ix.args.first())
+                    .ok_or("`t.index`: columns computed by Ruby code".to_string())
+                    .and_then(|cols| add_index(it, &table, &cols, ix))
+                {
                     Ok(Piece::Index { stmt, .. }) => it.emit(ix.name_at, stmt),
                     Ok(_) => {}
                     Err(e) => it.not_analysed(ix.name_at, e),
@@ -797,7 +904,10 @@ fn change_table(it: &mut Interp, c: &Call) -> Result<(), String> {
     let mut all = Vec::new();
     for s in &b.body {
         let Some(col) = s.as_call().filter(|col| col.receiver == Some(R::Local(t.clone()))) else {
-            it.not_analysed(s.span().map(|s| s.start).unwrap_or(c.name_at), "a statement in a `change_table` block that is not a change to the table");
+            it.not_analysed(
+                s.span().map(|s| s.start).unwrap_or(c.name_at),
+                "a statement in a `change_table` block that is not a change to the table",
+            );
             continue;
         };
         let pieces = if COLUMN_TYPES.contains(&col.name.as_str()) {
@@ -857,7 +967,22 @@ fn execute(it: &mut Interp, c: &Call) -> Result<(), String> {
 }
 
 /// Constants that are not models.
-const NOT_MODELS: &[&str] = &["ActiveRecord::Base", "ApplicationRecord", "Rails", "ENV", "Time", "Date", "DateTime", "File", "Kernel", "Lhm", "ActiveRecord::Migration", "SecureRandom", "JSON", "YAML"];
+const NOT_MODELS: &[&str] = &[
+    "ActiveRecord::Base",
+    "ApplicationRecord",
+    "Rails",
+    "ENV",
+    "Time",
+    "Date",
+    "DateTime",
+    "File",
+    "Kernel",
+    "Lhm",
+    "ActiveRecord::Migration",
+    "SecureRandom",
+    "JSON",
+    "YAML",
+];
 
 /// A call with a receiver: the connection (`connection.execute`), LHM,
 /// or a model (`User.where(...).update_all(...)`).
@@ -900,8 +1025,28 @@ pub fn receiver_call(it: &mut Interp, recv: &R, c: &Call) {
 
 /// Methods on a model that read, or set up, and change nothing.
 const MODEL_READS: &[&str] = &[
-    "reset_column_information", "table_name", "table_name=", "column_names", "columns", "count", "exists?", "pluck", "first", "last",
-    "find", "find_by", "ids", "maximum", "minimum", "sum", "connection", "primary_key", "attribute_names", "any?", "none?", "size",
+    "reset_column_information",
+    "table_name",
+    "table_name=",
+    "column_names",
+    "columns",
+    "count",
+    "exists?",
+    "pluck",
+    "first",
+    "last",
+    "find",
+    "find_by",
+    "ids",
+    "maximum",
+    "minimum",
+    "sum",
+    "connection",
+    "primary_key",
+    "attribute_names",
+    "any?",
+    "none?",
+    "size",
 ];
 
 /// `Model.where(...).update_all(...)`, `in_batches`, `find_each { |r| r.update(...) }`:
@@ -922,7 +1067,11 @@ fn data_change(it: &mut Interp, table: &str, chain: &[&Call]) {
     let where_ = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
     let result = (|| -> Result<Option<String>, String> {
         match last.name.as_str() {
-            "update_all" => Ok(Some(format!("UPDATE {} SET {}{where_}", sql.q(table), assignments(sql, last.args.first().or(Some(&R::Hash(vec![]))), last)?))),
+            "update_all" => Ok(Some(format!(
+                "UPDATE {} SET {}{where_}",
+                sql.q(table),
+                assignments(sql, last.args.first().or(Some(&R::Hash(vec![]))), last)?
+            ))),
             "delete_all" | "destroy_all" => Ok(Some(format!("DELETE FROM {}{where_}", sql.q(table)))),
             "find_each" | "each" | "find_in_batches" | "in_batches" => {
                 let Some(b) = &last.block else { return Err(format!("`.{}` without a block", last.name)) };
@@ -942,13 +1091,17 @@ fn data_change(it: &mut Interp, table: &str, chain: &[&Call]) {
                             let v = u.args.get(1).map(|v| sql.value(v)).transpose()?.ok_or("`update_column` without a value")?;
                             return Ok(Some(format!("UPDATE {} SET {} = {v}{where_}", sql.q(table), sql.q(col))));
                         }
-                        "delete_all" | "destroy" | "delete" | "destroy_all" => return Ok(Some(format!("DELETE FROM {}{where_}", sql.q(table)))),
+                        "delete_all" | "destroy" | "delete" | "destroy_all" => {
+                            return Ok(Some(format!("DELETE FROM {}{where_}", sql.q(table))))
+                        }
                         _ => {}
                     }
                 }
                 Err(format!("a Ruby loop over the rows of {table} (`.{}`): what it changes is not readable statically", last.name))
             }
-            "update" | "update!" if chain.len() > 1 => Ok(Some(format!("UPDATE {} SET {}{where_}", sql.q(table), assignments(sql, last.args.first(), last)?))),
+            "update" | "update!" if chain.len() > 1 => {
+                Ok(Some(format!("UPDATE {} SET {}{where_}", sql.q(table), assignments(sql, last.args.first(), last)?)))
+            }
             "create" | "create!" | "insert" | "insert_all" | "insert_all!" | "upsert_all" | "find_or_create_by" | "find_or_create_by!" => {
                 Ok(Some(format!("INSERT INTO {} DEFAULT VALUES", sql.q(table))))
             }
@@ -967,7 +1120,9 @@ fn data_change(it: &mut Interp, table: &str, chain: &[&Call]) {
 fn assignments(sql: Sql, v: Option<&R>, c: &Call) -> Result<String, String> {
     let pairs: Vec<(String, R)> = match v {
         Some(R::Str { text, interpolated: false, .. }) => return Ok(text.clone()),
-        Some(R::Hash(h)) if !h.is_empty() => h.iter().map(|(k, v)| Ok((k.name().ok_or("a computed column")?.to_string(), v.clone()))).collect::<Result<_, String>>()?,
+        Some(R::Hash(h)) if !h.is_empty() => {
+            h.iter().map(|(k, v)| Ok((k.name().ok_or("a computed column")?.to_string(), v.clone()))).collect::<Result<_, String>>()?
+        }
         _ if !c.kwargs.is_empty() => c.kwargs.clone(),
         _ => return Err(format!("`.{}`: the change is computed by Ruby code", c.name)),
     };
@@ -1007,7 +1162,9 @@ fn where_sql(sql: Sql, table: &str, c: &Call) -> Result<Vec<String>, String> {
 /// swaps it; its ALTERs are judged as online.
 fn lhm(it: &mut Interp, c: &Call) {
     let sql = it.sql;
-    let Some(table) = name_of(it, c.args.first()) else { return it.not_analysed(c.name_at, "`Lhm.change_table` of a table computed by Ruby code") };
+    let Some(table) = name_of(it, c.args.first()) else {
+        return it.not_analysed(c.name_at, "`Lhm.change_table` of a table computed by Ruby code");
+    };
     if it.out.online_tool.is_none() {
         it.out.online_tool = Some(("LHM (Large Hadron Migrator)", c.name_at));
         it.note(c.name_at, NoteKind::OnlineTool, "LHM (Large Hadron Migrator)".into());

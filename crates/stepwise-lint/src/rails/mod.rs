@@ -79,16 +79,20 @@ pub fn version_of(name: &str) -> Option<String> {
 /// its line and column.
 pub fn derive(rb: &RailsFile, dialect: Dialect, model: &mut Model) -> Result<(Derived, LintFile), InputError> {
     let text = &rb.file.text;
-    let parsed = ruby::parse(text)
-        .map_err(|e| InputError::new(&rb.file.name, text, e.offset, format!("Ruby syntax error: {}", e.message)))?;
+    let parsed =
+        ruby::parse(text).map_err(|e| InputError::new(&rb.file.name, text, e.offset, format!("Ruby syntax error: {}", e.message)))?;
     let migration = interp::interpret(&parsed, dialect, model);
     let idx = LineIndex::new(text);
     let synth = synth::build(text, &idx, &migration, &parsed.comments);
     // The derived SQL carries the .rb file's name: `[lint] exclude` globs
     // and every finding name the file the user wrote.
     let file = Arc::new(SourceFile { name: rb.file.name.clone(), text: synth.sql.clone() });
-    let parsed_sql = stepwise_sql::parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native)
-        .map_err(|e| InputError { line: synth.origin(e.line, e.col).0, col: synth.origin(e.line, e.col).1, line_text: idx.line_text(text, synth.origin(e.line, e.col).0).to_string(), ..e })?;
+    let parsed_sql = stepwise_sql::parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native).map_err(|e| InputError {
+        line: synth.origin(e.line, e.col).0,
+        col: synth.origin(e.line, e.col).1,
+        line_text: idx.line_text(text, synth.origin(e.line, e.col).0).to_string(),
+        ..e
+    })?;
     Ok((Derived { migration, synth, rb: rb.file.clone() }, LintFile { file, parsed: parsed_sql, new: rb.new }))
 }
 
@@ -142,7 +146,8 @@ pub fn lint(
     }
     // The schema file's tables that no migration here creates (their
     // creating migrations were squashed away): the judge starts from them.
-    let created: std::collections::HashSet<&str> = derived.iter().flat_map(|d| d.migration.created_tables.iter().map(String::as_str)).collect();
+    let created: std::collections::HashSet<&str> =
+        derived.iter().flat_map(|d| d.migration.created_tables.iter().map(String::as_str)).collect();
     let mut lint_files = Vec::new();
     let seed_name = "<schema>";
     if let Some(s) = schema {
@@ -175,7 +180,8 @@ pub fn lint(
 /// of the interpreter become findings.
 fn map_back(report: &mut LintReport, derived: &[Derived], seed_name: &str, opts: &LintOptions) {
     let by_name: std::collections::HashMap<&str, &Derived> = derived.iter().map(|d| (d.rb.name.as_str(), d)).collect();
-    let indexes: std::collections::HashMap<&str, LineIndex> = derived.iter().map(|d| (d.rb.name.as_str(), LineIndex::new(&d.rb.text))).collect();
+    let indexes: std::collections::HashMap<&str, LineIndex> =
+        derived.iter().map(|d| (d.rb.name.as_str(), LineIndex::new(&d.rb.text))).collect();
     report.errors.retain(|e| e.file != seed_name);
     report.findings.retain(|f| f.file != seed_name);
     for e in &mut report.errors {
@@ -201,6 +207,9 @@ fn map_back(report: &mut LintReport, derived: &[Derived], seed_name: &str, opts:
         if f.rule == "unused-ignore" {
             let key = (f.file.clone(), line, f.message.clone());
             unused.entry(key).or_insert((0, f.clone())).0 += 1;
+            continue;
+        }
+        if stmt.is_some_and(|i| !advice::applies(&f.rule, &d.migration.stmts[i])) {
             continue;
         }
         // A DSL call gets the Rails form of the recipe first.

@@ -108,7 +108,15 @@ mod tests {
         assert_eq!(tableize("Person"), "people");
         assert_eq!(tableize("Address"), "addresses");
         assert_eq!(tableize("Day"), "days");
-        for (plural, single) in [("users", "user"), ("categories", "category"), ("boxes", "box"), ("addresses", "address"), ("people", "person"), ("statuses", "status"), ("matches", "match")] {
+        for (plural, single) in [
+            ("users", "user"),
+            ("categories", "category"),
+            ("boxes", "box"),
+            ("addresses", "address"),
+            ("people", "person"),
+            ("statuses", "status"),
+            ("matches", "match"),
+        ] {
             assert_eq!(singularize(plural), single);
             assert_eq!(pluralize(single), plural);
         }

@@ -173,7 +173,10 @@ impl Sql {
                 },
                 "boolean" => "tinyint(1)".into(),
                 "json" => "json".into(),
-                "primary_key" => if self.big_ids() { "bigint NOT NULL AUTO_INCREMENT PRIMARY KEY" } else { "int NOT NULL AUTO_INCREMENT PRIMARY KEY" }.into(),
+                "primary_key" => {
+                    if self.big_ids() { "bigint NOT NULL AUTO_INCREMENT PRIMARY KEY" } else { "int NOT NULL AUTO_INCREMENT PRIMARY KEY" }
+                        .into()
+                }
                 "virtual" => return Err("a generated (virtual) column".into()),
                 _ => return Err(format!("column type `{ty}`")),
             }
@@ -260,7 +263,15 @@ mod tests {
     use super::*;
 
     fn call(kwargs: Vec<(&str, R)>) -> Call {
-        Call { receiver: None, name: "x".into(), args: vec![], kwargs: kwargs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), block: None, span: 0..0, name_at: 0 }
+        Call {
+            receiver: None,
+            name: "x".into(),
+            args: vec![],
+            kwargs: kwargs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            block: None,
+            span: 0..0,
+            name_at: 0,
+        }
     }
 
     #[test]

@@ -13,7 +13,11 @@ pub enum R {
     /// A string literal; `content` is where its text starts in the file
     /// (the body of a heredoc), `interpolated` when `#{}` parts were in it
     /// (their text is then left out of `text`).
-    Str { text: String, content: usize, interpolated: bool },
+    Str {
+        text: String,
+        content: usize,
+        interpolated: bool,
+    },
     Int(i64),
     Float(f64),
     True,
@@ -25,20 +29,44 @@ pub enum R {
     Const(String),
     Call(Box<Call>),
     /// `-> { ... }` and `proc { }`: the text of its body.
-    Lambda { body: Vec<R>, span: Range<usize> },
+    Lambda {
+        body: Vec<R>,
+        span: Range<usize>,
+    },
     /// `local = value`
-    Assign { name: String, value: Box<R> },
+    Assign {
+        name: String,
+        value: Box<R>,
+    },
     /// A local variable read.
     Local(String),
-    Class { name: String, superclass: Option<Box<R>>, body: Vec<R>, span: Range<usize> },
-    Def { name: String, singleton: bool, body: Vec<R>, span: Range<usize> },
+    Class {
+        name: String,
+        superclass: Option<Box<R>>,
+        body: Vec<R>,
+        span: Range<usize>,
+    },
+    Def {
+        name: String,
+        singleton: bool,
+        body: Vec<R>,
+        span: Range<usize>,
+    },
     /// `if`/`unless` (modifier or not): the predicate, then the branch taken
     /// when it holds, then the other.
-    If { predicate: Box<R>, then: Vec<R>, otherwise: Vec<R>, span: Range<usize> },
+    If {
+        predicate: Box<R>,
+        then: Vec<R>,
+        otherwise: Vec<R>,
+        span: Range<usize>,
+    },
     /// `begin ... end`, parentheses: their statements.
     Seq(Vec<R>),
     /// Anything else: what it is (for messages) and where.
-    Other { what: &'static str, span: Range<usize> },
+    Other {
+        what: &'static str,
+        span: Range<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,10 +148,7 @@ pub fn parse(src: &str) -> Result<Parsed, SyntaxError> {
     if let Some(e) = result.errors().next() {
         return Err(SyntaxError { offset: e.location().start_offset(), message: e.message().to_string() });
     }
-    let comments = result
-        .comments()
-        .map(|c| (c.location().start_offset(), String::from_utf8_lossy(c.text()).into_owned()))
-        .collect();
+    let comments = result.comments().map(|c| (c.location().start_offset(), String::from_utf8_lossy(c.text()).into_owned())).collect();
     let root = result.node();
     let body = match root.as_program_node() {
         Some(p) => stmts(&p.statements().as_node()),
@@ -167,7 +192,11 @@ fn conv(n: &ruby_prism::Node) -> R {
         return R::Sym(String::from_utf8_lossy(s.unescaped()).into_owned());
     }
     if let Some(s) = n.as_string_node() {
-        return R::Str { text: String::from_utf8_lossy(s.unescaped()).into_owned(), content: s.content_loc().start_offset(), interpolated: false };
+        return R::Str {
+            text: String::from_utf8_lossy(s.unescaped()).into_owned(),
+            content: s.content_loc().start_offset(),
+            interpolated: false,
+        };
     }
     if let Some(s) = n.as_interpolated_string_node() {
         // A squiggly heredoc comes as parts even without `#{}`.
@@ -367,15 +396,7 @@ fn call(c: &ruby_prism::CallNode, n: &ruby_prism::Node) -> R {
         }
     });
     let name_at = c.message_loc().map(|l| l.start_offset()).unwrap_or(span(n).start);
-    R::Call(Box::new(Call {
-        receiver: c.receiver().map(|r| conv(&r)),
-        name: text(c.name()),
-        args,
-        kwargs,
-        block,
-        span: span(n),
-        name_at,
-    }))
+    R::Call(Box::new(Call { receiver: c.receiver().map(|r| conv(&r)), name: text(c.name()), args, kwargs, block, span: span(n), name_at }))
 }
 
 #[cfg(test)]
@@ -389,7 +410,10 @@ mod tests {
         let R::Class { name, superclass, body, .. } = &p.body[0] else { panic!("{:?}", p.body) };
         assert_eq!(name, "AddX");
         let sup = superclass.as_ref().unwrap().as_call().unwrap();
-        assert_eq!((sup.name.as_str(), &sup.receiver, &sup.args), ("[]", &Some(R::Const("ActiveRecord::Migration".into())), &vec![R::Float(7.1)]));
+        assert_eq!(
+            (sup.name.as_str(), &sup.receiver, &sup.args),
+            ("[]", &Some(R::Const("ActiveRecord::Migration".into())), &vec![R::Float(7.1)])
+        );
         assert_eq!(body[0].as_call().unwrap().name, "disable_ddl_transaction!");
         let R::Def { name, body, .. } = &body[1] else { panic!() };
         assert_eq!(name, "change");

@@ -17,7 +17,8 @@ fn is_sql(file: &SourceFile) -> bool {
 
 /// The `define` block of schema.rb, and its Rails version.
 fn define_body(file: &SourceFile) -> Result<(Vec<R>, f32), InputError> {
-    let parsed = ruby::parse(&file.text).map_err(|e| InputError::new(&file.name, &file.text, e.offset, format!("Ruby syntax error: {}", e.message)))?;
+    let parsed = ruby::parse(&file.text)
+        .map_err(|e| InputError::new(&file.name, &file.text, e.offset, format!("Ruby syntax error: {}", e.message)))?;
     for node in parsed.body {
         let Some(c) = node.as_call() else { continue };
         if c.name != "define" {
