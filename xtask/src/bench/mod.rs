@@ -5,6 +5,7 @@ mod backfill;
 mod busy;
 mod lint;
 mod lint_mysql;
+mod lint_rails;
 mod load;
 mod mariadb_load;
 mod osc;
@@ -18,6 +19,7 @@ use crate::util::{root, Result};
 pub fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("runner") => runner::run(),
+        Some("lint") if args.get(1).is_some_and(|a| a == "--rails") => lint_rails::run(),
         Some("lint") if args.get(1).is_some_and(|a| a == "--dialect") => match args.get(2).map(String::as_str) {
             Some("mysql" | "mariadb") => lint_mysql::run(),
             Some("postgres") => lint::run(),
@@ -27,7 +29,7 @@ pub fn bench(args: &[String]) -> Result {
         Some("osc") if args.get(1).is_some_and(|e| e == "mariadb" || e == "mysql") => osc_mariadb::run(),
         Some("osc") => osc::run(),
         Some("backfill") => backfill::run(&args[1..]),
-        _ => Err("usage: cargo xtask bench runner|lint [--dialect mysql]|osc [mariadb]|backfill [pg|mysql]".into()),
+        _ => Err("usage: cargo xtask bench runner|lint [--dialect mysql|--rails]|osc [mariadb]|backfill [pg|mysql]".into()),
     }
 }
 

@@ -27,12 +27,16 @@ pub struct RailsInputs {
     pub errors: Vec<InputError>,
 }
 
+fn is_rb(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().ends_with(b".rb")
+}
+
+/// The `.rb` files of a directory, by name (the version order).
 fn rb_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "rb")).collect())
-        .unwrap_or_default();
-    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    files
+    let mut names: Vec<std::ffi::OsString> =
+        std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.file_name())).filter(|n| is_rb(n)).collect()).unwrap_or_default();
+    names.sort_unstable();
+    names.into_iter().map(|n| dir.join(n)).collect()
 }
 
 /// Whether the paths are Rails migrations: a `.rb` file, or a directory
@@ -43,7 +47,7 @@ pub fn is_rails(paths: &[String]) -> bool {
         if path.is_file() {
             return path.extension().is_some_and(|x| x == "rb");
         }
-        path.is_dir() && !rb_files(path).is_empty()
+        path.is_dir() && std::fs::read_dir(path).is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| is_rb(&e.file_name()))))
     })
 }
 
@@ -83,19 +87,41 @@ pub fn gather(paths: &[String]) -> RailsInputs {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut first_dir = None;
+    let mut list = Vec::new();
     for p in paths {
         let path = Path::new(p);
-        let list = if path.is_dir() { rb_files(path) } else { vec![path.to_path_buf()] };
+        list.extend(if path.is_dir() { rb_files(path) } else { vec![path.to_path_buf()] });
         first_dir.get_or_insert_with(|| path.to_path_buf());
-        for f in list {
-            let name = f.display().to_string();
-            match std::fs::read(&f) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => files.push(RailsFile { file: Arc::new(SourceFile { name, text }), new: false }),
-                    Err(_) => errors.push(InputError::whole_file(&name, "not UTF-8 text")),
-                },
-                Err(e) => errors.push(InputError::whole_file(&name, format!("cannot read: {e}"))),
-            }
+    }
+    // Read on every core: thousands of small files.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let chunk = list.len().div_ceil(threads).max(64);
+    let read: Vec<Result<RailsFile, InputError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = list
+            .chunks(chunk)
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .map(|f| {
+                            let name = f.display().to_string();
+                            match std::fs::read(f) {
+                                Ok(bytes) => match String::from_utf8(bytes) {
+                                    Ok(text) => Ok(RailsFile { file: Arc::new(SourceFile { name, text }), new: false }),
+                                    Err(_) => Err(InputError::whole_file(&name, "not UTF-8 text")),
+                                },
+                                Err(e) => Err(InputError::whole_file(&name, format!("cannot read: {e}"))),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    for r in read {
+        match r {
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
         }
     }
     let db = first_dir.as_deref().and_then(db_dir);

@@ -116,7 +116,7 @@ impl Writer {
         let cycle = k / NOUNS.len();
         let t = table_name(noun, cycle);
         let model = camel(&singular(&t));
-        let parent = if k == 0 { "user".to_string() } else { singular(&format!("{}", prev_table(k))) };
+        let parent = if k == 0 { "user".to_string() } else { singular(&prev_table(k)) };
         let pg = self.pg();
         let old = !self.at_least(5.0);
 
@@ -147,7 +147,7 @@ impl Writer {
         );
 
         // 3. An index.
-        if k % 3 == 0 {
+        if k.is_multiple_of(3) {
             self.mig(
                 &format!("add_index_on_{t}_status"),
                 "",
@@ -281,7 +281,7 @@ impl Writer {
         }
 
         // 8. Dropping a column: strong_migrations' reviewed exception, or not.
-        if k % 5 == 0 {
+        if k.is_multiple_of(5) {
             self.mig(&format!("remove_notes_from_{t}"), "", &format!("    remove_column :{t}, :archived, :boolean\n"), &["drop-column"], 0);
         } else {
             self.mig(

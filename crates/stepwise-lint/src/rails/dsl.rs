@@ -145,7 +145,7 @@ pub fn call(it: &mut Interp, c: &Call) {
                 s.push_str(" CASCADE");
             }
             it.emit(at, s);
-            it.model.tables.remove(&table);
+            it.model.drop_table(&table);
             Ok(())
         }
         "revert" => Err("`revert` runs another migration backwards".into()),
@@ -225,9 +225,7 @@ fn table_method(it: &mut Interp, name: &str, table: &str, c: &Call, first: usize
         }
         "rename_table" => {
             let to = name_at(it, 0, "new name")?;
-            if let Some(cols) = it.model.tables.remove(table) {
-                it.model.tables.insert(to.clone(), cols);
-            }
+            it.model.rename_table(table, &to);
             Ok(vec![Piece::Stmt(if sql.pg() {
                 format!("ALTER TABLE {} RENAME TO {}", sql.q(table), sql.q(&to))
             } else {
@@ -557,9 +555,11 @@ fn add_index(it: &Interp, table: &str, cols: &[String], c: &Call) -> Result<Piec
         let alg = match algorithm {
             None | Some("default") => String::new(),
             Some(a @ ("inplace" | "copy" | "instant" | "nocopy")) => format!(" ALGORITHM = {}", a.to_uppercase()),
-            Some(other) => return Err(format!(
+            Some(other) => {
+                return Err(format!(
                 "`algorithm: :{other}` is not one of MySQL's (:default, :copy, :inplace, :instant): the MySQL adapter raises ArgumentError"
-            )),
+            ))
+            }
         };
         let using = c.kw("using").and_then(R::name).map(|u| format!(" USING {}", u.to_uppercase())).unwrap_or_default();
         Ok(Piece::Index {
@@ -703,12 +703,20 @@ fn create_table(it: &mut Interp, c: &Call) -> Result<(), String> {
         let cascade = sql.pg() && matches!(force, R::Sym(s) if s == "cascade");
         it.emit(at, format!("DROP TABLE IF EXISTS {}{}", sql.q(&table), if cascade { " CASCADE" } else { "" }));
     }
-    it.model.tables.insert(table.clone(), vec![]);
+    it.model.create_table(&table);
     it.out.created_tables.push(table.clone());
     let mut defs = Vec::new();
     if let Some(pk) = sql.primary_key(c)? {
         let name = c.kw("primary_key").and_then(R::name).unwrap_or("id").to_string();
-        it.model.set_column(&table, &name, if sql.pg() { "bigint" } else { "bigint" });
+        // The key's type as the column definition says it (`"id" bigserial primary key` → bigint).
+        let def = pk[sql.q(&name).len()..].trim_start().to_ascii_lowercase();
+        let ty = match def.split_whitespace().next().unwrap_or("") {
+            "bigserial" => "bigint",
+            "serial" => "integer",
+            other => other,
+        }
+        .to_string();
+        it.model.set_column(&table, &name, &ty);
         defs.push(pk);
     }
     let mut after = Vec::new();

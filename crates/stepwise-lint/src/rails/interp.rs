@@ -43,21 +43,90 @@ pub struct Note {
 
 /// Column types known so far, per table (for the MySQL forms that restate
 /// a column's type, such as `change_column_null`).
+///
+/// Migrations are interpreted in parallel, each with a model of its own
+/// that starts empty and records what the migration does to it
+/// ([`Model::recording`]); a migration that looked up a column its own
+/// model did not know ([`Model::missed`]) is interpreted again, in order,
+/// with the model the earlier migrations built.
 #[derive(Debug, Default, Clone)]
 pub struct Model {
     pub tables: HashMap<String, Vec<(String, String)>>,
+    log: Option<Vec<ModelOp>>,
+    missed: std::cell::Cell<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ModelOp {
+    Create(String),
+    Drop(String),
+    Rename(String, String),
+    Column(String, String, String),
 }
 
 impl Model {
+    /// An empty model that records its changes.
+    pub fn recording() -> Model {
+        Model { log: Some(Vec::new()), ..Default::default() }
+    }
+
+    /// Whether a lookup found nothing here (the answer may be in the
+    /// model of the earlier migrations).
+    pub fn missed(&self) -> bool {
+        self.missed.get()
+    }
+
+    /// The changes recorded, to replay on the model of the earlier migrations.
+    pub fn take_log(&mut self) -> Vec<ModelOp> {
+        self.log.take().unwrap_or_default()
+    }
+
+    pub fn apply(&mut self, op: ModelOp) {
+        match op {
+            ModelOp::Create(t) => self.create_table(&t),
+            ModelOp::Drop(t) => self.drop_table(&t),
+            ModelOp::Rename(a, b) => self.rename_table(&a, &b),
+            ModelOp::Column(t, c, ty) => self.set_column(&t, &c, &ty),
+        }
+    }
+
+    fn record(&mut self, op: impl FnOnce() -> ModelOp) {
+        if let Some(log) = &mut self.log {
+            log.push(op());
+        }
+    }
+
     pub fn column_type(&self, table: &str, column: &str) -> Option<&str> {
-        self.tables.get(table)?.iter().find(|(c, _)| c == column).map(|(_, t)| t.as_str())
+        let found = self.tables.get(table).and_then(|cols| cols.iter().find(|(c, _)| c == column)).map(|(_, t)| t.as_str());
+        if found.is_none() {
+            self.missed.set(true);
+        }
+        found
     }
 
     pub fn set_column(&mut self, table: &str, column: &str, ty: &str) {
+        self.record(|| ModelOp::Column(table.into(), column.into(), ty.into()));
         let cols = self.tables.entry(table.to_string()).or_default();
         match cols.iter_mut().find(|(c, _)| c == column) {
             Some(c) => c.1 = ty.to_string(),
             None => cols.push((column.to_string(), ty.to_string())),
+        }
+    }
+
+    pub fn create_table(&mut self, table: &str) {
+        self.record(|| ModelOp::Create(table.into()));
+        self.tables.insert(table.to_string(), vec![]);
+    }
+
+    pub fn drop_table(&mut self, table: &str) {
+        self.record(|| ModelOp::Drop(table.into()));
+        self.tables.remove(table);
+    }
+
+    pub fn rename_table(&mut self, from: &str, to: &str) {
+        self.record(|| ModelOp::Rename(from.into(), to.into()));
+        if let Some(cols) = self.tables.remove(from) {
+            self.tables.insert(to.to_string(), cols);
         }
     }
 }

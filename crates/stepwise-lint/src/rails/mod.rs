@@ -78,22 +78,54 @@ pub fn version_of(name: &str) -> Option<String> {
 /// Parse and interpret one migration; a syntax error is an input error at
 /// its line and column.
 pub fn derive(rb: &RailsFile, dialect: Dialect, model: &mut Model) -> Result<(Derived, LintFile), InputError> {
-    let text = &rb.file.text;
-    let parsed =
-        ruby::parse(text).map_err(|e| InputError::new(&rb.file.name, text, e.offset, format!("Ruby syntax error: {}", e.message)))?;
+    let parsed = parse(rb)?;
     let migration = interp::interpret(&parsed, dialect, model);
+    finish(rb, &parsed.comments, migration, dialect)
+}
+
+/// The Ruby of one migration file.
+fn parse(rb: &RailsFile) -> Result<ruby::Parsed, InputError> {
+    let text = &rb.file.text;
+    ruby::parse(text).map_err(|e| InputError::new(&rb.file.name, text, e.offset, format!("Ruby syntax error: {}", e.message)))
+}
+
+/// The derived SQL file of an interpreted migration, ready for the judge.
+fn finish(rb: &RailsFile, comments: &[(usize, String)], migration: Migration, dialect: Dialect) -> Result<(Derived, LintFile), InputError> {
+    let text = &rb.file.text;
     let idx = LineIndex::new(text);
-    let synth = synth::build(text, &idx, &migration, &parsed.comments);
+    let synth = synth::build(text, &idx, &migration, comments);
     // The derived SQL carries the .rb file's name: `[lint] exclude` globs
     // and every finding name the file the user wrote.
     let file = Arc::new(SourceFile { name: rb.file.name.clone(), text: synth.sql.clone() });
-    let parsed_sql = stepwise_sql::parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native).map_err(|e| InputError {
-        line: synth.origin(e.line, e.col).0,
-        col: synth.origin(e.line, e.col).1,
-        line_text: idx.line_text(text, synth.origin(e.line, e.col).0).to_string(),
-        ..e
+    let parsed_sql = stepwise_sql::parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native).map_err(|e| {
+        let (line, col) = synth.origin(e.line, e.col);
+        InputError { line, col, line_text: idx.line_text(text, line).to_string(), ..e }
     })?;
     Ok((Derived { migration, synth, rb: rb.file.clone() }, LintFile { file, parsed: parsed_sql, new: rb.new }))
+}
+
+/// `f` over `items` on every core, results in order.
+fn par_map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let chunk = items.len().div_ceil(threads).max(16);
+    if items.len() <= chunk {
+        return items.into_iter().map(&f).collect();
+    }
+    let mut chunks = Vec::new();
+    let mut items = items.into_iter();
+    loop {
+        let c: Vec<T> = items.by_ref().take(chunk).collect();
+        if c.is_empty() {
+            break;
+        }
+        chunks.push(c);
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = chunks.into_iter().map(|c| s.spawn(move || c.into_iter().map(f).collect::<Vec<U>>())).collect();
+        // A worker only fails by panicking: re-raise it here.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
 }
 
 /// What the schema files say, as SQL for the judge (`db/schema.rb` derived
@@ -133,10 +165,47 @@ pub fn lint(
             Err(e) => errors.push(e),
         }
     }
+    // Parsing the Ruby and writing the SQL are per file, on every core;
+    // interpreting is in order (each migration sees the columns the earlier
+    // ones made).
+    // Each migration with a model of its own, in parallel, through to its
+    // SQL file; then, in order, its changes replayed on the shared model,
+    // or (when it needed a column an earlier migration made) interpreted
+    // again against it.
+    enum First<'a> {
+        Done(Box<(Derived, LintFile)>, Vec<interp::ModelOp>),
+        Again(&'a RailsFile, Vec<ruby::R>, Vec<(usize, String)>),
+    }
+    let first = par_map(files.iter().collect(), |f| {
+        let parsed = parse(f)?;
+        let mut own = Model::recording();
+        let m = interp::interpret(&parsed, dialect, &mut own);
+        if own.missed() {
+            return Ok(First::Again(f, parsed.body, parsed.comments));
+        }
+        let done = finish(f, &parsed.comments, m, dialect)?;
+        Ok::<_, InputError>(First::Done(Box::new(done), own.take_log()))
+    });
+    let mut finished = Vec::new();
+    for r in first {
+        match r {
+            Ok(First::Done(done, log)) => {
+                for op in log {
+                    model.apply(op);
+                }
+                finished.push(Ok(*done));
+            }
+            Ok(First::Again(f, body, comments)) => {
+                let m = interp::interpret(&ruby::Parsed { body, comments: vec![] }, dialect, &mut model);
+                finished.push(finish(f, &comments, m, dialect));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     let mut derived = Vec::new();
     let mut sql_files = Vec::new();
-    for f in files {
-        match derive(f, dialect, &mut model) {
+    for r in finished {
+        match r {
             Ok((d, lf)) => {
                 derived.push(d);
                 sql_files.push(lf);
@@ -180,8 +249,16 @@ pub fn lint(
 /// of the interpreter become findings.
 fn map_back(report: &mut LintReport, derived: &[Derived], seed_name: &str, opts: &LintOptions) {
     let by_name: std::collections::HashMap<&str, &Derived> = derived.iter().map(|d| (d.rb.name.as_str(), d)).collect();
-    let indexes: std::collections::HashMap<&str, LineIndex> =
-        derived.iter().map(|d| (d.rb.name.as_str(), LineIndex::new(&d.rb.text))).collect();
+    // Line indexes of the files with something to report, made on demand.
+    let mut indexes: std::collections::HashMap<&str, LineIndex> = Default::default();
+    for name in report.errors.iter().map(|e| e.file.as_str()).chain(report.findings.iter().map(|f| f.file.as_str())) {
+        if let Some(d) = by_name.get(name) {
+            indexes.entry(d.rb.name.as_str()).or_insert_with(|| LineIndex::new(&d.rb.text));
+        }
+    }
+    for d in derived.iter().filter(|d| !d.migration.notes.is_empty()) {
+        indexes.entry(d.rb.name.as_str()).or_insert_with(|| LineIndex::new(&d.rb.text));
+    }
     report.errors.retain(|e| e.file != seed_name);
     report.findings.retain(|f| f.file != seed_name);
     for e in &mut report.errors {
@@ -228,7 +305,7 @@ fn map_back(report: &mut LintReport, derived: &[Derived], seed_name: &str, opts:
             kept.push(f);
         }
     }
-    for d in derived {
+    for d in derived.iter().filter(|d| !d.migration.notes.is_empty()) {
         let idx = &indexes[d.rb.name.as_str()];
         for n in &d.migration.notes {
             let meta = match n.kind {
