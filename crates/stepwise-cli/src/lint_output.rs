@@ -170,7 +170,8 @@ fn github(r: &LintReport) {
 }
 
 pub fn list_rules(out: &Out, dialect: stepwise_sql::Dialect) {
-    for m in stepwise_lint::rule_metas(dialect) {
+    // The Rails front end's own findings, for Rails migrations of either adapter.
+    for m in stepwise_lint::rule_metas(dialect).into_iter().chain(stepwise_lint::rails::rule_metas()) {
         if out.format == crate::cli::Format::Json {
             out.json(&serde_json::json!({"rule": m.id, "severity": m.severity.as_str(), "default_on": m.default_on, "summary": m.summary}));
             continue;

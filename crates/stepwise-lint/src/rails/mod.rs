@@ -241,6 +241,8 @@ pub fn lint(
     map_back(&mut report, &derived, seed_name, opts);
     report.errors.splice(0..0, errors);
     report.files = files.len();
+    // Statements of the migrations (not of the schema file's seed).
+    report.statements = files_sql.iter().map(|f| f.parsed.up.as_ref().map_or(0, |u| u.statements.len())).sum();
     RailsLint { report, derived, files: files_sql }
 }
 
