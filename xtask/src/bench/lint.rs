@@ -223,11 +223,25 @@ fn squawk() -> std::result::Result<PathBuf, String> {
     }
 }
 
+/// The number of files a lint bench generates: `STEPWISE_BENCH_FILES`
+/// (above `min`) for a smaller run, else `standard`.
+pub(super) fn files_from_env(standard: usize, min: usize) -> Result<usize> {
+    match std::env::var("STEPWISE_BENCH_FILES") {
+        Ok(v) => v.parse::<usize>().ok().filter(|&n| n > min).ok_or(format!("STEPWISE_BENCH_FILES={v}: expected a number above {min}")),
+        Err(_) => Ok(standard),
+    }
+}
+
+/// Build a release example of `package`; its path.
+pub(super) fn release_example(package: &str, example: &str) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    crate::util::run(Command::new(&cargo).current_dir(root()).args(["build", "-q", "--release", "-p", package, "--example", example]))?;
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
+    Ok(target.join("release").join("examples").join(example))
+}
+
 pub fn run() -> Result {
-    let count = match std::env::var("STEPWISE_BENCH_FILES") {
-        Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or(format!("STEPWISE_BENCH_FILES={v}: expected a positive number"))?,
-        Err(_) => FILES,
-    };
+    let count = files_from_env(FILES, 0)?;
     let stepwise = build_stepwise(true)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::util::run(Command::new(&cargo).current_dir(root()).args([

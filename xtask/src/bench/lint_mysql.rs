@@ -7,36 +7,22 @@
 //! makes a smaller run (not recorded); `STEPWISE_BENCH_KEEP=1` keeps the
 //! generated files (for profiling).
 
-use super::lint::measure;
+use super::lint::{files_from_env, measure, release_example};
 use super::record;
 
 #[path = "../../../crates/stepwise-cli/tests/common/mysql_history.rs"]
 mod mysql_history;
-use crate::util::{build_stepwise, capture, root, Result};
-use std::path::{Path, PathBuf};
+use crate::util::{build_stepwise, capture, Result};
+use std::path::Path;
 use std::process::Command;
 
 const FILES: usize = 10_000;
 use super::lint::ROUNDS;
 
 pub fn run() -> Result {
-    let count = match std::env::var("STEPWISE_BENCH_FILES") {
-        Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 10).ok_or(format!("STEPWISE_BENCH_FILES={v}: expected a number above 10"))?,
-        Err(_) => FILES,
-    };
+    let count = files_from_env(FILES, 10)?;
     let stepwise = build_stepwise(true)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    crate::util::run(Command::new(&cargo).current_dir(root()).args([
-        "build",
-        "-q",
-        "--release",
-        "-p",
-        "stepwise-lint",
-        "--example",
-        "read_only_mysql",
-    ]))?;
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
-    let floor_bin = target.join("release").join("examples").join("read_only_mysql");
+    let floor_bin = release_example("stepwise-lint", "read_only_mysql")?;
 
     let work = std::env::temp_dir().join(format!("stepwise-bench-lint-mysql-{}", std::process::id()));
     let dir = work.join("migrations");

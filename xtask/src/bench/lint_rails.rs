@@ -7,36 +7,22 @@
 //! on the same files, as lint runs it. `STEPWISE_BENCH_FILES=500` makes a
 //! smaller run (not recorded).
 
-use super::lint::{measure, ROUNDS};
+use super::lint::{files_from_env, measure, release_example, ROUNDS};
 use super::record;
 
 #[path = "../../../crates/stepwise-cli/tests/common/rails_history.rs"]
 mod rails_history;
-use crate::util::{build_stepwise, capture, root, Result};
+use crate::util::{build_stepwise, capture, Result};
 use rails_history::{rails_history, write_app, Adapter};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const FILES: usize = 5_000;
 
 pub fn run() -> Result {
-    let count = match std::env::var("STEPWISE_BENCH_FILES") {
-        Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 10).ok_or(format!("STEPWISE_BENCH_FILES={v}: expected a number above 10"))?,
-        Err(_) => FILES,
-    };
+    let count = files_from_env(FILES, 10)?;
     let stepwise = build_stepwise(true)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    crate::util::run(Command::new(&cargo).current_dir(root()).args([
-        "build",
-        "-q",
-        "--release",
-        "-p",
-        "stepwise-lint",
-        "--example",
-        "rails_tool",
-    ]))?;
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
-    let tool = target.join("release").join("examples").join("rails_tool");
+    let tool = release_example("stepwise-lint", "rails_tool")?;
     let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mut block = format!(
