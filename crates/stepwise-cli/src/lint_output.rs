@@ -91,6 +91,7 @@ fn sarif(r: &LintReport) -> serde_json::Value {
     // two are described once).
     let mut metas = stepwise_lint::rule_metas(stepwise_sql::Dialect::Postgres);
     metas.extend(stepwise_lint::rule_metas(stepwise_sql::Dialect::MySql).into_iter().filter(|m| m.id.starts_with("mysql-")));
+    metas.extend(stepwise_lint::rails::rule_metas());
     let rules: Vec<serde_json::Value> = metas
         .iter()
         .map(|m| {

@@ -128,12 +128,6 @@ fn par_map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U>
     })
 }
 
-/// What the schema files say, as SQL for the judge (`db/schema.rb` derived
-/// like a migration; `db/structure.sql` as it is).
-pub struct SchemaSource {
-    pub file: Arc<SourceFile>,
-}
-
 /// A Rails lint: the report, and the migrations as derived (for `plan`):
 /// each with the SQL file the judge saw.
 pub struct RailsLint {
@@ -155,12 +149,12 @@ pub fn lint(
 ) -> RailsLint {
     let mut model = Model::default();
     let mut errors = Vec::new();
-    let mut seed_tables = Vec::new();
+    let mut schema_file = None;
     if let Some(s) = schema {
-        match schema_rb::model_of(s, dialect) {
-            Ok((m, tables)) => {
+        match schema_rb::SchemaFile::read(s, dialect) {
+            Ok((f, m)) => {
                 model = m;
-                seed_tables = tables;
+                schema_file = Some(f);
             }
             Err(e) => errors.push(e),
         }
@@ -219,16 +213,11 @@ pub fn lint(
         derived.iter().flat_map(|d| d.migration.created_tables.iter().map(String::as_str)).collect();
     let mut lint_files = Vec::new();
     let seed_name = "<schema>";
-    if let Some(s) = schema {
-        match schema_rb::seed_sql(s, dialect, &seed_tables, &created) {
-            Ok(sql) => {
-                let file = Arc::new(SourceFile { name: seed_name.into(), text: sql });
-                match stepwise_sql::parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native) {
-                    Ok(parsed) => lint_files.push(LintFile { file, parsed, new: false }),
-                    Err(e) => errors.push(InputError { file: s.name.clone(), ..e }),
-                }
-            }
-            Err(e) => errors.push(e),
+    if let (Some(s), Some(f)) = (schema, &schema_file) {
+        let file = Arc::new(SourceFile { name: seed_name.into(), text: f.seed_sql(dialect, &created) });
+        match stepwise_sql::parse_file(file.clone(), FileRole::Combined, dialect, Flavor::Native) {
+            Ok(parsed) => lint_files.push(LintFile { file, parsed, new: false }),
+            Err(e) => errors.push(InputError { file: s.name.clone(), ..e }),
         }
     }
     let seeded = lint_files.len();

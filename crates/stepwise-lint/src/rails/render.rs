@@ -93,7 +93,7 @@ impl Sql {
             Some(R::Nil) => None,
             Some(R::Int(i)) => Some(*i),
             Some(_) => return Err("`precision:` computed by Ruby code".into()),
-            None if matches!(ty, "datetime" | "timestamp") && self.rails >= 7.0 && ty == "datetime" => self.datetime_precision(),
+            None if ty == "datetime" => self.datetime_precision(),
             None => None,
         };
         let scale = int("scale")?;

@@ -49,33 +49,40 @@ fn interpret(body: &[R], dialect: Dialect, rails: f32, model: &mut Model) -> Mig
     it.out
 }
 
-/// Column types per table from schema.rb, and its tables. structure.sql
-/// gives no Rails model (its SQL goes to the judge as it is).
-pub fn model_of(file: &SourceFile, dialect: Dialect) -> Result<(Model, Vec<String>), InputError> {
-    let mut model = Model::default();
-    if is_sql(file) {
-        return Ok((model, vec![]));
-    }
-    let (body, rails) = define_body(file)?;
-    let m = interpret(&body, dialect, rails, &mut model);
-    Ok((model, m.created_tables))
+/// A schema file, read once: the column types it gives (schema.rb) and
+/// what it builds.
+pub struct SchemaFile<'f> {
+    file: &'f SourceFile,
+    /// schema.rb's `define` block and Rails version; `None` for structure.sql.
+    define: Option<(Vec<R>, f32)>,
 }
 
-/// The SQL that builds the schema file's tables other than `created`.
-pub fn seed_sql(file: &SourceFile, dialect: Dialect, _tables: &[String], created: &HashSet<&str>) -> Result<String, InputError> {
-    if is_sql(file) {
-        return Ok(file.text.clone());
+impl<'f> SchemaFile<'f> {
+    /// Read the file, and the column types per table schema.rb gives.
+    /// structure.sql gives no Rails model (its SQL goes to the judge as it is).
+    pub fn read(file: &'f SourceFile, dialect: Dialect) -> Result<(SchemaFile<'f>, Model), InputError> {
+        let mut model = Model::default();
+        if is_sql(file) {
+            return Ok((SchemaFile { file, define: None }, model));
+        }
+        let (body, rails) = define_body(file)?;
+        interpret(&body, dialect, rails, &mut model);
+        Ok((SchemaFile { file, define: Some((body, rails)) }, model))
     }
-    let (body, rails) = define_body(file)?;
-    let kept: Vec<R> = body.into_iter().filter(|n| table_of(n).is_none_or(|t| !created.contains(t))).collect();
-    let mut model = Model::default();
-    let m = interpret(&kept, dialect, rails, &mut model);
-    let mut sql = String::from("-- stepwise:up\n");
-    for s in m.stmts {
-        sql.push_str(s.sql.trim_end().trim_end_matches(';'));
-        sql.push_str("\n;\n");
+
+    /// The SQL that builds the schema file's tables other than `created`.
+    pub fn seed_sql(&self, dialect: Dialect, created: &HashSet<&str>) -> String {
+        let Some((body, rails)) = &self.define else { return self.file.text.clone() };
+        let kept: Vec<R> = body.iter().filter(|n| table_of(n).is_none_or(|t| !created.contains(t))).cloned().collect();
+        let mut model = Model::default();
+        let m = interpret(&kept, dialect, *rails, &mut model);
+        let mut sql = String::from("-- stepwise:up\n");
+        for s in m.stmts {
+            sql.push_str(s.sql.trim_end().trim_end_matches(';'));
+            sql.push_str("\n;\n");
+        }
+        sql
     }
-    Ok(sql)
 }
 
 #[cfg(test)]
@@ -106,12 +113,12 @@ end
     #[test]
     fn schema_rb_gives_types_and_a_seed_without_the_tables_migrations_create() {
         let file = SourceFile { name: "db/schema.rb".into(), text: SCHEMA.into() };
-        let (model, tables) = model_of(&file, Dialect::MySql).ok().unwrap();
-        assert_eq!(tables, vec!["users", "posts"]);
+        let (_, model) = SchemaFile::read(&file, Dialect::MySql).ok().unwrap();
         assert_eq!(model.column_type("users", "email"), Some("varchar(255)"));
         assert_eq!(model.column_type("posts", "user_id"), Some("bigint"));
         let created: HashSet<&str> = ["posts"].into_iter().collect();
-        let sql = seed_sql(&file, Dialect::Postgres, &tables, &created).ok().unwrap();
+        let (schema, _) = SchemaFile::read(&file, Dialect::Postgres).ok().unwrap();
+        let sql = schema.seed_sql(Dialect::Postgres, &created);
         assert!(sql.contains("CREATE TABLE \"users\""), "{sql}");
         assert!(sql.contains("CREATE UNIQUE INDEX \"index_users_on_email\" ON \"users\" (\"email\")"), "{sql}");
         assert!(!sql.contains("\"posts\""), "{sql}");

@@ -90,6 +90,7 @@ pub fn build(text: &str, idx: &LineIndex, m: &Migration, comments: &[(usize, Str
     if m.no_transaction {
         push(&mut s, "-- stepwise:no-transaction", top, None);
     }
+    let total = idx.line_col(text, text.len()).0;
     for (i, e) in m.stmts.iter().enumerate() {
         let (line, col) = idx.line_col(text, e.at);
         for l in ignores_above(line, &ignores, &comment_lines) {
@@ -102,7 +103,6 @@ pub fn build(text: &str, idx: &LineIndex, m: &Migration, comments: &[(usize, Str
         }
         let sql = e.sql.trim_end();
         let sql = sql.strip_suffix(';').unwrap_or(sql).trim_end();
-        let total = idx.line_col(text, text.len()).0;
         for (k, l) in sql.split('\n').enumerate() {
             let origin = if e.literal {
                 let src_line = (line + k).min(total);
