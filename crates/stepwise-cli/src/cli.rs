@@ -128,6 +128,8 @@ pub enum Command {
     Osc(OscArgs),
     /// Update (or delete) the rows of a large table in small, throttled, resumable batches (PostgreSQL, MySQL/MariaDB).
     Backfill(BackfillArgs),
+    /// Show who blocks whom right now: the sessions holding locks others wait for, first, with everyone behind them.
+    Locks(LocksArgs),
     /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
     Scratch,
     /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
@@ -250,6 +252,25 @@ pub struct LintArgs {
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LocksArgs {
+    /// Only the trees with a session that holds or waits for a lock on this table.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Refresh until interrupted (in place on a terminal).
+    #[arg(long)]
+    pub watch: bool,
+    /// Time between refreshes with --watch.
+    #[arg(long, value_parser = crate::duration::parse_duration, default_value = "2s")]
+    pub interval: std::time::Duration,
+    /// With --watch: stop after this many pictures.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Show queries with their literal values (by default strings and numbers are shown as `?`).
+    #[arg(long)]
+    pub show_queries: bool,
 }
 
 #[derive(Args, Debug)]

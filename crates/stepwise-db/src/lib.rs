@@ -16,3 +16,4 @@ pub use error::{DbError, ServerError};
 pub use url::{redact, DbUrl, Engine};
 pub mod schema_dump;
 pub mod scratch;
+pub mod sessions;

@@ -5,6 +5,7 @@ mod backfill;
 mod files;
 mod lint;
 mod lint_mysql;
+mod locks;
 mod migrate;
 mod osc;
 mod rails;
@@ -82,6 +83,7 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         }
         Command::Mark { version } => adopt::mark(&cfg, &out, &version).await,
         Command::Adopt { from } => adopt::adopt(&cfg, &out, from.as_deref()).await,
+        Command::Locks(args) => locks::locks(&cfg, &out, &args).await,
         Command::Scratch => scratch::scratch(&out).await,
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
         Command::Lint(args) => lint::lint(&cfg, &out, &args).await,

@@ -1,0 +1,51 @@
+//! A session that watches the others, on either engine: what `locks` and
+//! `progress` connect with.
+
+use super::cancel::Action;
+use super::Snapshot;
+use crate::mysql::MyConn;
+use crate::pg::PgConn;
+use crate::{DbError, DbUrl, Engine};
+
+pub enum Monitor {
+    Pg(PgConn),
+    My(MyConn),
+}
+
+impl Monitor {
+    pub async fn connect(url: &DbUrl, application: &str) -> Result<Monitor, DbError> {
+        Ok(match url.engine {
+            Engine::Postgres => Monitor::Pg(PgConn::connect(url, application).await?),
+            Engine::MySql => Monitor::My(MyConn::connect(url).await?),
+        })
+    }
+
+    pub fn server(&self) -> String {
+        match self {
+            Monitor::Pg(c) => c.version_text(),
+            Monitor::My(c) => c.version_text(),
+        }
+    }
+
+    /// "pid" on PostgreSQL, "thread" on MySQL/MariaDB.
+    pub fn id_word(&self) -> &'static str {
+        match self {
+            Monitor::Pg(_) => "pid",
+            Monitor::My(_) => "thread",
+        }
+    }
+
+    pub async fn snapshot(&mut self) -> Result<Snapshot, DbError> {
+        match self {
+            Monitor::Pg(c) => super::pg::snapshot(c).await,
+            Monitor::My(c) => super::mysql::snapshot(c).await,
+        }
+    }
+
+    pub async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError> {
+        match self {
+            Monitor::Pg(c) => super::pg::act(c, id, action).await,
+            Monitor::My(c) => super::mysql::act(c, id, action).await,
+        }
+    }
+}
