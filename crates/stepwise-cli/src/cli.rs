@@ -254,6 +254,31 @@ pub struct LintArgs {
     pub list_rules: bool,
 }
 
+/// `--cancel-blockers-after` and its companions, for the commands that take locks.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CancelArgs {
+    /// Cancel the sessions that block one of stepwise's statements once it has waited this long for its lock
+    /// (off by default; never stepwise's own sessions, never one only queued behind the same lock). Env: STEPWISE_CANCEL_BLOCKERS_AFTER.
+    #[arg(long, env = "STEPWISE_CANCEL_BLOCKERS_AFTER", value_parser = crate::duration::parse_positive_duration)]
+    pub cancel_blockers_after: Option<std::time::Duration>,
+    /// With --cancel-blockers-after: end a blocker's session (pg_terminate_backend, KILL) when cancelling its statement did not release the lock.
+    #[arg(long, requires = "cancel_blockers_after")]
+    pub terminate: bool,
+    /// With --cancel-blockers-after: never touch sessions of this application name or user (repeat, or separate with commas). Env: STEPWISE_PROTECT.
+    #[arg(long = "protect", value_name = "NAME", env = "STEPWISE_PROTECT", value_delimiter = ',')]
+    pub protect: Vec<String>,
+}
+
+impl CancelArgs {
+    pub fn policy(&self) -> Option<stepwise_db::sessions::cancel::CancelPolicy> {
+        self.cancel_blockers_after.map(|after| stepwise_db::sessions::cancel::CancelPolicy {
+            after,
+            terminate: self.terminate,
+            protected: self.protect.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        })
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct LocksArgs {
     /// Only the trees with a session that holds or waits for a lock on this table.
@@ -319,5 +344,6 @@ pub struct MigrateArgs {
     pub online_max_replica_lag: Option<crate::duration::Limit>,
     /// Online statements: run although a publication publishes all tables (its subscribers must be able to take osc's tables).
     #[arg(long)]
-    pub online_allow_all_tables_publication: bool,
+    pub online_allow_all_tables_publication: bool,    #[command(flatten)]
+    pub cancel: CancelArgs,
 }

@@ -143,6 +143,7 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         online: online_batches(&file.online.clone().unwrap_or_default())?,
         online_finish: false,
         online_all_tables_publication: file.online.as_ref().and_then(|o| o.allow_all_tables_publication).unwrap_or(false),
+        cancel_blockers: None,
     };
     Ok(Config {
         lint: file.lint.clone().unwrap_or_default(),

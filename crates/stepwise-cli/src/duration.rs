@@ -7,6 +7,15 @@ use std::time::Duration;
 /// stricter of the two engines (MySQL's lock_wait_timeout goes to a year).
 pub const LONGEST: Duration = Duration::from_millis(i32::MAX as u64);
 
+/// A duration that must be more than zero (0 would mean "at once", which no flag of ours should mean by accident).
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("`{s}`: must be more than 0 (for example 5s)"));
+    }
+    Ok(d)
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if t == "0" {

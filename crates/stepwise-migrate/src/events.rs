@@ -56,6 +56,12 @@ pub enum Event {
         statement: usize,
         waiting_for: Vec<Blocker>,
     },
+    /// `--cancel-blockers-after` acted on (or left alone) a session blocking a statement.
+    BlockerCancelled {
+        version: String,
+        statement: Option<usize>,
+        cancellation: stepwise_db::sessions::cancel::Cancellation,
+    },
     MigrationDone {
         version: String,
         name: String,

@@ -1,11 +1,12 @@
 //! Running units of work under lock_timeout with bounded retries, and turning
 //! a server error into a located failure. Shared by apply and rollback.
 
-use crate::engine::{Engine, Failure, Recovery, Settings, TrackingOp};
+use crate::engine::{Cancel, Engine, Failure, Recovery, Settings, TrackingOp, Watched};
 use crate::error::{RunError, StatementFailure};
 use crate::events::Event;
 use crate::retry::RetryPolicy;
 use std::time::{Duration, Instant};
+use stepwise_db::sessions::cancel::CancelPolicy;
 use stepwise_db::{DbError, ServerError};
 use stepwise_sql::{char_pos_to_byte, LineIndex, Section, Statement};
 
@@ -32,6 +33,9 @@ pub struct RunOptions {
     pub online_finish: bool,
     /// Online statements run although a publication publishes all tables.
     pub online_all_tables_publication: bool,
+    /// `--cancel-blockers-after`: cancel the sessions that block a statement
+    /// once it has waited this long (None: never, the default).
+    pub cancel_blockers: Option<CancelPolicy>,
 }
 
 impl Default for RunOptions {
@@ -48,6 +52,7 @@ impl Default for RunOptions {
             online: stepwise_online::batch::BatchOptions::default(),
             online_finish: false,
             online_all_tables_publication: false,
+            cancel_blockers: None,
         }
     }
 }
@@ -55,14 +60,21 @@ impl Default for RunOptions {
 impl RunOptions {
     pub fn settings_for(&self, s: &Statement) -> Settings {
         if s.info.concurrently {
-            Settings { lock_timeout: self.concurrent_timeout, statement_timeout: None, role: self.role.clone() }
+            Settings { lock_timeout: self.concurrent_timeout, statement_timeout: None, role: self.role.clone(), cancel: None }
         } else {
-            Settings { lock_timeout: self.lock_timeout, statement_timeout: self.statement_timeout, role: self.role.clone() }
+            self.transaction_settings()
         }
     }
 
     pub fn transaction_settings(&self) -> Settings {
-        Settings { lock_timeout: self.lock_timeout, statement_timeout: self.statement_timeout, role: self.role.clone() }
+        Settings { lock_timeout: self.lock_timeout, statement_timeout: self.statement_timeout, role: self.role.clone(), cancel: None }
+    }
+
+    /// `settings` with the blocker cancelling of `--cancel-blockers-after`,
+    /// its clock started now (the first attempt of a unit of work).
+    pub fn with_cancel(&self, mut settings: Settings) -> Settings {
+        settings.cancel = self.cancel_blockers.clone().map(|policy| Cancel { policy, since: Instant::now() });
+        settings
     }
 }
 
@@ -134,10 +146,10 @@ pub async fn transaction_with_retries<E: Engine>(
     report: &mut dyn FnMut(Event),
 ) -> Result<(), RunError> {
     let statements: Vec<&Statement> = section.statements.iter().collect();
-    let settings = opts.transaction_settings();
+    let settings = opts.with_cancel(opts.transaction_settings());
     let mut attempt = 1;
     loop {
-        match engine.transaction(&statements, &settings, ops).await {
+        match engine.transaction(&statements, &settings, ops, &mut |w| report(watched_event(target, None, w))).await {
             Ok(()) => return Ok(()),
             Err(f) if f.error.is_retryable() && attempt <= opts.retry.retries => {
                 retry_pause(target, &f, attempt, opts, report).await;
@@ -186,13 +198,16 @@ pub async fn single_with_retries<E: Engine>(
         })?;
         return engine.track(done).await.map_err(recorded);
     }
-    let settings = opts.settings_for(stmt);
+    let settings = opts.with_cancel(opts.settings_for(stmt));
     let together = stmt.info.runs_in_transaction();
     let mut attempt = 1;
     loop {
-        let mut on_wait = |waiting_for| report(Event::Waiting { version: target.version.to_string(), statement: index, waiting_for });
-        let result =
-            if together { engine.transaction(&[stmt], &settings, done).await } else { engine.single(stmt, &settings, &mut on_wait).await };
+        let mut watch = |w| report(watched_event(target, Some(index), w));
+        let result = if together {
+            engine.transaction(&[stmt], &settings, done, &mut watch).await
+        } else {
+            engine.single(stmt, &settings, &mut watch).await
+        };
         match result {
             Ok(()) if together => return Ok(()),
             Ok(()) => return engine.track(done).await.map_err(recorded),
@@ -253,6 +268,17 @@ fn finished_by_server<E: Engine>(engine: &E, e: &RunError) -> Option<String> {
         "the previous run was killed while the server ran it, and the server finished it ({}): counted as applied",
         server.message
     ))
+}
+
+/// The runner's event for what the engine heard while statement `index`
+/// (None: a whole transaction) ran.
+fn watched_event(target: &Target<'_>, index: Option<usize>, w: Watched) -> Event {
+    let version = target.version.to_string();
+    match w {
+        Watched::Waiting(waiting_for) => Event::Waiting { version, statement: index.unwrap_or(0), waiting_for },
+        Watched::Cancelled(cancellation) => Event::BlockerCancelled { version, statement: index, cancellation },
+        Watched::Note(message) => Event::Note { message },
+    }
 }
 
 async fn retry_pause(target: &Target<'_>, f: &Failure, attempt: u32, opts: &RunOptions, report: &mut dyn FnMut(Event)) {

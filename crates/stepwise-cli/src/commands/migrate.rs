@@ -41,6 +41,7 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
         run.online.max_replica_lag = lag.0;
     }
     run.online_all_tables_publication |= args.online_allow_all_tables_publication;
+    run.cancel_blockers = args.cancel.policy();
     let mut s = match Session::open(cfg, out, args.scratch).await {
         Ok(s) => s,
         Err(code) => return code,

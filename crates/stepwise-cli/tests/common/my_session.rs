@@ -48,6 +48,12 @@ impl MySession {
         MySession { child, stdin, lines, stderr, queries: 0 }
     }
 
+    /// Send `sql` without waiting for its answer (it may block on a lock).
+    pub fn send(&mut self, sql: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{sql}").and_then(|_| stdin.flush()).expect("write to mariadb");
+    }
+
     /// Run `sql` and wait (at most 30 s) for its output.
     pub fn query(&mut self, sql: &str) -> String {
         self.queries += 1;

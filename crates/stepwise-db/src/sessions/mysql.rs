@@ -70,7 +70,8 @@ pub async fn snapshot(conn: &mut MyConn) -> Result<Snapshot, DbError> {
                 state: if state.is_empty() || command == "Sleep" { command } else { format!("{command}: {state}") },
                 query_secs: time.map(|t| t as f64),
                 wait: waits.then_some(state),
-                query: info,
+                // NULL: no statement running (every session in the list is visible).
+                query: Some(info.unwrap_or_default()),
                 ..Default::default()
             }
         })
@@ -137,7 +138,37 @@ pub async fn snapshot(conn: &mut MyConn) -> Result<Snapshot, DbError> {
             !waiting
         }
     };
+    let current: Option<String> = conn.conn.query_first("SELECT DATABASE()").await?.flatten();
+    if let Some(db) = current {
+        retain_database(&mut sessions, &db);
+    }
     Ok(Snapshot { server: conn.version_text(), sessions, notes, exact })
+}
+
+/// Keep the sessions of database `db`, those holding or waiting for a lock
+/// on one of its tables, and whoever blocks them or waits behind them.
+fn retain_database(sessions: &mut Vec<Session>, db: &str) {
+    let prefix = format!("{}.", db.to_ascii_lowercase());
+    let on_db = |l: &LockRef| l.object.to_ascii_lowercase().starts_with(&prefix);
+    let mut keep: std::collections::BTreeSet<i64> = sessions
+        .iter()
+        .filter(|s| s.database.eq_ignore_ascii_case(db) || s.waiting_for.as_ref().is_some_and(on_db) || s.holds.iter().any(on_db))
+        .map(|s| s.id)
+        .collect();
+    loop {
+        let before = keep.len();
+        for s in sessions.iter() {
+            if keep.contains(&s.id) {
+                keep.extend(s.blocked_by.iter().copied());
+            } else if s.blocked_by.iter().any(|b| keep.contains(b)) {
+                keep.insert(s.id);
+            }
+        }
+        if keep.len() == before {
+            break;
+        }
+    }
+    sessions.retain(|s| keep.contains(&s.id));
 }
 
 /// The table metadata locks, from whichever source this server has; None when it has none.

@@ -19,7 +19,10 @@ SELECT a.pid::int8, coalesce(a.usename::text, ''), coalesce(a.application_name, 
        CASE WHEN EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = a.pid AND NOT w.granted)
             THEN pg_blocking_pids(a.pid) ELSE '{}' END::int4[]
   FROM pg_stat_activity a
- WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+ -- backend_type is hidden (NULL) in other roles' rows without pg_read_all_stats.
+ -- Locks on one database's tables can only block sessions of that database.
+ WHERE coalesce(a.backend_type = 'client backend', a.usesysid IS NOT NULL) AND a.pid <> pg_backend_pid()
+   AND a.datname = current_database()
  ORDER BY a.pid";
 
 const LOCKS: &str = "
@@ -71,11 +74,22 @@ pub async fn snapshot(conn: &PgConn) -> Result<Snapshot, DbError> {
         notes.push(format!(
             "role {me} may not read other roles' queries, states and transaction ages ({hidden} sessions hidden): \
              GRANT pg_read_all_stats TO {}; pids, users, applications and locks are shown",
-            crate::pg::quote_ident(&me)
+            grantee(&me)
         ));
     }
     attach_locks(conn, &mut sessions).await?;
     Ok(Snapshot { server: conn.version_text(), sessions, notes, exact: true })
+}
+
+/// A role name as a GRANT needs it: bare when that reads the same, else quoted.
+fn grantee(role: &str) -> String {
+    let plain = role.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        role.to_string()
+    } else {
+        crate::pg::quote_ident(role)
+    }
 }
 
 /// Fill in the lock each waiter waits for and the locks its blockers hold on the same thing.

@@ -3,11 +3,11 @@
 
 use super::mysql::MyEngine;
 use super::pg::PgEngine;
-use super::{Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp};
+use super::{Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched};
 use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::HistoryRow;
-use stepwise_db::{Blocker, DbError, DbUrl, Engine as Kind};
+use stepwise_db::{DbError, DbUrl, Engine as Kind};
 use stepwise_sql::{BackfillStep, Dialect, Statement};
 
 // One per run, never moved around in bulk: the size difference does not matter.
@@ -74,11 +74,11 @@ impl Engine for AnyEngine {
     async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
         each!(self, e => e.history().await)
     }
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure> {
-        each!(self, e => e.transaction(statements, settings, ops).await)
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
+        each!(self, e => e.transaction(statements, settings, ops, watch).await)
     }
-    async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
-        each!(self, e => e.single(statement, settings, on_wait).await)
+    async fn single(&mut self, statement: &Statement, settings: &Settings, watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
+        each!(self, e => e.single(statement, settings, watch).await)
     }
     async fn old_transactions(&mut self, statement: &Statement, older_than: std::time::Duration) -> Result<Vec<String>, DbError> {
         each!(self, e => e.old_transactions(statement, older_than).await)

@@ -14,6 +14,8 @@ use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::{HistoryRow, Stamp};
 use std::time::Duration;
+use stepwise_db::sessions::cancel::{Action, CancelPolicy, Cancellation, Tracker};
+use stepwise_db::sessions::{Session, Snapshot};
 use stepwise_db::{Blocker, DbError};
 use stepwise_sql::{BackfillStep, Dialect, OnlineAlter, Statement};
 
@@ -23,6 +25,73 @@ pub struct Settings {
     pub lock_timeout: Duration,
     pub statement_timeout: Option<Duration>,
     pub role: Option<String>,
+    /// Cancel the sessions that block the statement once it has waited
+    /// long enough (opt-in; never for CONCURRENTLY statements, which block no one).
+    pub cancel: Option<Cancel>,
+}
+
+/// `--cancel-blockers-after` for one statement: the policy, and when the
+/// statement's first attempt started (its wait counts across retries).
+#[derive(Debug, Clone)]
+pub struct Cancel {
+    pub policy: CancelPolicy,
+    pub since: std::time::Instant,
+}
+
+/// What the engine hears while a statement runs, for the runner's events.
+#[derive(Debug, Clone)]
+pub enum Watched {
+    /// A CONCURRENTLY statement waits for these older transactions.
+    Waiting(Vec<Blocker>),
+    /// What stepwise did (or chose not to do) about a session blocking it.
+    Cancelled(Cancellation),
+    /// Said once: why no blocker will be cancelled.
+    Note(String),
+}
+
+/// The state of `--cancel-blockers-after` across the attempts of one
+/// statement; the engines supply who blocks their session and the act.
+#[derive(Debug, Default)]
+pub(crate) struct Canceller {
+    since: Option<std::time::Instant>,
+    tracker: Tracker,
+    noted: bool,
+}
+
+impl Canceller {
+    /// The policy when it is time to act on the blockers: the statement has
+    /// waited at least `after`. A new statement starts a new record.
+    pub(crate) fn due<'a>(&mut self, cancel: Option<&'a Cancel>) -> Option<&'a CancelPolicy> {
+        let c = cancel?;
+        if self.since != Some(c.since) {
+            *self = Canceller { since: Some(c.since), ..Default::default() };
+        }
+        (c.since.elapsed() >= c.policy.after).then_some(&c.policy)
+    }
+
+    /// What to do about the sessions session `me` waits behind in `snap`.
+    pub(crate) fn decide(&mut self, snap: &Snapshot, me: i64, own: &[i64], policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) -> Vec<(Action, Session)> {
+        let Some(mine) = snap.sessions.iter().find(|s| s.id == me) else { return vec![] };
+        if mine.blocked_by.is_empty() {
+            return vec![];
+        }
+        if !snap.exact {
+            if !std::mem::replace(&mut self.noted, true) {
+                let why = snap.notes.last().cloned().unwrap_or_default();
+                watch(Watched::Note(format!("--cancel-blockers-after: not cancelling anyone, the server does not say exactly who holds the lock ({why})")));
+            }
+            return vec![];
+        }
+        let blockers: Vec<Session> = snap.sessions.iter().filter(|s| mine.blocked_by.contains(&s.id)).cloned().collect();
+        let mut act = Vec::new();
+        for (action, session, note) in self.tracker.decide(&blockers, own, policy, std::time::Instant::now()) {
+            match action {
+                Action::Cancel | Action::Terminate => act.push((action, session)),
+                _ => watch(Watched::Cancelled(Cancellation { action, session, note, ok: true })),
+            }
+        }
+        act
+    }
 }
 
 /// Tracking changes that commit together with a unit's statements.
@@ -130,10 +199,11 @@ pub trait Engine {
     /// The tracking rows; empty when the store does not exist yet.
     async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError>;
     /// One attempt: all statements and the tracking ops in one transaction.
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure>;
-    /// One statement outside a transaction. `on_wait` hears who a long
-    /// (CONCURRENTLY) statement is waiting for.
-    async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure>;
+    /// `watch` hears what happens meanwhile (cancelled blockers).
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure>;
+    /// One statement outside a transaction. `watch` hears who a long
+    /// (CONCURRENTLY) statement is waiting for, and cancelled blockers.
+    async fn single(&mut self, statement: &Statement, settings: &Settings, watch: &mut dyn FnMut(Watched)) -> Result<(), Failure>;
     /// Before each migration: the session as it was when stepwise connected,
     /// so that what an earlier migration SET for itself (a pg_dump file's
     /// empty `search_path`, `lock_timeout = 0`, a role) does not carry over.

@@ -3,13 +3,14 @@
 //! DDL commits implicitly. Times are stored in UTC (`UTC_TIMESTAMP`), whatever
 //! the server's time zone. Tested on MariaDB.
 
-use super::{Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST};
+use super::{Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY, PROBE_FIRST};
 use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::{HistoryRow, RowStatus, Stamp};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
 use stepwise_db::mysql::{quote_ident as qi, quote_literal as ql, MyConn};
+use stepwise_db::sessions::{self, cancel::{CancelPolicy, Cancellation}};
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, Statement};
 use tokio::time::{sleep_until, Instant};
@@ -20,6 +21,7 @@ pub struct MyEngine {
     pub(super) prefix: String,
     lock_name: String,
     rails: bool,
+    canceller: Canceller,
 }
 
 impl MyEngine {
@@ -35,7 +37,7 @@ impl MyEngine {
         if lock_name.len() > 64 {
             lock_name = format!("stepwise:{:016x}", fnv(&lock_name));
         }
-        Ok(MyEngine { conn, monitor, prefix: prefix.to_string(), lock_name, rails })
+        Ok(MyEngine { conn, monitor, prefix: prefix.to_string(), lock_name, rails, canceller: Canceller::default() })
     }
 
     /// The session migrations run on (for catalog reads before they do).
@@ -132,8 +134,16 @@ fn save_sql(table: &str, r: &HistoryRow, stamp: Stamp) -> String {
 }
 
 /// Run statements in order on `conn`, stopping at the first error; while they
-/// run, `monitor` notes who might be blocking.
-async fn run_probed(conn: &mut MyConn, monitor: &mut MyConn, sqls: &[String]) -> (Result<(), (usize, DbError)>, Vec<Blocker>) {
+/// run, `monitor` notes who might be blocking and (with `settings.cancel`)
+/// cancels the sessions blocking `conn` once it has waited long enough.
+async fn run_probed(
+    conn: &mut MyConn,
+    monitor: &mut MyConn,
+    canceller: &mut Canceller,
+    sqls: &[String],
+    settings: &Settings,
+    watch: &mut dyn FnMut(Watched),
+) -> (Result<(), (usize, DbError)>, Vec<Blocker>) {
     let waiter = conn.id;
     let main = async {
         for (i, sql) in sqls.iter().enumerate() {
@@ -152,11 +162,31 @@ async fn run_probed(conn: &mut MyConn, monitor: &mut MyConn, sqls: &[String]) ->
                 if let Ok(b) = monitor.possible_blockers(waiter).await {
                     if !b.is_empty() {
                         seen = b;
+                        if let Some(policy) = canceller.due(settings.cancel.as_ref()) {
+                            cancel_blockers(monitor, waiter, canceller, policy, watch).await;
+                        }
                     }
                 }
                 next = Instant::now() + PROBE_EVERY;
             }
         }
+    }
+}
+
+/// Kill (the query of) the sessions that block thread `waiter` right now, as the policy says, and report each.
+async fn cancel_blockers(monitor: &mut MyConn, waiter: u64, canceller: &mut Canceller, policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) {
+    let snap = match sessions::mysql::snapshot(monitor).await {
+        Ok(s) => s,
+        Err(e) => return watch(Watched::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
+    };
+    let own = [waiter as i64, monitor.id as i64];
+    for (action, session) in canceller.decide(&snap, waiter as i64, &own, policy, watch) {
+        let (ok, note) = match sessions::mysql::act(monitor, session.id, action).await {
+            Ok(true) => (true, String::new()),
+            Ok(false) => (false, "no such session any more".to_string()),
+            Err(e) => (false, e.to_string()),
+        };
+        watch(Watched::Cancelled(Cancellation { action, session, note, ok }));
     }
 }
 
@@ -318,7 +348,7 @@ impl Engine for MyEngine {
         Ok(out)
     }
 
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure> {
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
         let mut sqls = settings_sql(&self.conn, settings);
         sqls.push("START TRANSACTION".into());
         let first_stmt = sqls.len();
@@ -328,8 +358,8 @@ impl Engine for MyEngine {
         }
         sqls.extend(ops.iter().map(|op| self.op_sql(op)));
         sqls.push("COMMIT".into());
-        let Self { conn, monitor, .. } = self;
-        let (result, blockers) = run_probed(conn, monitor, &sqls).await;
+        let Self { conn, monitor, canceller, .. } = self;
+        let (result, blockers) = run_probed(conn, monitor, canceller, &sqls, settings, watch).await;
         match result {
             Ok(()) => Ok(()),
             Err((i, error)) => {
@@ -340,15 +370,15 @@ impl Engine for MyEngine {
         }
     }
 
-    async fn single(&mut self, statement: &Statement, settings: &Settings, _on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
+    async fn single(&mut self, statement: &Statement, settings: &Settings, watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
         let mut sqls = settings_sql(&self.conn, settings);
         let at = sqls.len();
         sqls.push(statement.sql.clone());
         if settings.role.is_some() {
             sqls.push("SET ROLE NONE".into());
         }
-        let Self { conn, monitor, .. } = self;
-        let (result, blockers) = run_probed(conn, monitor, &sqls).await;
+        let Self { conn, monitor, canceller, .. } = self;
+        let (result, blockers) = run_probed(conn, monitor, canceller, &sqls, settings, watch).await;
         result.map_err(|(i, error)| Failure { statement: (i == at).then_some(0), error, blockers })
     }
 

@@ -3,7 +3,7 @@
 //! for index builds that a crash may have left behind.
 
 use super::{
-    millis, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST,
+    millis, Canceller, Engine, Failure, Watched, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST,
     WAIT_REPORT_EVERY,
 };
 use crate::events::Event;
@@ -12,6 +12,7 @@ use crate::history::{HistoryRow, RowStatus, Stamp};
 use futures_util::future::join_all;
 use std::future::Future;
 use stepwise_db::pg::{quote_ident as qi, quote_literal as ql, PgConn};
+use stepwise_db::sessions::{self, cancel::{CancelPolicy, Cancellation}};
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, IndexOp, QualifiedName, Statement};
 use tokio::time::{sleep_until, Instant};
@@ -23,13 +24,14 @@ pub struct PgEngine {
     pub(super) schema: String,
     lock_key: i64,
     rails: bool,
+    canceller: Canceller,
 }
 
 impl PgEngine {
     pub async fn connect(url: &DbUrl, schema: &str, rails: bool) -> Result<PgEngine, DbError> {
         let conn = PgConn::connect(url, "stepwise").await?;
         let monitor = PgConn::connect(url, "stepwise monitor").await?;
-        Ok(PgEngine { conn, monitor, schema: schema.to_string(), lock_key: lock_key(schema), rails })
+        Ok(PgEngine { conn, monitor, schema: schema.to_string(), lock_key: lock_key(schema), rails, canceller: Canceller::default() })
     }
 
     /// The session that runs migrations (for tests and diagnostics).
@@ -50,47 +52,6 @@ impl PgEngine {
         }
     }
 
-    /// Run `main` while a probe on the monitor session records who blocks us.
-    async fn probed<R>(
-        &self,
-        main: impl Future<Output = R>,
-        concurrent: bool,
-        lock_timeout: std::time::Duration,
-        on_wait: &mut dyn FnMut(Vec<Blocker>),
-    ) -> (R, Vec<Blocker>) {
-        tokio::pin!(main);
-        // Look (and look again) before a lock wait can time out: with a
-        // lock_timeout shorter than PROBE_FIRST the wait would otherwise end
-        // before anyone asked who blocks it.
-        let half = (lock_timeout / 2).max(std::time::Duration::from_millis(10));
-        let (first, every) = (PROBE_FIRST.min(half), PROBE_EVERY.min(half));
-        let mut seen = Vec::new();
-        let mut next = Instant::now() + first;
-        let mut next_report = Instant::now() + WAIT_REPORT_EVERY;
-        loop {
-            tokio::select! {
-                biased;
-                r = &mut main => return (r, seen),
-                _ = sleep_until(next) => {
-                    if let Ok(b) = self.monitor.blockers_of(self.conn.pid).await {
-                        if !b.is_empty() {
-                            seen = b;
-                        }
-                    }
-                    if concurrent && Instant::now() >= next_report {
-                        let waiting = match self.monitor.older_transactions(self.conn.pid).await {
-                            Ok(older) if !older.is_empty() => older,
-                            _ => seen.clone(),
-                        };
-                        on_wait(waiting);
-                        next_report = Instant::now() + WAIT_REPORT_EVERY;
-                    }
-                    next = Instant::now() + every;
-                }
-            }
-        }
-    }
-
     async fn drop_index_concurrently(&self, schema: Option<&str>, name: &str, settings: &Settings) -> Result<(), DbError> {
         let target = match schema {
             Some(s) => format!("{}.{}", qi(s), qi(name)),
@@ -103,6 +64,72 @@ impl PgEngine {
         let dropped = self.conn.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {target}")).await;
         let reset = self.conn.batch("RESET lock_timeout").await;
         dropped.and(reset)
+    }
+}
+
+/// Run `main` on session `conn_pid` while a probe on `monitor` records who
+/// blocks it, reports what a CONCURRENTLY statement waits for, and (with
+/// `settings.cancel`) cancels the sessions blocking it once it has waited long enough.
+async fn probed<R>(
+    monitor: &PgConn,
+    conn_pid: i32,
+    canceller: &mut Canceller,
+    main: impl Future<Output = R>,
+    concurrent: bool,
+    settings: &Settings,
+    watch: &mut dyn FnMut(Watched),
+) -> (R, Vec<Blocker>) {
+    tokio::pin!(main);
+    // Look (and look again) before a lock wait can time out: with a
+    // lock_timeout shorter than PROBE_FIRST the wait would otherwise end
+    // before anyone asked who blocks it.
+    let half = (settings.lock_timeout / 2).max(std::time::Duration::from_millis(10));
+    let (first, every) = (PROBE_FIRST.min(half), PROBE_EVERY.min(half));
+    let cancel = if concurrent { None } else { settings.cancel.as_ref() };
+    let mut seen = Vec::new();
+    let mut next = Instant::now() + first;
+    let mut next_report = Instant::now() + WAIT_REPORT_EVERY;
+    loop {
+        tokio::select! {
+            biased;
+            r = &mut main => return (r, seen),
+            _ = sleep_until(next) => {
+                if let Ok(b) = monitor.blockers_of(conn_pid).await {
+                    if !b.is_empty() {
+                        if let Some(policy) = canceller.due(cancel) {
+                            cancel_blockers(monitor, conn_pid, canceller, policy, watch).await;
+                        }
+                        seen = b;
+                    }
+                }
+                if concurrent && Instant::now() >= next_report {
+                    let waiting = match monitor.older_transactions(conn_pid).await {
+                        Ok(older) if !older.is_empty() => older,
+                        _ => seen.clone(),
+                    };
+                    watch(Watched::Waiting(waiting));
+                    next_report = Instant::now() + WAIT_REPORT_EVERY;
+                }
+                next = Instant::now() + every;
+            }
+        }
+    }
+}
+
+/// Act on the sessions that block `conn_pid` right now, as the policy says, and report each.
+async fn cancel_blockers(monitor: &PgConn, conn_pid: i32, canceller: &mut Canceller, policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) {
+    let snap = match sessions::pg::snapshot(monitor).await {
+        Ok(s) => s,
+        Err(e) => return watch(Watched::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
+    };
+    let own = [conn_pid as i64, monitor.pid as i64];
+    for (action, session) in canceller.decide(&snap, conn_pid as i64, &own, policy, watch) {
+        let (ok, note) = match sessions::pg::act(monitor, session.id, action).await {
+            Ok(true) => (true, String::new()),
+            Ok(false) => (false, "no such session any more".to_string()),
+            Err(e) => (false, e.to_string()),
+        };
+        watch(Watched::Cancelled(Cancellation { action, session, note, ok }));
     }
 }
 
@@ -341,7 +368,7 @@ impl Engine for PgEngine {
             .collect())
     }
 
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp]) -> Result<(), Failure> {
+    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
         // Settings, statements, tracking row and COMMIT go out together and
         // are answered in order: one round trip per migration. If a statement
         // fails, the server answers the rest with "transaction aborted" and
@@ -355,9 +382,9 @@ impl Engine for PgEngine {
         let first_op = parts.len();
         parts.extend(ops.iter().map(|op| self.op_sql(op)));
         parts.push("COMMIT".into());
-        let client = &self.conn.client;
-        let pipeline = join_all(parts.iter().map(|p| client.batch_execute(p)));
-        let (results, blockers) = self.probed(pipeline, false, settings.lock_timeout, &mut |_| {}).await;
+        let Self { conn, monitor, canceller, .. } = self;
+        let pipeline = join_all(parts.iter().map(|p| conn.client.batch_execute(p)));
+        let (results, blockers) = probed(monitor, conn.pid, canceller, pipeline, false, settings, watch).await;
         let failed = results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e)));
         match failed {
             None => Ok(()),
@@ -371,16 +398,16 @@ impl Engine for PgEngine {
         }
     }
 
-    async fn single(&mut self, statement: &Statement, settings: &Settings, on_wait: &mut dyn FnMut(Vec<Blocker>)) -> Result<(), Failure> {
+    async fn single(&mut self, statement: &Statement, settings: &Settings, watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
         // The settings go first, on their own: pipelined with the statement,
         // a failed setting (SET ROLE to a missing role) would not stop the
         // statement from running without its lock_timeout and role.
         self.conn.batch(&settings_sql(settings, false)).await.map_err(Failure::plain)?;
         let suffix = "RESET lock_timeout; RESET statement_timeout; RESET ROLE";
-        let client = &self.conn.client;
         let parts = [statement.sql.as_str(), suffix];
-        let pipeline = join_all(parts.iter().map(|p| client.batch_execute(p)));
-        let (results, blockers) = self.probed(pipeline, statement.info.concurrently, settings.lock_timeout, on_wait).await;
+        let Self { conn, monitor, canceller, .. } = self;
+        let pipeline = join_all(parts.iter().map(|p| conn.client.batch_execute(p)));
+        let (results, blockers) = probed(monitor, conn.pid, canceller, pipeline, statement.info.concurrently, settings, watch).await;
         let mut results = results.into_iter();
         if let Some(Err(e)) = results.next() {
             return Err(Failure { statement: Some(0), error: e.into(), blockers });
