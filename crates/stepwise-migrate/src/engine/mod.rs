@@ -70,7 +70,7 @@ impl Canceller {
     }
 
     /// What to do about the sessions session `me` waits behind in `snap`.
-    pub(crate) fn decide(&mut self, snap: &Snapshot, me: i64, own: &[i64], policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) -> Vec<(Action, Session)> {
+    pub(crate) fn decide(&mut self, snap: &Snapshot, me: i64, own: &[i64], policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) -> Vec<(Action, Session, String)> {
         let Some(mine) = snap.sessions.iter().find(|s| s.id == me) else { return vec![] };
         if mine.blocked_by.is_empty() {
             return vec![];
@@ -86,7 +86,7 @@ impl Canceller {
         let mut act = Vec::new();
         for (action, session, note) in self.tracker.decide(&blockers, own, policy, std::time::Instant::now()) {
             match action {
-                Action::Cancel | Action::Terminate => act.push((action, session)),
+                Action::Cancel | Action::Terminate => act.push((action, session, note)),
                 _ => watch(Watched::Cancelled(Cancellation { action, session, note, ok: true })),
             }
         }

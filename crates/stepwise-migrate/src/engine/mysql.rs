@@ -180,9 +180,9 @@ async fn cancel_blockers(monitor: &mut MyConn, waiter: u64, canceller: &mut Canc
         Err(e) => return watch(Watched::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
     };
     let own = [waiter as i64, monitor.id as i64];
-    for (action, session) in canceller.decide(&snap, waiter as i64, &own, policy, watch) {
+    for (action, session, why) in canceller.decide(&snap, waiter as i64, &own, policy, watch) {
         let (ok, note) = match sessions::mysql::act(monitor, session.id, action).await {
-            Ok(true) => (true, String::new()),
+            Ok(true) => (true, why),
             Ok(false) => (false, "no such session any more".to_string()),
             Err(e) => (false, e.to_string()),
         };

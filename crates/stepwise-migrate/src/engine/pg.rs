@@ -123,9 +123,9 @@ async fn cancel_blockers(monitor: &PgConn, conn_pid: i32, canceller: &mut Cancel
         Err(e) => return watch(Watched::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
     };
     let own = [conn_pid as i64, monitor.pid as i64];
-    for (action, session) in canceller.decide(&snap, conn_pid as i64, &own, policy, watch) {
+    for (action, session, why) in canceller.decide(&snap, conn_pid as i64, &own, policy, watch) {
         let (ok, note) = match sessions::pg::act(monitor, session.id, action).await {
-            Ok(true) => (true, String::new()),
+            Ok(true) => (true, why),
             Ok(false) => (false, "no such session any more".to_string()),
             Err(e) => (false, e.to_string()),
         };
