@@ -130,6 +130,8 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Show who blocks whom right now: the sessions holding locks others wait for, first, with everyone behind them.
     Locks(LocksArgs),
+    /// Show long DDL in flight (index builds, CLUSTER/VACUUM, copying ALTERs) and stepwise's osc and backfill jobs, with how far each is.
+    Progress(ProgressArgs),
     /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
     Scratch,
     /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
@@ -288,7 +290,7 @@ pub struct LocksArgs {
     #[arg(long)]
     pub watch: bool,
     /// Time between refreshes with --watch.
-    #[arg(long, value_parser = crate::duration::parse_duration, default_value = "2s")]
+    #[arg(long, value_parser = crate::duration::parse_positive_duration, default_value = "2s")]
     pub interval: std::time::Duration,
     /// With --watch: stop after this many pictures.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -296,6 +298,19 @@ pub struct LocksArgs {
     /// Show queries with their literal values (by default strings and numbers are shown as `?`).
     #[arg(long)]
     pub show_queries: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProgressArgs {
+    /// Refresh until interrupted (in place on a terminal).
+    #[arg(long)]
+    pub watch: bool,
+    /// Time between refreshes with --watch.
+    #[arg(long, value_parser = crate::duration::parse_positive_duration, default_value = "2s")]
+    pub interval: std::time::Duration,
+    /// With --watch: stop after this many pictures.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
 }
 
 #[derive(Args, Debug)]

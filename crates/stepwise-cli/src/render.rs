@@ -115,6 +115,7 @@ impl Out {
             Event::Marked { version, name } => self.progress(&format!("Marked {version} {name} as applied (not run)")),
             Event::Adopted { tool, version, name } => self.progress(&format!("Adopted {version} {name} from {tool}")),
             Event::Note { message } => self.progress(&format!("note: {message}")),
+            Event::StatementProgress { progress, .. } => self.progress(&format!("    {}", progress.line())),
             Event::BlockerCancelled { statement, cancellation, .. } => {
                 let at = statement.map(|s| format!("statement {}: ", s + 1)).unwrap_or_default();
                 self.progress(&format!("  {at}{} {cancellation}", self.paint("31", "blocker:")));

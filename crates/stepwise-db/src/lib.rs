@@ -7,6 +7,7 @@ pub mod error;
 pub mod mysql;
 pub mod mysql_catalog;
 pub mod pg;
+pub mod progress;
 pub mod tls;
 pub mod trace;
 pub mod url;

@@ -62,6 +62,12 @@ pub enum Event {
         statement: Option<usize>,
         cancellation: stepwise_db::sessions::cancel::Cancellation,
     },
+    /// How far the server is with a long statement (an index build, a copying ALTER).
+    StatementProgress {
+        version: String,
+        statement: Option<usize>,
+        progress: stepwise_db::progress::DdlProgress,
+    },
     MigrationDone {
         version: String,
         name: String,

@@ -278,6 +278,7 @@ fn watched_event(target: &Target<'_>, index: Option<usize>, w: Watched) -> Event
         Watched::Waiting(waiting_for) => Event::Waiting { version, statement: index.unwrap_or(0), waiting_for },
         Watched::Cancelled(cancellation) => Event::BlockerCancelled { version, statement: index, cancellation },
         Watched::Note(message) => Event::Note { message },
+        Watched::Progress(progress) => Event::StatementProgress { version, statement: index, progress },
     }
 }
 

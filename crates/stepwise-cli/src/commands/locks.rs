@@ -53,7 +53,7 @@ pub async fn locks(cfg: &Config, out: &Out, args: &LocksArgs) -> i32 {
     }
 }
 
-fn now_utc() -> String {
+pub(super) fn now_utc() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     format!("{:02}:{:02}:{:02} UTC", secs / 3600 % 24, secs / 60 % 60, secs % 60)
 }

@@ -8,6 +8,7 @@ mod lint_mysql;
 mod locks;
 mod migrate;
 mod osc;
+mod progress;
 mod rails;
 mod scratch;
 mod status;
@@ -84,6 +85,7 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Mark { version } => adopt::mark(&cfg, &out, &version).await,
         Command::Adopt { from } => adopt::adopt(&cfg, &out, from.as_deref()).await,
         Command::Locks(args) => locks::locks(&cfg, &out, &args).await,
+        Command::Progress(args) => progress::progress(&cfg, &out, &args).await,
         Command::Scratch => scratch::scratch(&out).await,
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
         Command::Lint(args) => lint::lint(&cfg, &out, &args).await,

@@ -42,6 +42,14 @@ impl Monitor {
         }
     }
 
+    /// Long DDL in flight in the current database, with how far it is.
+    pub async fn progress(&mut self) -> Result<Vec<crate::progress::DdlProgress>, DbError> {
+        match self {
+            Monitor::Pg(c) => crate::progress::pg::in_flight(c, None).await,
+            Monitor::My(c) => crate::progress::mysql::in_flight(c, None).await,
+        }
+    }
+
     pub async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError> {
         match self {
             Monitor::Pg(c) => super::pg::act(c, id, action).await,

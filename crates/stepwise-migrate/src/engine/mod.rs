@@ -47,6 +47,8 @@ pub enum Watched {
     Cancelled(Cancellation),
     /// Said once: why no blocker will be cancelled.
     Note(String),
+    /// How far the server is with the statement (index builds, copying ALTERs).
+    Progress(stepwise_db::progress::DdlProgress),
 }
 
 /// The state of `--cancel-blockers-after` across the attempts of one
@@ -258,6 +260,10 @@ pub trait Engine {
 /// lock_timeout fires, rarely enough to cost nothing on fast statements.
 pub(crate) const PROBE_FIRST: Duration = Duration::from_millis(150);
 pub(crate) const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// After how long, and how often, a running statement's progress is asked
+/// for and reported (the server reports it for index builds, CLUSTER,
+/// VACUUM and MariaDB's copying ALTERs).
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// How often a CONCURRENTLY statement reports what it waits for.
 pub(crate) const WAIT_REPORT_EVERY: Duration = Duration::from_secs(5);
 

@@ -3,7 +3,7 @@
 //! DDL commits implicitly. Times are stored in UTC (`UTC_TIMESTAMP`), whatever
 //! the server's time zone. Tested on MariaDB.
 
-use super::{Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY, PROBE_FIRST};
+use super::{Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY, PROBE_FIRST, PROGRESS_EVERY};
 use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::{HistoryRow, RowStatus, Stamp};
@@ -154,11 +154,18 @@ async fn run_probed(
     tokio::pin!(main);
     let mut seen = Vec::new();
     let mut next = Instant::now() + PROBE_FIRST;
+    let mut next_progress = Instant::now() + PROGRESS_EVERY;
     loop {
         tokio::select! {
             biased;
             r = &mut main => return (r, seen),
             _ = sleep_until(next) => {
+                if Instant::now() >= next_progress {
+                    if let Ok(found) = stepwise_db::progress::mysql::in_flight(monitor, Some(waiter)).await {
+                        found.into_iter().for_each(|p| watch(Watched::Progress(p)));
+                    }
+                    next_progress = Instant::now() + PROGRESS_EVERY;
+                }
                 if let Ok(b) = monitor.possible_blockers(waiter).await {
                     if !b.is_empty() {
                         seen = b;

@@ -3,7 +3,7 @@
 //! for index builds that a crash may have left behind.
 
 use super::{
-    millis, Canceller, Engine, Failure, Watched, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST,
+    millis, Canceller, Engine, Failure, Watched, PROGRESS_EVERY, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST,
     WAIT_REPORT_EVERY,
 };
 use crate::events::Event;
@@ -89,11 +89,18 @@ async fn probed<R>(
     let mut seen = Vec::new();
     let mut next = Instant::now() + first;
     let mut next_report = Instant::now() + WAIT_REPORT_EVERY;
+    let mut next_progress = Instant::now() + PROGRESS_EVERY;
     loop {
         tokio::select! {
             biased;
             r = &mut main => return (r, seen),
             _ = sleep_until(next) => {
+                if Instant::now() >= next_progress {
+                    if let Ok(found) = stepwise_db::progress::pg::in_flight(monitor, Some(conn_pid)).await {
+                        found.into_iter().for_each(|p| watch(Watched::Progress(p)));
+                    }
+                    next_progress = Instant::now() + PROGRESS_EVERY;
+                }
                 if let Ok(b) = monitor.blockers_of(conn_pid).await {
                     if !b.is_empty() {
                         if let Some(policy) = canceller.due(cancel) {
