@@ -84,7 +84,7 @@ fn mariadb_copying_alter_reports_growing_fraction_in_progress_and_migrate() {
     let p = Project::new();
     db.sql("CREATE TABLE big (id int PRIMARY KEY, a int, b varchar(64)); INSERT INTO big SELECT seq, seq % 1000, md5(seq) FROM seq_1_to_3000000");
     p.write("1_copy.sql", "-- stepwise:up\nALTER TABLE big FORCE, ALGORITHM=COPY;\n");
-    let mut watch = spawn_bg(p.cmd(&db.url, &["progress", "--watch", "--interval", "150ms", "--format", "json"]));
+    let watch = spawn_bg(p.cmd(&db.url, &["progress", "--watch", "--interval", "150ms", "--format", "json"]));
     let r = bounded(&p, &db.url, &["migrate"]);
     std::thread::sleep(Duration::from_millis(300));
     let seen = watch.output();

@@ -12,7 +12,7 @@ use crate::resolve::{check_runnable, resolve, runs_in_transaction, select_pendin
 use crate::source::MigrationSet;
 use std::time::Instant;
 use stepwise_db::DbError;
-use stepwise_sql::OnlineAlter;
+use stepwise_sql::{OnlineAlter, Statement};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Applied {
@@ -135,6 +135,7 @@ async fn apply_one<E: Engine>(
         statements: m.up.statements.len(),
     });
     if transactional {
+        name_old_transactions(engine, &m.up.statements, opts, report).await;
         let mut ops = vec![TrackingOp::Save(row_for(m, RowStatus::Applied, true, m.up.statements.len()), Stamp::Whole)];
         if opts.rails && m.kind == MigrationKind::Versioned {
             ops.push(TrackingOp::Rails(m.version.text.clone(), true));
@@ -149,6 +150,24 @@ async fn apply_one<E: Engine>(
         return result;
     }
     apply_statements(engine, m, &key, previous, opts, report).await
+}
+
+/// DDL queues for a table's lock behind any open transaction that holds it:
+/// name the old ones before the statements wait (each table once).
+async fn name_old_transactions<E: Engine>(engine: &mut E, statements: &[Statement], opts: &RunOptions, report: &mut dyn FnMut(Event)) {
+    let mut seen = Vec::new();
+    for stmt in statements {
+        if let Some(table) = &stmt.info.ddl_table {
+            if seen.contains(table) {
+                continue;
+            }
+            seen.push(table.clone());
+        }
+        match engine.old_transactions(stmt, opts.lock_timeout).await {
+            Ok(lines) => lines.into_iter().for_each(|message| report(Event::Note { message })),
+            Err(e) => report(Event::Note { message: format!("could not look for old transactions before the DDL: {e}") }),
+        }
+    }
 }
 
 /// A non-transactional migration: record the statement in flight before
@@ -213,12 +232,7 @@ async fn apply_statements<E: Engine>(
                 (None, None) => stmt.info.summary.clone(),
             },
         });
-        // MySQL DDL queues for the table's metadata lock behind any open
-        // transaction that touched it: name the old ones before it waits.
-        match engine.old_transactions(stmt, opts.lock_timeout).await {
-            Ok(lines) => lines.into_iter().for_each(|message| report(Event::Note { message })),
-            Err(e) => report(Event::Note { message: format!("could not look for old transactions before the DDL: {e}") }),
-        }
+        name_old_transactions(engine, std::slice::from_ref(stmt), opts, report).await;
         // The row as it stands once statement `i` is done.
         let next = row_after(&row, i, total);
         let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];

@@ -39,6 +39,11 @@ pub struct StatementInfo {
     pub index_op: Option<IndexOp>,
     /// The first keywords, upper-cased, for messages ("CREATE INDEX").
     pub summary: String,
+    /// The table whose lock the statement queues for, where it is DDL on
+    /// one table (ALTER TABLE, CREATE INDEX ... ON, DROP TABLE, TRUNCATE,
+    /// LOCK TABLE; MySQL also RENAME TABLE and OPTIMIZE TABLE): for naming
+    /// the old transactions it would wait behind.
+    pub ddl_table: Option<QualifiedName>,
 }
 
 impl StatementInfo {
@@ -253,6 +258,7 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
 
     info.transaction_control = matches!(first, "BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "ABORT" | "SAVEPOINT" | "RELEASE")
         || (first == "START" && second == "TRANSACTION");
+    info.ddl_table = ddl_table(&w, &top, first, second, dialect);
     if dialect == Dialect::MySql {
         info.implicit_commit = !matches!(
             first,
@@ -284,6 +290,29 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
         info.index_op = index_op(&w, &top, first);
     }
     info
+}
+
+/// The one table a DDL statement locks (see `StatementInfo::ddl_table`).
+fn ddl_table(w: &Words, top: &[(usize, String)], first: &str, second: &str, dialect: Dialect) -> Option<QualifiedName> {
+    let pos = |k: &str| top.iter().find(|(_, kw)| kw == k).map(|(i, _)| *i);
+    // The name after keyword position `i`, past IF [NOT] EXISTS and ONLY.
+    let after = |i: usize| {
+        let mut j = i + 1;
+        while matches!(w.kw(j).as_str(), "IF" | "NOT" | "EXISTS" | "ONLY") {
+            j += 1;
+        }
+        w.name_at(j, dialect).map(|(n, _)| n)
+    };
+    match (first, second) {
+        ("ALTER", "TABLE") | ("DROP", "TABLE") | ("RENAME", "TABLE") | ("OPTIMIZE", "TABLE") => after(pos("TABLE")?),
+        ("TRUNCATE", "TABLE") | ("LOCK", "TABLE") | ("LOCK", "TABLES") => after(top.get(1)?.0),
+        ("TRUNCATE", _) | ("LOCK", _) => after(top.first()?.0),
+        ("CREATE", _) if top.iter().take(4).any(|(_, k)| k == "INDEX") => after(pos("ON")?),
+        // MySQL: DROP INDEX i ON t; CREATE TRIGGER ... ON t.
+        ("DROP", "INDEX") if dialect == Dialect::MySql => after(pos("ON")?),
+        ("CREATE", _) if top.iter().take(3).any(|(_, k)| k == "TRIGGER") => after(pos("ON")?),
+        _ => None,
+    }
 }
 
 fn index_op(w: &Words, top: &[(usize, String)], first: &str) -> Option<IndexOp> {
@@ -360,6 +389,23 @@ mod tests {
     fn unnamed_concurrent_index() {
         let i = info("create index concurrently on t (a)");
         assert_eq!(i.index_op, Some(IndexOp::CreateConcurrently { index: None, table: Some(q(None, "t")), if_not_exists: false }));
+    }
+
+    #[test]
+    fn ddl_names_the_table_it_locks() {
+        let t = |sql: &str, d: Dialect| classify(sql, &tokenize(sql, d).unwrap(), d).ddl_table;
+        let pg = Dialect::Postgres;
+        assert_eq!(t("ALTER TABLE IF EXISTS ONLY app.Orders ADD c int", pg), Some(q(Some("app"), "orders")));
+        assert_eq!(t("create unique index i on only \"T\" (a)", pg), Some(q(None, "T")));
+        assert_eq!(t("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a)", pg), Some(q(None, "t")));
+        assert_eq!(t("TRUNCATE t2, t3", pg), Some(q(None, "t2")));
+        assert_eq!(t("LOCK TABLE t IN ACCESS EXCLUSIVE MODE", pg), Some(q(None, "t")));
+        assert_eq!(t("DROP TABLE t", pg), Some(q(None, "t")));
+        assert_eq!(t("UPDATE t SET a = 1", pg), None);
+        assert_eq!(t("CREATE TABLE t (a int)", pg), None);
+        assert_eq!(t("ALTER TABLE `Db`.`T` ADD c int", Dialect::MySql), Some(q(Some("Db"), "T")));
+        assert_eq!(t("RENAME TABLE a TO b", Dialect::MySql), Some(q(None, "a")));
+        assert_eq!(t("DROP INDEX i ON t", Dialect::MySql), Some(q(None, "t")));
     }
 
     #[test]

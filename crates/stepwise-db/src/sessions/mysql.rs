@@ -203,6 +203,25 @@ async fn metadata_locks(conn: &mut MyConn, mariadb: bool) -> Option<Vec<Mdl>> {
     None
 }
 
+/// The threads holding a metadata lock on `schema.table` (the current
+/// database when `schema` is None); None when the server does not show
+/// metadata locks (no plugin, no performance_schema).
+pub async fn table_lock_holders(conn: &mut MyConn, schema: Option<&str>, table: &str) -> Option<Vec<i64>> {
+    let mariadb = conn.is_mariadb();
+    let schema = match schema {
+        Some(s) => s.to_string(),
+        None => conn.conn.query_first::<Option<String>, _>("SELECT DATABASE()").await.ok().flatten().flatten()?,
+    };
+    let locks = metadata_locks(conn, mariadb).await?;
+    Some(
+        locks
+            .into_iter()
+            .filter(|l| l.granted && l.schema.eq_ignore_ascii_case(&schema) && l.table.eq_ignore_ascii_case(table))
+            .map(|l| l.thread)
+            .collect(),
+    )
+}
+
 fn attach_mdl(sessions: &mut [Session], locks: &[Mdl]) {
     let waiters: Vec<Waiter> = sessions
         .iter()

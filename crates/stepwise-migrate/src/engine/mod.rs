@@ -210,10 +210,11 @@ pub trait Engine {
     /// so that what an earlier migration SET for itself (a pg_dump file's
     /// empty `search_path`, `lock_timeout = 0`, a role) does not carry over.
     async fn fresh_session(&mut self) -> Result<(), DbError>;
-    /// Before DDL that waits for a table's metadata lock: the open
-    /// transactions older than `older_than` it may queue behind (and every
-    /// query on the table behind it), one line each. Empty where the engine
-    /// names blockers another way (PostgreSQL names them when a wait times out).
+    /// Before DDL on a table: the open transactions older than `older_than`
+    /// it will queue behind (and every query on the table behind it), one
+    /// line each: on PostgreSQL those holding a lock on the table; on
+    /// MySQL/MariaDB those holding its metadata lock where the server shows
+    /// metadata locks, else every old transaction (any may have touched it).
     async fn old_transactions(&mut self, statement: &Statement, older_than: std::time::Duration) -> Result<Vec<String>, DbError> {
         let _ = (statement, older_than);
         Ok(vec![])

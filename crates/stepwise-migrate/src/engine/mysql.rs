@@ -395,13 +395,23 @@ impl Engine for MyEngine {
         }
         // From the monitor session: the migration's own session has no transaction open here.
         let old = stepwise_db::mysql_catalog::old_transactions(&mut self.monitor, whole_seconds(older_than)).await?;
+        // With metadata-lock instrumentation, only the transactions that hold the table.
+        let holders = match &statement.info.ddl_table {
+            Some(t) => sessions::mysql::table_lock_holders(&mut self.monitor, t.schema.as_deref(), &t.name).await,
+            None => None,
+        };
         Ok(old
             .into_iter()
             .filter(|t| t.thread != self.conn.id)
+            .filter(|t| holders.as_ref().is_none_or(|h| h.contains(&(t.thread as i64))))
             .map(|t| {
                 let query = t.query.map(|q| format!(", running: {}", q.chars().take(80).collect::<String>())).unwrap_or_else(|| ", idle in transaction".into());
+                let (table, why) = match (&statement.info.ddl_table, &holders) {
+                    (Some(table), Some(_)) => (table.name.clone(), "it holds a metadata lock on the table: the DDL will wait behind it"),
+                    _ => ("the table".to_string(), "the DDL will wait behind it if it touched the table"),
+                };
                 format!(
-                    "transaction open for {}s (thread {}, {}@{}{query}): the DDL will wait behind it if it touched the table, and every query on the table behind the DDL (`KILL {}` ends it)",
+                    "transaction open for {}s (thread {}, {}@{}{query}): {why}, and every query on {table} behind the DDL (`KILL {}` ends it)",
                     t.seconds, t.thread, t.user, t.host, t.thread
                 )
             })

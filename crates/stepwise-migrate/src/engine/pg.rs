@@ -422,6 +422,46 @@ impl Engine for PgEngine {
         Ok(())
     }
 
+    async fn old_transactions(&mut self, statement: &Statement, older_than: std::time::Duration) -> Result<Vec<String>, DbError> {
+        let Some(table) = &statement.info.ddl_table else { return Ok(vec![]) };
+        if statement.info.concurrently || statement.online.is_some() || statement.backfill.is_some() {
+            return Ok(vec![]);
+        }
+        let name = match &table.schema {
+            Some(s) => format!("{}.{}", qi(s), qi(&table.name)),
+            None => qi(&table.name),
+        };
+        let old = sessions::pg::old_holders(&self.monitor, &name, older_than.as_secs_f64(), self.conn.pid).await?;
+        let mut seen = Vec::new();
+        Ok(old
+            .into_iter()
+            .filter(|s| {
+                let first = !seen.contains(&s.id);
+                seen.push(s.id);
+                first
+            })
+            .map(|s| {
+                let query = match s.query_line(80, false) {
+                    Some(q) if !q.is_empty() => format!(": {q}"),
+                    Some(_) => String::new(),
+                    None => " (query not visible to this role)".into(),
+                };
+                let mode = s.holds.first().map(|l| l.mode.clone()).unwrap_or_default();
+                format!(
+                    "transaction open for {:.1}s holds {mode} on {} (pid {}, user {}, application {}, {}){query}: the statement will wait behind it, \
+                     and every query on the table behind the statement (`SELECT pg_terminate_backend({})` ends it)",
+                    s.transaction_secs.unwrap_or(0.0),
+                    table.name,
+                    s.id,
+                    s.user,
+                    if s.application.is_empty() { "-" } else { &s.application },
+                    if s.state.is_empty() { "?" } else { &s.state },
+                    s.id
+                )
+            })
+            .collect())
+    }
+
     async fn fresh_session(&mut self) -> Result<(), DbError> {
         // RESET ALL leaves the role alone (it is not reset by ALL).
         self.conn.batch("RESET ALL; RESET ROLE").await
