@@ -144,6 +144,84 @@ fn protected(s: &Session, policy: &CancelPolicy) -> Option<String> {
     None
 }
 
+/// `--cancel-blockers-after` for one wait: the policy, and when the wait
+/// began (a statement's first attempt; it counts across retries).
+#[derive(Debug, Clone)]
+pub struct Cancel {
+    pub policy: CancelPolicy,
+    pub since: Instant,
+}
+
+impl Cancel {
+    pub fn starting_now(policy: &CancelPolicy) -> Cancel {
+        Cancel { policy: policy.clone(), since: Instant::now() }
+    }
+}
+
+/// What happened, for the caller's log.
+#[derive(Debug, Clone)]
+pub enum CancelEvent {
+    Acted(Cancellation),
+    /// Said once: why nobody will be cancelled, or that looking failed.
+    Note(String),
+}
+
+/// The state of `--cancel-blockers-after` across the attempts of one wait;
+/// the engines (`pg::cancel_blockers`, `mysql::cancel_blockers`) supply who
+/// blocks and perform the act.
+#[derive(Debug, Default)]
+pub struct Canceller {
+    since: Option<Instant>,
+    tracker: Tracker,
+    noted: bool,
+}
+
+impl Canceller {
+    /// The policy when it is time to act: the wait has lasted at least
+    /// `after`. A new wait (another `since`) starts a new record.
+    pub fn due<'a>(&mut self, cancel: Option<&'a Cancel>) -> Option<&'a CancelPolicy> {
+        let c = cancel?;
+        if self.since != Some(c.since) {
+            *self = Canceller { since: Some(c.since), ..Default::default() };
+        }
+        (c.since.elapsed() >= c.policy.after).then_some(&c.policy)
+    }
+
+    /// What to do about the sessions session `me` waits behind in `snap`:
+    /// the acts to perform (with their note); skips are reported here.
+    pub fn decide(
+        &mut self,
+        snap: &super::Snapshot,
+        me: i64,
+        own: &[i64],
+        policy: &CancelPolicy,
+        report: &mut dyn FnMut(CancelEvent),
+    ) -> Vec<(Action, Session, String)> {
+        let Some(mine) = snap.sessions.iter().find(|s| s.id == me) else { return vec![] };
+        if mine.blocked_by.is_empty() {
+            return vec![];
+        }
+        if !snap.exact {
+            if !std::mem::replace(&mut self.noted, true) {
+                let why = snap.notes.last().cloned().unwrap_or_default();
+                report(CancelEvent::Note(format!(
+                    "--cancel-blockers-after: not cancelling anyone, the server does not say exactly who holds the lock ({why})"
+                )));
+            }
+            return vec![];
+        }
+        let blockers: Vec<Session> = snap.sessions.iter().filter(|s| mine.blocked_by.contains(&s.id)).cloned().collect();
+        let mut act = Vec::new();
+        for (action, session, note) in self.tracker.decide(&blockers, own, policy, Instant::now()) {
+            match action {
+                Action::Cancel | Action::Terminate => act.push((action, session, note)),
+                _ => report(CancelEvent::Acted(Cancellation { action, session, note, ok: true })),
+            }
+        }
+        act
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

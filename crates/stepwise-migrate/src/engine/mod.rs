@@ -14,8 +14,8 @@ use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::{HistoryRow, Stamp};
 use std::time::Duration;
-use stepwise_db::sessions::cancel::{Action, CancelPolicy, Cancellation, Tracker};
-use stepwise_db::sessions::{Session, Snapshot};
+pub use stepwise_db::sessions::cancel::{Cancel, CancelEvent, Canceller};
+use stepwise_db::sessions::cancel::Cancellation;
 use stepwise_db::{Blocker, DbError};
 use stepwise_sql::{BackfillStep, Dialect, OnlineAlter, Statement};
 
@@ -30,14 +30,6 @@ pub struct Settings {
     pub cancel: Option<Cancel>,
 }
 
-/// `--cancel-blockers-after` for one statement: the policy, and when the
-/// statement's first attempt started (its wait counts across retries).
-#[derive(Debug, Clone)]
-pub struct Cancel {
-    pub policy: CancelPolicy,
-    pub since: std::time::Instant,
-}
-
 /// What the engine hears while a statement runs, for the runner's events.
 #[derive(Debug, Clone)]
 pub enum Watched {
@@ -45,55 +37,10 @@ pub enum Watched {
     Waiting(Vec<Blocker>),
     /// What stepwise did (or chose not to do) about a session blocking it.
     Cancelled(Cancellation),
-    /// Said once: why no blocker will be cancelled.
+    /// Said once: why no blocker will be cancelled, or that looking failed.
     Note(String),
     /// How far the server is with the statement (index builds, copying ALTERs).
     Progress(stepwise_db::progress::DdlProgress),
-}
-
-/// The state of `--cancel-blockers-after` across the attempts of one
-/// statement; the engines supply who blocks their session and the act.
-#[derive(Debug, Default)]
-pub(crate) struct Canceller {
-    since: Option<std::time::Instant>,
-    tracker: Tracker,
-    noted: bool,
-}
-
-impl Canceller {
-    /// The policy when it is time to act on the blockers: the statement has
-    /// waited at least `after`. A new statement starts a new record.
-    pub(crate) fn due<'a>(&mut self, cancel: Option<&'a Cancel>) -> Option<&'a CancelPolicy> {
-        let c = cancel?;
-        if self.since != Some(c.since) {
-            *self = Canceller { since: Some(c.since), ..Default::default() };
-        }
-        (c.since.elapsed() >= c.policy.after).then_some(&c.policy)
-    }
-
-    /// What to do about the sessions session `me` waits behind in `snap`.
-    pub(crate) fn decide(&mut self, snap: &Snapshot, me: i64, own: &[i64], policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) -> Vec<(Action, Session, String)> {
-        let Some(mine) = snap.sessions.iter().find(|s| s.id == me) else { return vec![] };
-        if mine.blocked_by.is_empty() {
-            return vec![];
-        }
-        if !snap.exact {
-            if !std::mem::replace(&mut self.noted, true) {
-                let why = snap.notes.last().cloned().unwrap_or_default();
-                watch(Watched::Note(format!("--cancel-blockers-after: not cancelling anyone, the server does not say exactly who holds the lock ({why})")));
-            }
-            return vec![];
-        }
-        let blockers: Vec<Session> = snap.sessions.iter().filter(|s| mine.blocked_by.contains(&s.id)).cloned().collect();
-        let mut act = Vec::new();
-        for (action, session, note) in self.tracker.decide(&blockers, own, policy, std::time::Instant::now()) {
-            match action {
-                Action::Cancel | Action::Terminate => act.push((action, session, note)),
-                _ => watch(Watched::Cancelled(Cancellation { action, session, note, ok: true })),
-            }
-        }
-        act
-    }
 }
 
 /// Tracking changes that commit together with a unit's statements.
@@ -281,6 +228,15 @@ pub fn setting_notes(dialect: Dialect, lock_timeout: Duration) -> Vec<String> {
         ));
     }
     notes
+}
+
+impl From<CancelEvent> for Watched {
+    fn from(e: CancelEvent) -> Watched {
+        match e {
+            CancelEvent::Acted(c) => Watched::Cancelled(c),
+            CancelEvent::Note(n) => Watched::Note(n),
+        }
+    }
 }
 
 /// Milliseconds for a server setting, at least 1 (0 would mean "no limit").

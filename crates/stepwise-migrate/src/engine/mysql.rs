@@ -10,7 +10,7 @@ use crate::history::{HistoryRow, RowStatus, Stamp};
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
 use stepwise_db::mysql::{quote_ident as qi, quote_literal as ql, MyConn};
-use stepwise_db::sessions::{self, cancel::{CancelPolicy, Cancellation}};
+use stepwise_db::sessions;
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, Statement};
 use tokio::time::{sleep_until, Instant};
@@ -170,30 +170,14 @@ async fn run_probed(
                     if !b.is_empty() {
                         seen = b;
                         if let Some(policy) = canceller.due(settings.cancel.as_ref()) {
-                            cancel_blockers(monitor, waiter, canceller, policy, watch).await;
+                            let own = [waiter as i64, monitor.id as i64];
+                            sessions::mysql::cancel_blockers(monitor, waiter, &own, canceller, policy, &mut |e| watch(e.into())).await;
                         }
                     }
                 }
                 next = Instant::now() + PROBE_EVERY;
             }
         }
-    }
-}
-
-/// Kill (the query of) the sessions that block thread `waiter` right now, as the policy says, and report each.
-async fn cancel_blockers(monitor: &mut MyConn, waiter: u64, canceller: &mut Canceller, policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) {
-    let snap = match sessions::mysql::snapshot(monitor).await {
-        Ok(s) => s,
-        Err(e) => return watch(Watched::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
-    };
-    let own = [waiter as i64, monitor.id as i64];
-    for (action, session, why) in canceller.decide(&snap, waiter as i64, &own, policy, watch) {
-        let (ok, note) = match sessions::mysql::act(monitor, session.id, action).await {
-            Ok(true) => (true, why),
-            Ok(false) => (false, "no such session any more".to_string()),
-            Err(e) => (false, e.to_string()),
-        };
-        watch(Watched::Cancelled(Cancellation { action, session, note, ok }));
     }
 }
 

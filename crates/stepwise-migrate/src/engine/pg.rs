@@ -12,7 +12,7 @@ use crate::history::{HistoryRow, RowStatus, Stamp};
 use futures_util::future::join_all;
 use std::future::Future;
 use stepwise_db::pg::{quote_ident as qi, quote_literal as ql, PgConn};
-use stepwise_db::sessions::{self, cancel::{CancelPolicy, Cancellation}};
+use stepwise_db::sessions;
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, IndexOp, QualifiedName, Statement};
 use tokio::time::{sleep_until, Instant};
@@ -104,7 +104,8 @@ async fn probed<R>(
                 if let Ok(b) = monitor.blockers_of(conn_pid).await {
                     if !b.is_empty() {
                         if let Some(policy) = canceller.due(cancel) {
-                            cancel_blockers(monitor, conn_pid, canceller, policy, watch).await;
+                            let own = [conn_pid as i64, monitor.pid as i64];
+                            sessions::pg::cancel_blockers(monitor, conn_pid, &own, canceller, policy, &mut |e| watch(e.into())).await;
                         }
                         seen = b;
                     }
@@ -120,23 +121,6 @@ async fn probed<R>(
                 next = Instant::now() + every;
             }
         }
-    }
-}
-
-/// Act on the sessions that block `conn_pid` right now, as the policy says, and report each.
-async fn cancel_blockers(monitor: &PgConn, conn_pid: i32, canceller: &mut Canceller, policy: &CancelPolicy, watch: &mut dyn FnMut(Watched)) {
-    let snap = match sessions::pg::snapshot(monitor).await {
-        Ok(s) => s,
-        Err(e) => return watch(Watched::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
-    };
-    let own = [conn_pid as i64, monitor.pid as i64];
-    for (action, session, why) in canceller.decide(&snap, conn_pid as i64, &own, policy, watch) {
-        let (ok, note) = match sessions::pg::act(monitor, session.id, action).await {
-            Ok(true) => (true, why),
-            Ok(false) => (false, "no such session any more".to_string()),
-            Err(e) => (false, e.to_string()),
-        };
-        watch(Watched::Cancelled(Cancellation { action, session, note, ok }));
     }
 }
 
