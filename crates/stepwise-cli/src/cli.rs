@@ -181,7 +181,8 @@ pub struct OscArgs {
     pub dry_run: bool,
     /// The job to act on (status, pause, resume, cancel, finish, revert) when several are unfinished.
     #[arg(long)]
-    pub job: Option<i64>,
+    pub job: Option<i64>,    #[command(flatten)]
+    pub cancel: CancelArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,7 +224,8 @@ pub struct BackfillArgs {
     pub dry_run: bool,
     /// The job to act on (status, pause, resume, cancel) when several are unfinished.
     #[arg(long)]
-    pub job: Option<i64>,
+    pub job: Option<i64>,    #[command(flatten)]
+    pub cancel: CancelArgs,
 }
 
 #[derive(Args, Debug)]

@@ -263,6 +263,8 @@ pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
         Progress::Reverted { table, lock_held_ms, .. } => {
             format!("reverted: {table} is the old table again (locks held {lock_held_ms} ms)")
         }
+        Progress::BlockerCancelled { cancellation, .. } => format!("blocker: {cancellation}"),
+        Progress::Note { message, .. } => format!("note: {message}"),
     }
 }
 
@@ -288,6 +290,8 @@ pub fn backfill_line(p: &stepwise_online::backfill::Progress) -> String {
         Progress::Finished { job, rows_done, rows_changed, secs } => {
             format!("backfill job {job} finished: {rows_done} rows examined, {rows_changed} changed in {secs:.1}s")
         }
+        Progress::BlockerCancelled { cancellation, .. } => format!("blocker: {cancellation}"),
+        Progress::Note { message, .. } => format!("note: {message}"),
     }
 }
 

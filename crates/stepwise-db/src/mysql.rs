@@ -34,6 +34,12 @@ fn ssl_opts(tls: &crate::tls::Tls) -> Result<Option<mysql_async::SslOpts>, DbErr
     })
 }
 
+impl Drop for MyConn {
+    fn drop(&mut self) {
+        crate::sessions::own::forget(self.id as i64);
+    }
+}
+
 impl MyConn {
     pub async fn connect(url: &DbUrl) -> Result<MyConn, DbError> {
         // The driver only knows mysql://.
@@ -64,6 +70,7 @@ impl MyConn {
             .query_first("SELECT CONNECTION_ID(), @@version")
             .await?
             .ok_or_else(|| DbError::Other("SELECT CONNECTION_ID() returned no row".into()))?;
+        crate::sessions::own::register(id as i64);
         Ok(MyConn { conn, id, version })
     }
 
@@ -71,7 +78,9 @@ impl MyConn {
     pub async fn another(&self) -> Result<MyConn, DbError> {
         let mut conn = Conn::new(self.conn.opts().clone()).await?;
         let id: Option<u64> = conn.query_first("SELECT CONNECTION_ID()").await?;
-        Ok(MyConn { conn, id: id.unwrap_or_default(), version: self.version.clone() })
+        let id = id.unwrap_or_default();
+        crate::sessions::own::register(id as i64);
+        Ok(MyConn { conn, id, version: self.version.clone() })
     }
 
     pub fn is_mariadb(&self) -> bool {

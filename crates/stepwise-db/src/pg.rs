@@ -36,6 +36,7 @@ where
 
 impl Drop for PgConn {
     fn drop(&mut self) {
+        crate::sessions::own::forget(self.pid as i64);
         self.task.abort();
     }
 }
@@ -66,7 +67,9 @@ impl PgConn {
         };
         let (client, task) = connected.map_err(|e| DbError::Connect { url: url.redacted(), message: connect_message(&e) })?;
         let row = client.query_one("SELECT pg_backend_pid(), current_setting('server_version_num')::int", &[]).await?;
-        Ok(PgConn { pid: row.get(0), version_num: row.get(1), client, task, url: url.clone(), application: application.into() })
+        let pid: i32 = row.get(0);
+        crate::sessions::own::register(pid as i64);
+        Ok(PgConn { pid, version_num: row.get(1), client, task, url: url.clone(), application: application.into() })
     }
 
     /// A second session to the same database, for work done side by side.

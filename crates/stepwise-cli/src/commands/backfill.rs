@@ -24,7 +24,7 @@ fn options(cfg: &Config, args: &BackfillArgs) -> Options {
     if let Some(lag) = args.max_replica_lag {
         batch.max_replica_lag = lag.0;
     }
-    Options { state: cfg.schema.clone(), batch }
+    Options { state: cfg.schema.clone(), batch, cancel_blockers: args.cancel.policy() }
 }
 
 /// Progress for people: the batch line rewritten in place on a terminal,

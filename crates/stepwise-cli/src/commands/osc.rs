@@ -39,6 +39,7 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
             Some(n) => Some(n),
             None => OscOptions::default().critical_load,
         },
+        cancel_blockers: args.cancel.policy(),
     }
 }
 
@@ -94,6 +95,9 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
         }
             Progress::Reverted { table, lock_held_ms, .. } => {
                 format!("reverted: {table} is the old table again, with every change made since the swap (locks held {lock_held_ms} ms)")
+            }
+            Progress::BlockerCancelled { .. } | Progress::Note { .. } => {
+                format!("{}{}", if tty { "\n" } else { "" }, crate::render::online_line(p))
             }
         };
         out.progress(&line);

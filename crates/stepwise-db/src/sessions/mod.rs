@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod mdl;
 pub mod monitor;
 pub mod mysql;
+pub mod own;
 pub mod pg;
 pub mod tree;
 

@@ -309,7 +309,9 @@ pub async fn cancel_blockers(
         Ok(s) => s,
         Err(e) => return report(CancelEvent::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
     };
-    for (action, session, why) in canceller.decide(&snap, waiter as i64, own, policy, report) {
+    let mut own = own.to_vec();
+    own.extend(super::own::sessions());
+    for (action, session, why) in canceller.decide(&snap, waiter as i64, &own, policy, report) {
         let (ok, note) = match act(monitor, session.id, action).await {
             Ok(true) => (true, why),
             Ok(false) => (false, "no such session any more".to_string()),

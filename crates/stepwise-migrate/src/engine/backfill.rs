@@ -24,7 +24,7 @@ pub async fn run<D: Db>(
     report: &mut dyn FnMut(Event),
 ) -> Result<(), String> {
     let req = Request { table: step.table.clone(), set: Some(step.set.clone()), condition: step.condition.clone(), ..Request::default() };
-    let o = Options { state: state.to_string(), batch: opts.online.clone() };
+    let o = Options { state: state.to_string(), batch: opts.online.clone(), cancel_blockers: opts.cancel_blockers.clone() };
     let (tx, mut rx) = unbounded_channel::<Progress>();
     let progress = move |p: &Progress| {
         let _ = tx.send(p.clone());

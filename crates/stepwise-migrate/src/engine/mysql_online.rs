@@ -34,6 +34,7 @@ impl MyEngine {
             batch: opts.online.clone(),
             lock_timeout: opts.lock_timeout,
             retries: opts.retry.retries,
+            cancel_blockers: opts.cancel_blockers.clone(),
             ..OscOptions::default()
         };
         let mut job = step.job;

@@ -34,6 +34,7 @@ impl PgEngine {
             lock_timeout: opts.lock_timeout,
             retries: opts.retry.retries,
             allow_all_tables_publication: opts.online_all_tables_publication,
+            cancel_blockers: opts.cancel_blockers.clone(),
             ..OscOptions::default()
         };
         // Objects made for the change (the shadow becomes the table) belong

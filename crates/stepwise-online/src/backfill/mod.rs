@@ -23,6 +23,7 @@
 pub mod mysql;
 pub mod pg;
 
+use stepwise_db::sessions::cancel::{Cancel, CancelEvent, CancelPolicy};
 use crate::batch::{BatchOptions, Sizer};
 use crate::jobs::Job;
 use crate::osc::table::TableInfo;
@@ -53,6 +54,9 @@ pub struct Options {
     /// PostgreSQL: the state schema; MySQL: the state tables' prefix.
     pub state: String,
     pub batch: BatchOptions,
+    /// `--cancel-blockers-after`: once batches have been held up by row
+    /// locks this long in a row, cancel the sessions holding them.
+    pub cancel_blockers: Option<CancelPolicy>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -129,6 +133,16 @@ pub enum Progress {
         attempt: u32,
         rows: u64,
     },
+    /// `--cancel-blockers-after` acted on (or left alone) a session holding rows a batch needs.
+    BlockerCancelled {
+        job: i64,
+        cancellation: stepwise_db::sessions::cancel::Cancellation,
+    },
+    /// Something to say once, e.g. why no blocker will be cancelled.
+    Note {
+        job: i64,
+        message: String,
+    },
     /// Waiting: a standby replays more than `max_ms` behind.
     Throttled {
         job: i64,
@@ -156,6 +170,11 @@ pub struct Batch<'a> {
     /// rows_done to record once this batch commits.
     pub rows_done: i64,
     pub lock_timeout: Duration,
+    /// Set once batches have been held up by row locks in a row and
+    /// `--cancel-blockers-after` was given: the engine watches the batch's
+    /// wait and cancels its blockers when due, telling `report`.
+    pub cancel: Option<&'a Cancel>,
+    pub report: &'a (dyn Fn(CancelEvent) + Sync),
 }
 
 #[derive(Debug)]
@@ -425,6 +444,8 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
     let mut sizer = Sizer::new(opts.batch.clone(), BATCH_TIME);
     let started = Instant::now();
     let (mut since, mut last_report, mut attempt) = (0i64, Instant::now(), 0u32);
+    // Since when batches have been held up by row locks, with --cancel-blockers-after.
+    let mut held_up: Option<Cancel> = None;
     // Before the first batch too: no row changes while the replicas are
     // behind, or cannot be measured.
     replicas(db, id, opts, progress).await.or_else(|e| stopped(e, id))?;
@@ -437,6 +458,10 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
             Some(_) => rows as i64,
             None => db.count_after(&table, cursor.as_deref()).await?,
         };
+        let report = |e: CancelEvent| match e {
+            CancelEvent::Acted(cancellation) => progress(&Progress::BlockerCancelled { job: id, cancellation }),
+            CancelEvent::Note(message) => progress(&Progress::Note { job: id, message }),
+        };
         let batch = Batch {
             job: id,
             table: &table,
@@ -445,10 +470,13 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
             hi: hi.as_deref(),
             rows_done: done + scanned,
             lock_timeout: sizer.lock_timeout(),
+            cancel: held_up.as_ref(),
+            report: &report,
         };
         match db.batch(&batch).await {
             Ok(BatchResult::Done { changed: n }) => {
                 attempt = 0;
+                held_up = None;
                 done += scanned;
                 changed += n;
                 since += scanned.max(n);
@@ -474,6 +502,9 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
                 // come back smaller after a moment.
                 attempt += 1;
                 sizer.lock_timed_out();
+                if held_up.is_none() {
+                    held_up = opts.cancel_blockers.as_ref().map(Cancel::starting_now);
+                }
                 progress(&Progress::LockWait { job: id, attempt, rows: sizer.rows() });
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;

@@ -30,6 +30,9 @@ pub struct MyDb<'a> {
     /// The jobs table qualified with the database it is in, once the
     /// replicas are watched (`run` waits for them before its first batch).
     watched_jobs: Option<String>,
+    /// With `--cancel-blockers-after`: a second session that watches a held-up batch.
+    monitor: Option<MyConn>,
+    canceller: stepwise_db::sessions::cancel::Canceller,
 }
 
 impl<'a> MyDb<'a> {
@@ -40,6 +43,8 @@ impl<'a> MyDb<'a> {
             key_index: "PRIMARY".into(),
             lock_wait_set: false,
             lag: ReplicaLag::new(),
+            monitor: None,
+            canceller: Default::default(),
             replicas: Default::default(),
             watched_jobs: None,
         }
@@ -201,8 +206,15 @@ impl MyDb<'_> {
 
     /// Lock the batch's key range, rows and gaps, or fail at once.
     fn lock_range(&self, table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) -> String {
+        format!("{} NOWAIT", self.lock_range_waiting(table, lo, hi))
+    }
+
+    /// The range lock that waits (up to `innodb_lock_wait_timeout`): taken
+    /// only with `--cancel-blockers-after` once it is due, so that InnoDB's
+    /// lock-wait view names exactly the sessions holding the batch's rows.
+    fn lock_range_waiting(&self, table: &TableInfo, lo: Option<&[String]>, hi: Option<&[String]>) -> String {
         format!(
-            "SELECT COUNT(*) FROM {} FORCE INDEX ({}){} FOR UPDATE NOWAIT",
+            "SELECT COUNT(*) FROM {} FORCE INDEX ({}){} FOR UPDATE",
             target(table),
             qi(&self.key_index),
             where_clause(&key_range(table, lo, hi))
@@ -445,27 +457,34 @@ impl Db for MyDb<'_> {
         }
         let jobs_table = jobs::table(&self.prefix);
         self.conn.exec("START TRANSACTION").await?;
+        // Held up long enough with --cancel-blockers-after: this once the
+        // range lock waits, watched, so that its blockers can be named and cancelled.
+        let due = b.cancel.is_some_and(|c| c.since.elapsed() >= c.policy.after);
+        if due && self.monitor.is_none() {
+            self.monitor = Some(self.conn.another().await?);
+        }
+        let lock = if due { self.lock_range_waiting(b.table, b.lo, b.hi) } else { self.lock_range(b.table, b.lo, b.hi) };
+        let conn = &mut *self.conn;
+        let id = conn.id;
         let work = async {
             let row: Option<(String, Option<String>)> =
-                self.conn.conn.exec_first(format!("SELECT state, cursor_keys FROM {jobs_table} WHERE id = ? FOR UPDATE"), (b.job,)).await?;
+                conn.conn.exec_first(format!("SELECT state, cursor_keys FROM {jobs_table} WHERE id = ? FOR UPDATE"), (b.job,)).await?;
             let Some((state, cursor)) = row else { return Ok(BatchResult::Stopped("gone".into())) };
             let cursor: Option<Vec<String>> = cursor.and_then(|c| serde_json::from_str(&c).ok());
             if state != "running" || cursor.as_deref() != b.lo {
                 return Ok(BatchResult::Stopped(state));
             }
-            let lock = self.lock_range(b.table, b.lo, b.hi);
-            self.conn.exec(&lock).await?;
+            conn.exec(&lock).await?;
             let mut changed = 0i64;
             for sql in statements(b.table, b.spec, b.lo, b.hi) {
-                self.conn.exec(&sql).await?;
+                conn.exec(&sql).await?;
                 if sql.starts_with("UPDATE") || sql.starts_with("DELETE") {
-                    changed += self.conn.conn.affected_rows() as i64;
+                    changed += conn.conn.affected_rows() as i64;
                 }
             }
             let next = if b.hi.is_some() { b.hi } else { b.lo };
             let state = if b.hi.is_some() { "running" } else { "finished" };
-            self.conn
-                .conn
+            conn.conn
                 .exec_drop(
                     format!(
                         "UPDATE {jobs_table} SET cursor_keys = ?, rows_done = ?, rows_changed = rows_changed + ?, state = ?,
@@ -477,7 +496,14 @@ impl Db for MyDb<'_> {
                 .await?;
             Ok::<_, DbError>(BatchResult::Done { changed })
         };
-        match work.await {
+        let mut report = |e| (b.report)(e);
+        let result = match &mut self.monitor {
+            Some(m) if due => {
+                stepwise_db::sessions::mysql::guarded(m, id, &mut self.canceller, b.cancel, Duration::from_millis(100), work, &mut report).await
+            }
+            _ => work.await,
+        };
+        match result {
             Ok(BatchResult::Done { changed }) => {
                 self.conn.exec("COMMIT").await?;
                 // The position the replicas are measured by (see `lag::mysql`).

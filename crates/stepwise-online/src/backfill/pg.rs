@@ -19,11 +19,14 @@ pub struct PgDb<'a> {
     lag: ReplicaLag,
     /// `deadlock_timeout`, read once: batches wait on row locks for less.
     deadlock_timeout: Option<Duration>,
+    /// With `--cancel-blockers-after`: a second session that watches a held-up batch.
+    monitor: Option<PgConn>,
+    canceller: stepwise_db::sessions::cancel::Canceller,
 }
 
 impl<'a> PgDb<'a> {
     pub fn new(conn: &'a PgConn, schema: &str) -> PgDb<'a> {
-        PgDb { conn, schema: schema.to_string(), lag: ReplicaLag::new(), deadlock_timeout: None }
+        PgDb { conn, schema: schema.to_string(), lag: ReplicaLag::new(), deadlock_timeout: None, monitor: None, canceller: Default::default() }
     }
 
     /// The batch's lock timeout: the configured one, but at most a quarter
@@ -211,15 +214,19 @@ impl Db for PgDb<'_> {
         self.conn
             .batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL synchronous_commit = off", lock_timeout.as_millis()))
             .await?;
+        if b.cancel.is_some() && self.monitor.is_none() {
+            self.monitor = Some(self.conn.another().await?);
+        }
+        let conn = self.conn;
         let work = async {
             // The job row, locked: a pause or cancel decided elsewhere, or
             // another process running the same job, is seen before any work.
-            let r = self.conn.client.query_one(&format!("SELECT state, cursor FROM {jobs} WHERE id = $1 FOR UPDATE"), &[&b.job]).await?;
+            let r = conn.client.query_one(&format!("SELECT state, cursor FROM {jobs} WHERE id = $1 FOR UPDATE"), &[&b.job]).await?;
             let (state, cursor): (String, Option<Vec<String>>) = (r.get(0), r.get(1));
             if state != "running" || cursor.as_deref() != b.lo {
                 return Ok(BatchResult::Stopped(state));
             }
-            let changed = self.conn.client.execute(&statement(b.table, b.spec, b.lo, b.hi), &[]).await? as i64;
+            let changed = conn.client.execute(&statement(b.table, b.spec, b.lo, b.hi), &[]).await? as i64;
             let next = if b.hi.is_some() { b.hi } else { b.lo };
             let state = if b.hi.is_some() { "running" } else { "finished" };
             self.conn
@@ -235,7 +242,17 @@ impl Db for PgDb<'_> {
                 .await?;
             Ok::<_, DbError>(BatchResult::Done { changed })
         };
-        match work.await {
+        // Watched only once batches have been held up: the batch waits less
+        // than deadlock_timeout, so the monitor looks every few milliseconds.
+        let every = (lock_timeout / 4).max(Duration::from_millis(5));
+        let mut report = |e| (b.report)(e);
+        let result = match &self.monitor {
+            Some(m) if b.cancel.is_some() => {
+                stepwise_db::sessions::pg::guarded(m, conn.pid, &mut self.canceller, b.cancel, every, work, &mut report).await
+            }
+            _ => work.await,
+        };
+        match result {
             Ok(BatchResult::Done { changed }) => {
                 self.conn.batch("COMMIT").await?;
                 Ok(BatchResult::Done { changed })

@@ -83,6 +83,9 @@ pub struct OscOptions {
     /// MySQL/MariaDB: pause the job when this many threads run (as pt-osc's
     /// `--critical-load`); None: never.
     pub critical_load: Option<u64>,
+    /// `--cancel-blockers-after`: cancel the sessions that block a statement
+    /// locking the live table (triggers, swap) once it has waited this long.
+    pub cancel_blockers: Option<stepwise_db::sessions::cancel::CancelPolicy>,
 }
 
 impl Default for OscOptions {
@@ -97,6 +100,7 @@ impl Default for OscOptions {
             // pt-online-schema-change's defaults.
             max_load: Some(25),
             critical_load: Some(50),
+            cancel_blockers: None,
         }
     }
 }
@@ -145,6 +149,16 @@ pub enum Progress {
         what: String,
         attempt: u32,
         blockers: Vec<String>,
+    },
+    /// `--cancel-blockers-after` acted on (or left alone) a session blocking a lock.
+    BlockerCancelled {
+        job: i64,
+        cancellation: stepwise_db::sessions::cancel::Cancellation,
+    },
+    /// Something to say once, e.g. why no blocker will be cancelled.
+    Note {
+        job: i64,
+        message: String,
     },
     Swapped {
         job: i64,

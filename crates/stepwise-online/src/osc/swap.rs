@@ -18,6 +18,34 @@ pub(super) async fn holders(conn: &PgConn, table: &str) -> Vec<String> {
     conn.rows(sql, &[&table]).await.map(|rows| rows.iter().map(|r| r.get(0)).collect()).unwrap_or_default()
 }
 
+/// `--cancel-blockers-after` around the statements that lock the live
+/// table: a second session watches, and once the wait (counted from the
+/// first attempt) has lasted long enough, cancels exactly the sessions
+/// blocking ours. Without the option it only runs the work.
+pub(super) struct Guard {
+    monitor: Option<PgConn>,
+    cancel: Option<stepwise_db::sessions::cancel::Cancel>,
+    canceller: stepwise_db::sessions::cancel::Canceller,
+}
+
+impl Guard {
+    pub(super) async fn new(conn: &PgConn, opts: &OscOptions) -> Result<Guard, OnlineError> {
+        let cancel = opts.cancel_blockers.as_ref().map(stepwise_db::sessions::cancel::Cancel::starting_now);
+        let monitor = if cancel.is_some() { Some(conn.another().await?) } else { None };
+        Ok(Guard { monitor, cancel, canceller: Default::default() })
+    }
+
+    pub(super) async fn run<R>(&mut self, pid: i32, job: i64, work: impl std::future::Future<Output = R>, progress: OnProgress<'_>) -> R {
+        let Some(monitor) = &self.monitor else { return work.await };
+        let mut report = |e: stepwise_db::sessions::cancel::CancelEvent| match e {
+            stepwise_db::sessions::cancel::CancelEvent::Acted(cancellation) => progress(&Progress::BlockerCancelled { job, cancellation }),
+            stepwise_db::sessions::cancel::CancelEvent::Note(message) => progress(&Progress::Note { job, message }),
+        };
+        let every = (self.cancel.as_ref().map(|c| c.policy.after).unwrap_or_default() / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+        stepwise_db::sessions::pg::guarded(monitor, pid, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report).await
+    }
+}
+
 /// Run `sql`, which locks `table`, in one transaction under the lock
 /// timeout, retrying a lock wait up to `opts.retries` times with a growing
 /// pause and naming the sessions that hold the table.
@@ -31,9 +59,11 @@ pub async fn locked(
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let mut attempt = 0;
+    let mut guard = Guard::new(conn, opts).await?;
     loop {
         attempt += 1;
-        let r = conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms';\n{sql};\nCOMMIT;", opts.lock_timeout.as_millis())).await;
+        let text = format!("BEGIN; SET LOCAL lock_timeout = '{}ms';\n{sql};\nCOMMIT;", opts.lock_timeout.as_millis());
+        let r = guard.run(conn.pid, job, conn.batch(&text), progress).await;
         match r {
             Ok(()) => return Ok(()),
             Err(e) => {
@@ -83,10 +113,12 @@ pub(super) async fn exchange<T>(
 ) -> Result<(u64, T), OnlineError> {
     let live = tables[0].as_str();
     let mut attempt = 0;
+    let mut guard = Guard::new(conn, opts).await?;
     loop {
         attempt += 1;
         conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", opts.lock_timeout.as_millis())).await?;
-        let mut ok = lock_in_order(conn, &[(tables[0].clone(), "ACCESS EXCLUSIVE"), (tables[1].clone(), "ACCESS EXCLUSIVE")]).await?;
+        let both = [(tables[0].clone(), "ACCESS EXCLUSIVE"), (tables[1].clone(), "ACCESS EXCLUSIVE")];
+        let mut ok = guard.run(conn.pid, job.id, lock_in_order(conn, &both), progress).await?;
         let held = Instant::now();
         let mut carried = None;
         if ok {

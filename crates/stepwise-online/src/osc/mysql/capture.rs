@@ -237,9 +237,68 @@ pub async fn install(
     result
 }
 
+/// The sessions that may hold `table`'s metadata lock: those that do where
+/// the server shows metadata locks, else every session in a transaction or a statement.
+async fn possible_holders(conn: &mut MyConn, table: &str) -> Vec<stepwise_db::Blocker> {
+    let all = conn.possible_blockers(0).await.unwrap_or_default();
+    let holders = match split_table(table) {
+        Some((schema, name)) => stepwise_db::sessions::mysql::table_lock_holders(conn, schema.as_deref(), &name).await,
+        None => None,
+    };
+    all.into_iter().filter(|b| holders.as_ref().is_none_or(|h| h.contains(&b.pid))).collect()
+}
+
+/// `db`.`t` or `t` (as osc quotes names) as (schema, table).
+fn split_table(quoted: &str) -> Option<(Option<String>, String)> {
+    let parts: Vec<String> = quoted.split("`.`").map(|p| p.trim_matches('`').replace("``", "`")).collect();
+    match parts.as_slice() {
+        [t] if !t.is_empty() => Some((None, t.clone())),
+        [s, t] => Some((Some(s.clone()), t.clone())),
+        _ => None,
+    }
+}
+
+/// `--cancel-blockers-after` around the statements that take the table's
+/// metadata lock: a second session watches and, once the wait (counted
+/// from the first attempt) has lasted long enough, kills exactly the
+/// sessions holding what ours waits for. Without the option it only runs the work.
+struct Guard {
+    monitor: Option<MyConn>,
+    cancel: Option<stepwise_db::sessions::cancel::Cancel>,
+    canceller: stepwise_db::sessions::cancel::Canceller,
+}
+
+impl Guard {
+    async fn new(conn: &MyConn, opts: &OscOptions) -> Result<Guard, OnlineError> {
+        let cancel = opts.cancel_blockers.as_ref().map(stepwise_db::sessions::cancel::Cancel::starting_now);
+        let monitor = if cancel.is_some() { Some(conn.another().await?) } else { None };
+        Ok(Guard { monitor, cancel, canceller: Default::default() })
+    }
+
+    fn due(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.since.elapsed() >= c.policy.after)
+    }
+
+    async fn run<R>(&mut self, id: u64, job: i64, work: impl std::future::Future<Output = R>, progress: OnProgress<'_>) -> R {
+        let Some(monitor) = &mut self.monitor else { return work.await };
+        let mut report = |e: stepwise_db::sessions::cancel::CancelEvent| match e {
+            stepwise_db::sessions::cancel::CancelEvent::Acted(cancellation) => progress(&Progress::BlockerCancelled { job, cancellation }),
+            stepwise_db::sessions::cancel::CancelEvent::Note(message) => progress(&Progress::Note { job, message }),
+        };
+        let every = Duration::from_millis(250);
+        stepwise_db::sessions::mysql::guarded(monitor, id, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report).await
+    }
+}
+
 /// Sessions (other than this one) whose transaction has been open longer
-/// than `secs`, described for the user.
-async fn old_transactions(conn: &mut MyConn, secs: u64) -> Result<Vec<String>, DbError> {
+/// than `secs`, described for the user: those holding `table`'s metadata
+/// lock where the server shows metadata locks, else all of them (any may
+/// have touched the table).
+async fn old_transactions(conn: &mut MyConn, secs: u64, table: &str) -> Result<Vec<String>, DbError> {
+    let holders = match split_table(table) {
+        Some((schema, name)) => stepwise_db::sessions::mysql::table_lock_holders(conn, schema.as_deref(), &name).await,
+        None => None,
+    };
     let me = conn.id;
     let rows: Vec<(u64, String, String, i64, String)> = conn
         .conn
@@ -255,6 +314,7 @@ async fn old_transactions(conn: &mut MyConn, secs: u64) -> Result<Vec<String>, D
         .await?;
     Ok(rows
         .into_iter()
+        .filter(|(id, ..)| holders.as_ref().is_none_or(|h| h.contains(&(*id as i64))))
         .map(|(id, user, host, age, query)| {
             let q: String = query.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(100).collect();
             let q = if q.is_empty() { String::new() } else { format!(": {q}") };
@@ -285,10 +345,13 @@ pub async fn locked(
     let wait = opts.lock_timeout.as_secs().max(1);
     conn.exec(&format!("SET SESSION lock_wait_timeout = {wait}")).await?;
     let mut attempt = 0;
+    let mut guard = Guard::new(conn, opts).await?;
     loop {
         attempt += 1;
-        let old = old_transactions(conn, wait).await?;
-        if !old.is_empty() {
+        let old = old_transactions(conn, wait, table).await?;
+        // With --cancel-blockers-after, once due, the statement queues and
+        // the guard cancels exactly the sessions it then waits behind.
+        if !old.is_empty() && !guard.due() {
             if attempt > opts.retries {
                 return Err(OnlineError::Refused(format!(
                     "could not {what} on {table}: transactions open longer than the lock wait ({wait}s) may hold its metadata \
@@ -306,17 +369,18 @@ pub async fn locked(
             tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(10)))).await;
             continue;
         }
-        let mut result = Ok(());
-        for s in sql {
-            result = conn.exec(s).await;
-            if result.is_err() {
-                break;
+        let id = conn.id;
+        let work = async {
+            for s in sql {
+                conn.exec(s).await?;
             }
-        }
+            Ok::<(), DbError>(())
+        };
+        let result = guard.run(id, job, work, progress).await;
         match result {
             Ok(()) => return Ok(()),
             Err(e) if e.server().is_some_and(|s| s.is_lock_timeout()) && attempt <= opts.retries => {
-                let blockers = conn.possible_blockers(0).await.unwrap_or_default();
+                let blockers = possible_holders(conn, table).await;
                 progress(&Progress::LockWait {
                     job,
                     what: format!("{what} on {table}"),
@@ -326,7 +390,7 @@ pub async fn locked(
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt.min(10)))).await;
             }
             Err(e) if e.server().is_some_and(|s| s.is_lock_timeout()) => {
-                let blockers = conn.possible_blockers(0).await.unwrap_or_default();
+                let blockers = possible_holders(conn, table).await;
                 let named = if blockers.is_empty() {
                     String::new()
                 } else {
