@@ -181,7 +181,8 @@ pub struct OscArgs {
     pub dry_run: bool,
     /// The job to act on (status, pause, resume, cancel, finish, revert) when several are unfinished.
     #[arg(long)]
-    pub job: Option<i64>,    #[command(flatten)]
+    pub job: Option<i64>,
+    #[command(flatten)]
     pub cancel: CancelArgs,
 }
 
@@ -224,7 +225,8 @@ pub struct BackfillArgs {
     pub dry_run: bool,
     /// The job to act on (status, pause, resume, cancel) when several are unfinished.
     #[arg(long)]
-    pub job: Option<i64>,    #[command(flatten)]
+    pub job: Option<i64>,
+    #[command(flatten)]
     pub cancel: CancelArgs,
 }
 
@@ -361,6 +363,7 @@ pub struct MigrateArgs {
     pub online_max_replica_lag: Option<crate::duration::Limit>,
     /// Online statements: run although a publication publishes all tables (its subscribers must be able to take osc's tables).
     #[arg(long)]
-    pub online_allow_all_tables_publication: bool,    #[command(flatten)]
+    pub online_allow_all_tables_publication: bool,
+    #[command(flatten)]
     pub cancel: CancelArgs,
 }

@@ -46,7 +46,11 @@ fn postgres_idle_blocker_is_cancelled_then_terminated_and_a_waiting_session_is_u
     r.contains(&format!("cancelled the statement of session {} (user postgres, application test idle blocker, idle in transaction", a.pid));
     r.contains(&format!("terminated session {} (user postgres, application test idle blocker", a.pid));
     r.contains("cancelling its statement did not release the lock");
-    assert!(!r.all().contains(&format!("session {} (user postgres, application test bystander", d.pid)), "the bystander was touched:\n{}", r.all());
+    assert!(
+        !r.all().contains(&format!("session {} (user postgres, application test bystander", d.pid)),
+        "the bystander was touched:\n{}",
+        r.all()
+    );
     assert!(pg_has_c(&db));
     // The bystander's update went through, uncancelled; the blocker's session is gone.
     assert_eq!(d.query("SELECT a FROM items WHERE id = 1;"), "1\n5", "{}", d.errors());
@@ -90,7 +94,9 @@ fn postgres_running_blocker_is_cancelled_unless_protected() {
     pg_setup(&db, &p);
     let mut b = PsqlSession::open(&db.url, "test sleeper");
     b.send("SELECT pg_sleep(30) FROM items LIMIT 1;");
-    assert!(wait_until(Duration::from_secs(10), || db.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test sleeper' AND state = 'active'") == "1"));
+    assert!(wait_until(Duration::from_secs(10), || db
+        .sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test sleeper' AND state = 'active'")
+        == "1"));
     let r = bounded(&p, &db.url, &["migrate", "--lock-retries", "3", "--cancel-blockers-after", "1s", "--protect", "someone,test sleeper"]);
     eprintln!("{}", r.all());
     r.code(1).contains(&format!("left alone session {}", b.pid)).contains("application test sleeper is protected");
@@ -111,13 +117,17 @@ fn postgres_running_blocker_is_cancelled_unless_protected() {
 #[test]
 fn bad_values_are_usage_errors() {
     let p = Project::new();
-    p.run("postgres://postgres@127.0.0.1:5432/postgres", &["migrate", "--cancel-blockers-after", "0"]).code(2).contains("must be more than 0");
+    p.run("postgres://postgres@127.0.0.1:5432/postgres", &["migrate", "--cancel-blockers-after", "0"])
+        .code(2)
+        .contains("must be more than 0");
     p.run("postgres://postgres@127.0.0.1:5432/postgres", &["migrate", "--terminate"]).code(2).contains("--cancel-blockers-after");
 }
 
 fn ensure_metadata_lock_info() {
     if mysql("", "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'") == "0" {
-        let _ = std::process::Command::new("mariadb").args(["-h", "127.0.0.1", "-u", "root", "-e", "INSTALL SONAME 'metadata_lock_info'"]).output();
+        let _ = std::process::Command::new("mariadb")
+            .args(["-h", "127.0.0.1", "-u", "root", "-e", "INSTALL SONAME 'metadata_lock_info'"])
+            .output();
     }
 }
 

@@ -16,7 +16,11 @@ fn postgres_backfill_ends_the_idle_transaction_holding_its_rows_and_completes() 
     let mut holder = PsqlSession::open(&db.url, "test row holder");
     holder.query("BEGIN;");
     holder.query("UPDATE t SET a = a WHERE id = 1500;");
-    let r = bounded(&p, &db.url, &["backfill", "t", "--set", "a = a + 1", "--batch-rows", "200", "--cancel-blockers-after", "1s", "--terminate"]);
+    let r = bounded(
+        &p,
+        &db.url,
+        &["backfill", "t", "--set", "a = a + 1", "--batch-rows", "200", "--cancel-blockers-after", "1s", "--terminate"],
+    );
     eprintln!("{}", r.all());
     r.ok().contains(&format!("blocker: cancelled the statement of session {} (user postgres, application test row holder", holder.pid));
     r.contains(&format!("blocker: terminated session {}", holder.pid));
@@ -31,7 +35,11 @@ fn mariadb_backfill_kills_the_transaction_holding_its_rows_and_completes() {
     let mut holder = MySession::open(&db);
     let holder_id = holder.query("SELECT CONNECTION_ID();");
     holder.query("BEGIN; UPDATE t SET a = a WHERE id = 1500;");
-    let r = bounded(&p, &db.url, &["backfill", "t", "--set", "a = a + 1", "--batch-rows", "200", "--cancel-blockers-after", "1s", "--terminate"]);
+    let r = bounded(
+        &p,
+        &db.url,
+        &["backfill", "t", "--set", "a = a + 1", "--batch-rows", "200", "--cancel-blockers-after", "1s", "--terminate"],
+    );
     eprintln!("{}", r.all());
     r.ok().contains(&format!("blocker: terminated session {holder_id}"));
     assert_eq!(db.sql("SELECT COUNT(*) FROM t WHERE a = id + 1"), "2000", "every row changed exactly once");

@@ -31,7 +31,9 @@ fn postgres_swap_terminates_an_idle_reader_and_completes() {
 #[test]
 fn mariadb_triggers_kill_an_idle_transaction_holding_the_table_and_complete() {
     if mysql("", "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'") == "0" {
-        let _ = std::process::Command::new("mariadb").args(["-h", "127.0.0.1", "-u", "root", "-e", "INSTALL SONAME 'metadata_lock_info'"]).output();
+        let _ = std::process::Command::new("mariadb")
+            .args(["-h", "127.0.0.1", "-u", "root", "-e", "INSTALL SONAME 'metadata_lock_info'"])
+            .output();
     }
     let db = MyDb::new();
     let p = Project::new();

@@ -23,7 +23,8 @@ fn pg_pile_up(db: &PgDb) -> (PsqlSession, PsqlSession, Vec<PsqlSession>) {
         })
         .collect();
     assert!(
-        wait_until(Duration::from_secs(20), || db.sql("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'items'::regclass") == "4"),
+        wait_until(Duration::from_secs(20), || db.sql("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'items'::regclass")
+            == "4"),
         "four sessions should be waiting"
     );
     (holder, ddl, queued)
@@ -123,7 +124,13 @@ fn my_pile_up(db: &MyDb) -> (MySession, i64, MySession, i64, Vec<(MySession, i64
         .collect();
     assert!(
         wait_until(Duration::from_secs(20), || {
-            mysql("", &format!("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND STATE = 'Waiting for table metadata lock'", db.name)) == "4"
+            mysql(
+                "",
+                &format!(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND STATE = 'Waiting for table metadata lock'",
+                    db.name
+                ),
+            ) == "4"
         }),
         "four sessions should be waiting"
     );
@@ -168,6 +175,9 @@ fn mariadb_user_without_process_is_told_the_grant_and_sees_its_own_sessions() {
     let url = format!("mysql://{user}@127.0.0.1:3306/{}", db.name);
     let r = p.run(&url, &["locks"]);
     eprintln!("{}", r.all());
-    r.ok().contains("lacks the PROCESS privilege").contains(&format!("GRANT PROCESS ON *.* TO '{user}'@'%'")).contains("no session waits for a lock");
+    r.ok()
+        .contains("lacks the PROCESS privilege")
+        .contains(&format!("GRANT PROCESS ON *.* TO '{user}'@'%'"))
+        .contains("no session waits for a lock");
     mysql("", &format!("DROP USER '{user}'@'%'"));
 }

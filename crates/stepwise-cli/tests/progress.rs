@@ -45,7 +45,7 @@ fn postgres_create_index_concurrently_reports_phase_growing_fraction_and_the_sna
     drop(watch);
     eprintln!("{}", r.all());
     r.ok().contains("CREATE INDEX CONCURRENTLY big_b on public.big: waiting for old snapshots");
-    r.contains(&format!("waiting for {}", old.pid));
+    r.contains(&format!("waiting for session {}", old.pid));
     let f = fractions(&seen, "CREATE INDEX CONCURRENTLY");
     assert_grows(&f, "CREATE INDEX CONCURRENTLY");
     assert!(f.iter().any(|x| *x < 0.5) && f.iter().any(|x| *x >= 0.95), "{f:?}");
@@ -67,7 +67,8 @@ fn postgres_nothing_in_flight_then_an_unfinished_backfill_with_its_rows() {
     p.run(&db.url, &["progress"]).ok().contains("no long statement or stepwise job in progress");
     db.sql("CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g");
     // A backfill killed half way stays unfinished, with the rows it did.
-    let mut bf = spawn_bg(p.cmd(&db.url, &["backfill", "t", "--set", "a = a + 1", "--batch-rows", "100", "--max-rate", "500", "--format", "json"]));
+    let mut bf =
+        spawn_bg(p.cmd(&db.url, &["backfill", "t", "--set", "a = a + 1", "--batch-rows", "100", "--max-rate", "500", "--format", "json"]));
     assert!(bf.wait_for("\"event\":\"batch\"", 5, Duration::from_secs(30)), "{}", bf.output());
     bf.kill9();
     let r = p.run(&db.url, &["progress"]);

@@ -60,13 +60,13 @@ pub enum Event {
     BlockerCancelled {
         version: String,
         statement: Option<usize>,
-        cancellation: stepwise_db::sessions::cancel::Cancellation,
+        cancellation: Box<stepwise_db::sessions::cancel::Cancellation>,
     },
     /// How far the server is with a long statement (an index build, a copying ALTER).
     StatementProgress {
         version: String,
         statement: Option<usize>,
-        progress: stepwise_db::progress::DdlProgress,
+        progress: Box<stepwise_db::progress::DdlProgress>,
     },
     MigrationDone {
         version: String,

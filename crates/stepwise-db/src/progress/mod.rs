@@ -37,7 +37,9 @@ pub struct DdlProgress {
 impl DdlProgress {
     /// Fill in the ETA from the elapsed time and the fraction.
     pub fn with_eta(mut self) -> DdlProgress {
-        self.eta_secs = eta(self.elapsed_secs, self.fraction);
+        // A wait for other sessions lasts as long as they do: no rate tells.
+        let waiting = !self.waiting_for.is_empty() || self.phase.starts_with("waiting");
+        self.eta_secs = if waiting { None } else { eta(self.elapsed_secs, self.fraction) };
         self
     }
 
@@ -61,7 +63,7 @@ impl DdlProgress {
         }
         if !self.waiting_for.is_empty() {
             let ids: Vec<String> = self.waiting_for.iter().map(|p| p.to_string()).collect();
-            s.push_str(&format!(", waiting for {}", ids.join(", ")));
+            s.push_str(&format!(", waiting for session {}", ids.join(", ")));
         }
         if let Some(e) = self.elapsed_secs {
             s.push_str(&format!(", running {}", human_secs(e)));
@@ -77,7 +79,7 @@ impl DdlProgress {
 /// there is enough to go on (under 1%) or when it cannot be told.
 pub fn eta(elapsed: Option<f64>, fraction: Option<f64>) -> Option<f64> {
     let (e, f) = (elapsed?, fraction?);
-    (f >= 0.01 && f < 1.0 && e.is_finite()).then(|| e * (1.0 - f) / f)
+    ((0.01..1.0).contains(&f) && e.is_finite()).then(|| e * (1.0 - f) / f)
 }
 
 pub fn human_secs(t: f64) -> String {

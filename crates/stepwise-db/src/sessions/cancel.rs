@@ -161,7 +161,7 @@ impl Cancel {
 /// What happened, for the caller's log.
 #[derive(Debug, Clone)]
 pub enum CancelEvent {
-    Acted(Cancellation),
+    Acted(Box<Cancellation>),
     /// Said once: why nobody will be cancelled, or that looking failed.
     Note(String),
 }
@@ -215,7 +215,7 @@ impl Canceller {
         for (action, session, note) in self.tracker.decide(&blockers, own, policy, Instant::now()) {
             match action {
                 Action::Cancel | Action::Terminate => act.push((action, session, note)),
-                _ => report(CancelEvent::Acted(Cancellation { action, session, note, ok: true })),
+                _ => report(CancelEvent::Acted(Box::new(Cancellation { action, session, note, ok: true }))),
             }
         }
         act
@@ -227,7 +227,14 @@ mod tests {
     use super::*;
 
     fn s(id: i64, app: &str, user: &str, blocked_by: &[i64]) -> Session {
-        Session { id, application: app.into(), user: user.into(), blocked_by: blocked_by.to_vec(), state: "idle in transaction".into(), ..Default::default() }
+        Session {
+            id,
+            application: app.into(),
+            user: user.into(),
+            blocked_by: blocked_by.to_vec(),
+            state: "idle in transaction".into(),
+            ..Default::default()
+        }
     }
 
     fn policy(terminate: bool) -> CancelPolicy {

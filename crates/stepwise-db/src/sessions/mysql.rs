@@ -5,7 +5,7 @@
 //! waits behind is inferred (older transactions, an earlier DDL) and the
 //! snapshot says so: it is not exact enough to cancel anyone by.
 
-use super::cancel::{Action, Cancel, CancelEvent, CancelPolicy, Canceller, Cancellation};
+use super::cancel::{Action, Cancel, CancelEvent, CancelPolicy, Cancellation, Canceller};
 use super::mdl::{self, Mdl, Waiter};
 use super::{LockRef, Session, Snapshot};
 use crate::mysql::MyConn;
@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 type ProcessRow = (u64, Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<String>, Option<String>);
 type LockWaitRow = (u64, u64, Option<String>, Option<String>, Option<String>);
+type MdlRow = (i64, String, Option<String>, Option<String>, i64);
 
 const PROCESSLIST: &str = "SELECT ID, USER, HOST, DB, COMMAND, CAST(TIME AS SIGNED), STATE, INFO FROM information_schema.PROCESSLIST \
      WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') \
@@ -181,7 +182,7 @@ async fn metadata_locks(conn: &mut MyConn, mariadb: bool) -> Option<Vec<Mdl>> {
                 continue;
             }
         }
-        let rows: Result<Vec<(i64, String, Option<String>, Option<String>, i64)>, _> = conn.conn.query(sql).await;
+        let rows: Result<Vec<MdlRow>, _> = conn.conn.query(sql).await;
         if let Ok(rows) = rows {
             // performance_schema may be on with the MDL instrument off: no rows at all then.
             if sql == MDL_PERFORMANCE_SCHEMA && rows.is_empty() {
@@ -239,7 +240,10 @@ fn attach_mdl(sessions: &mut [Session], locks: &[Mdl]) {
             if !s.blocked_by.contains(b) {
                 s.blocked_by.push(*b);
             }
-            for l in locks.iter().filter(|l| l.thread == *b && l.granted && l.schema.eq_ignore_ascii_case(schema) && l.table.eq_ignore_ascii_case(table)) {
+            for l in locks
+                .iter()
+                .filter(|l| l.thread == *b && l.granted && l.schema.eq_ignore_ascii_case(schema) && l.table.eq_ignore_ascii_case(table))
+            {
                 let r = LockRef { kind: "metadata".into(), mode: l.mode.clone(), object: object.clone() };
                 let list = holds.entry(*b).or_default();
                 if !list.contains(&r) {
@@ -317,7 +321,7 @@ pub async fn cancel_blockers(
             Ok(false) => (false, "no such session any more".to_string()),
             Err(e) => (false, e.to_string()),
         };
-        report(CancelEvent::Acted(Cancellation { action, session, note, ok }));
+        report(CancelEvent::Acted(Box::new(Cancellation { action, session, note, ok })));
     }
 }
 

@@ -3,7 +3,7 @@
 //! only for sessions with a lock not granted: it takes the lock manager's
 //! partition locks).
 
-use super::cancel::{Action, Cancel, CancelEvent, CancelPolicy, Canceller, Cancellation};
+use super::cancel::{Action, Cancel, CancelEvent, CancelPolicy, Cancellation, Canceller};
 use super::{LockRef, Session, Snapshot};
 use crate::pg::PgConn;
 use crate::DbError;
@@ -162,7 +162,7 @@ pub async fn cancel_blockers(
             Ok(false) => (false, "no such session any more".to_string()),
             Err(e) => (false, e.to_string()),
         };
-        report(CancelEvent::Acted(Cancellation { action, session, note, ok }));
+        report(CancelEvent::Acted(Box::new(Cancellation { action, session, note, ok })));
     }
 }
 

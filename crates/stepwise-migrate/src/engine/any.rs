@@ -74,7 +74,13 @@ impl Engine for AnyEngine {
     async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError> {
         each!(self, e => e.history().await)
     }
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
+    async fn transaction(
+        &mut self,
+        statements: &[&Statement],
+        settings: &Settings,
+        ops: &[TrackingOp],
+        watch: &mut dyn FnMut(Watched),
+    ) -> Result<(), Failure> {
         each!(self, e => e.transaction(statements, settings, ops, watch).await)
     }
     async fn single(&mut self, statement: &Statement, settings: &Settings, watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {

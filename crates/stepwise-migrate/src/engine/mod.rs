@@ -14,8 +14,8 @@ use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::{HistoryRow, Stamp};
 use std::time::Duration;
-pub use stepwise_db::sessions::cancel::{Cancel, CancelEvent, Canceller};
 use stepwise_db::sessions::cancel::Cancellation;
+pub use stepwise_db::sessions::cancel::{Cancel, CancelEvent, Canceller};
 use stepwise_db::{Blocker, DbError};
 use stepwise_sql::{BackfillStep, Dialect, OnlineAlter, Statement};
 
@@ -36,11 +36,11 @@ pub enum Watched {
     /// A CONCURRENTLY statement waits for these older transactions.
     Waiting(Vec<Blocker>),
     /// What stepwise did (or chose not to do) about a session blocking it.
-    Cancelled(Cancellation),
+    Cancelled(Box<Cancellation>),
     /// Said once: why no blocker will be cancelled, or that looking failed.
     Note(String),
     /// How far the server is with the statement (index builds, copying ALTERs).
-    Progress(stepwise_db::progress::DdlProgress),
+    Progress(Box<stepwise_db::progress::DdlProgress>),
 }
 
 /// Tracking changes that commit together with a unit's statements.
@@ -149,7 +149,13 @@ pub trait Engine {
     async fn history(&mut self) -> Result<Vec<HistoryRow>, DbError>;
     /// One attempt: all statements and the tracking ops in one transaction.
     /// `watch` hears what happens meanwhile (cancelled blockers).
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure>;
+    async fn transaction(
+        &mut self,
+        statements: &[&Statement],
+        settings: &Settings,
+        ops: &[TrackingOp],
+        watch: &mut dyn FnMut(Watched),
+    ) -> Result<(), Failure>;
     /// One statement outside a transaction. `watch` hears who a long
     /// (CONCURRENTLY) statement is waiting for, and cancelled blockers.
     async fn single(&mut self, statement: &Statement, settings: &Settings, watch: &mut dyn FnMut(Watched)) -> Result<(), Failure>;

@@ -3,7 +3,10 @@
 //! DDL commits implicitly. Times are stored in UTC (`UTC_TIMESTAMP`), whatever
 //! the server's time zone. Tested on MariaDB.
 
-use super::{Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY, PROBE_FIRST, PROGRESS_EVERY};
+use super::{
+    Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY,
+    PROBE_FIRST, PROGRESS_EVERY,
+};
 use crate::events::Event;
 use crate::execute::RunOptions;
 use crate::history::{HistoryRow, RowStatus, Stamp};
@@ -162,7 +165,7 @@ async fn run_probed(
             _ = sleep_until(next) => {
                 if Instant::now() >= next_progress {
                     if let Ok(found) = stepwise_db::progress::mysql::in_flight(monitor, Some(waiter)).await {
-                        found.into_iter().for_each(|p| watch(Watched::Progress(p)));
+                        found.into_iter().for_each(|p| watch(Watched::Progress(Box::new(p))));
                     }
                     next_progress = Instant::now() + PROGRESS_EVERY;
                 }
@@ -339,7 +342,13 @@ impl Engine for MyEngine {
         Ok(out)
     }
 
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
+    async fn transaction(
+        &mut self,
+        statements: &[&Statement],
+        settings: &Settings,
+        ops: &[TrackingOp],
+        watch: &mut dyn FnMut(Watched),
+    ) -> Result<(), Failure> {
         let mut sqls = settings_sql(&self.conn, settings);
         sqls.push("START TRANSACTION".into());
         let first_stmt = sqls.len();

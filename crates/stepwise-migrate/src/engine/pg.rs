@@ -3,8 +3,8 @@
 //! for index builds that a crash may have left behind.
 
 use super::{
-    millis, Canceller, Engine, Failure, Watched, PROGRESS_EVERY, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, PROBE_EVERY, PROBE_FIRST,
-    WAIT_REPORT_EVERY,
+    millis, Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY,
+    PROBE_FIRST, PROGRESS_EVERY, WAIT_REPORT_EVERY,
 };
 use crate::events::Event;
 use crate::execute::RunOptions;
@@ -97,7 +97,7 @@ async fn probed<R>(
             _ = sleep_until(next) => {
                 if Instant::now() >= next_progress {
                     if let Ok(found) = stepwise_db::progress::pg::in_flight(monitor, Some(conn_pid)).await {
-                        found.into_iter().for_each(|p| watch(Watched::Progress(p)));
+                        found.into_iter().for_each(|p| watch(Watched::Progress(Box::new(p))));
                     }
                     next_progress = Instant::now() + PROGRESS_EVERY;
                 }
@@ -359,7 +359,13 @@ impl Engine for PgEngine {
             .collect())
     }
 
-    async fn transaction(&mut self, statements: &[&Statement], settings: &Settings, ops: &[TrackingOp], watch: &mut dyn FnMut(Watched)) -> Result<(), Failure> {
+    async fn transaction(
+        &mut self,
+        statements: &[&Statement],
+        settings: &Settings,
+        ops: &[TrackingOp],
+        watch: &mut dyn FnMut(Watched),
+    ) -> Result<(), Failure> {
         // Settings, statements, tracking row and COMMIT go out together and
         // are answered in order: one round trip per migration. If a statement
         // fails, the server answers the rest with "transaction aborted" and
@@ -426,13 +432,13 @@ impl Engine for PgEngine {
             })
             .map(|s| {
                 let query = match s.query_line(80, false) {
-                    Some(q) if !q.is_empty() => format!(": {q}"),
+                    Some(q) if !q.is_empty() => format!("; {}: {q}", if s.state.contains("idle") { "last query" } else { "query" }),
                     Some(_) => String::new(),
-                    None => " (query not visible to this role)".into(),
+                    None => "; query not visible to this role".into(),
                 };
                 let mode = s.holds.first().map(|l| l.mode.clone()).unwrap_or_default();
                 format!(
-                    "transaction open for {:.1}s holds {mode} on {} (pid {}, user {}, application {}, {}){query}: the statement will wait behind it, \
+                    "transaction open for {:.1}s holds {mode} on {} (pid {}, user {}, application {}, {}{query}): the statement will wait behind it, \
                      and every query on the table behind the statement (`SELECT pg_terminate_backend({})` ends it)",
                     s.transaction_secs.unwrap_or(0.0),
                     table.name,

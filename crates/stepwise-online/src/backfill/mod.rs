@@ -23,12 +23,12 @@
 pub mod mysql;
 pub mod pg;
 
-use stepwise_db::sessions::cancel::{Cancel, CancelEvent, CancelPolicy};
 use crate::batch::{BatchOptions, Sizer};
 use crate::jobs::Job;
 use crate::osc::table::TableInfo;
 use crate::OnlineError;
 use std::time::{Duration, Instant};
+use stepwise_db::sessions::cancel::{Cancel, CancelEvent, CancelPolicy};
 use stepwise_db::DbError;
 use stepwise_sql::Dialect;
 
@@ -136,7 +136,7 @@ pub enum Progress {
     /// `--cancel-blockers-after` acted on (or left alone) a session holding rows a batch needs.
     BlockerCancelled {
         job: i64,
-        cancellation: stepwise_db::sessions::cancel::Cancellation,
+        cancellation: Box<stepwise_db::sessions::cancel::Cancellation>,
     },
     /// Something to say once, e.g. why no blocker will be cancelled.
     Note {

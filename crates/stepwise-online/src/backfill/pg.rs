@@ -26,7 +26,14 @@ pub struct PgDb<'a> {
 
 impl<'a> PgDb<'a> {
     pub fn new(conn: &'a PgConn, schema: &str) -> PgDb<'a> {
-        PgDb { conn, schema: schema.to_string(), lag: ReplicaLag::new(), deadlock_timeout: None, monitor: None, canceller: Default::default() }
+        PgDb {
+            conn,
+            schema: schema.to_string(),
+            lag: ReplicaLag::new(),
+            deadlock_timeout: None,
+            monitor: None,
+            canceller: Default::default(),
+        }
     }
 
     /// The batch's lock timeout: the configured one, but at most a quarter

@@ -153,7 +153,7 @@ pub enum Progress {
     /// `--cancel-blockers-after` acted on (or left alone) a session blocking a lock.
     BlockerCancelled {
         job: i64,
-        cancellation: stepwise_db::sessions::cancel::Cancellation,
+        cancellation: Box<stepwise_db::sessions::cancel::Cancellation>,
     },
     /// Something to say once, e.g. why no blocker will be cancelled.
     Note {

@@ -41,7 +41,8 @@ impl Guard {
             stepwise_db::sessions::cancel::CancelEvent::Acted(cancellation) => progress(&Progress::BlockerCancelled { job, cancellation }),
             stepwise_db::sessions::cancel::CancelEvent::Note(message) => progress(&Progress::Note { job, message }),
         };
-        let every = (self.cancel.as_ref().map(|c| c.policy.after).unwrap_or_default() / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+        let every = (self.cancel.as_ref().map(|c| c.policy.after).unwrap_or_default() / 4)
+            .clamp(Duration::from_millis(20), Duration::from_millis(250));
         stepwise_db::sessions::pg::guarded(monitor, pid, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report).await
     }
 }
