@@ -372,6 +372,45 @@ pub async fn act(conn: &mut MyConn, id: i64, action: Action) -> Result<bool, DbE
 mod tests {
     use super::*;
 
+    fn session(id: i64, query: &str, secs: f64, trx: Option<f64>, waits: bool) -> Session {
+        Session {
+            id,
+            query: Some(query.into()),
+            query_secs: Some(secs),
+            transaction_secs: trx,
+            state: if waits { "Query: Waiting for table metadata lock".into() } else { "idle in transaction".into() },
+            wait: waits.then(|| "Waiting for table metadata lock".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn without_instrumentation_a_ddl_waits_for_older_transactions_and_queries_for_the_ddl() {
+        let mut s = vec![
+            session(1, "", 30.0, Some(30.0), false),
+            session(2, "ALTER TABLE t ADD c int", 5.0, None, true),
+            session(3, "SELECT * FROM t", 2.0, None, true),
+            // A transaction younger than the ALTER's wait cannot be what it waits for.
+            session(4, "", 1.0, Some(1.0), false),
+        ];
+        infer_mdl(&mut s);
+        assert_eq!(s[1].blocked_by, vec![1]);
+        assert_eq!(s[2].blocked_by, vec![2]);
+        assert!(s[0].blocked_by.is_empty() && s[3].blocked_by.is_empty());
+    }
+
+    #[test]
+    fn sessions_of_another_database_are_left_out_unless_they_block_ours() {
+        let mut s = vec![
+            Session { id: 1, database: "app".into(), blocked_by: vec![5], ..Default::default() },
+            Session { id: 5, database: String::new(), ..Default::default() },
+            Session { id: 7, database: "other".into(), blocked_by: vec![8], ..Default::default() },
+            Session { id: 8, database: "other".into(), ..Default::default() },
+        ];
+        retain_database(&mut s, "app");
+        assert_eq!(s.iter().map(|x| x.id).collect::<Vec<_>>(), vec![1, 5]);
+    }
+
     #[test]
     fn accounts_are_quoted_for_grant() {
         assert_eq!(quote_account("app@%"), "'app'@'%'");
