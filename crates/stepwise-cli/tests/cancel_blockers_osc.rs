@@ -18,11 +18,16 @@ fn postgres_swap_terminates_an_idle_reader_and_completes() {
     let mut reader = PsqlSession::open(&db.url, "test idle reader");
     reader.query("BEGIN;");
     assert_eq!(reader.query("SELECT count(*) FROM items;"), "20000");
+    // Older than the lock timeout (1s) by the time the swap comes.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     let r = bounded(&p, &db.url, &["osc", "items", "--alter", "ADD COLUMN c int", "--cancel-blockers-after", "2s", "--terminate"]);
     eprintln!("{}", r.all());
     r.ok().contains("swapped: ");
     r.contains(&format!("blocker: cancelled the statement of session {} (user postgres, application test idle reader", reader.pid));
     r.contains(&format!("blocker: terminated session {}", reader.pid));
+    // Before the swap queued, the old reader was named.
+    r.contains("to swap the tables, osc needs a lock that a transaction open for")
+        .contains(&format!("; pid {}, user postgres, idle in transaction; last query: SELECT count(*) FROM items;)", reader.pid));
     assert_eq!(db.sql("SELECT count(*) FROM items"), "20000");
     assert_eq!(db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'c'"), "1");
     p.run(&db.url, &["osc", "finish"]).ok();

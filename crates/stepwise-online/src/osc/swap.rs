@@ -115,6 +115,24 @@ pub(super) async fn exchange<T>(
     let live = tables[0].as_str();
     let mut attempt = 0;
     let mut guard = Guard::new(conn, opts).await?;
+    // Name what the swap is about to queue behind: transactions older than
+    // the lock timeout holding a lock on the live table.
+    if let Ok(old) = stepwise_db::sessions::pg::old_holders(conn, live, opts.lock_timeout.as_secs_f64(), conn.pid).await {
+        for s in old {
+            let mode = s.holds.first().map(|l| l.mode.clone()).unwrap_or_default();
+            let query = s.query_line(80, false).filter(|q| !q.is_empty()).map(|q| format!("; last query: {q}")).unwrap_or_default();
+            progress(&Progress::Note {
+                job: job.id,
+                message: format!(
+                    "to {what}, osc needs a lock that a transaction open for {:.1}s holds ({mode} on {live}; pid {}, user {}, {}{query}): it will wait behind it",
+                    s.transaction_secs.unwrap_or(0.0),
+                    s.id,
+                    s.user,
+                    if s.state.is_empty() { "?" } else { &s.state },
+                ),
+            });
+        }
+    }
     loop {
         attempt += 1;
         conn.batch(&format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", opts.lock_timeout.as_millis())).await?;
