@@ -285,11 +285,9 @@ impl CancelArgs {
     }
 }
 
-#[derive(Args, Debug)]
-pub struct LocksArgs {
-    /// Only the trees with a session that holds or waits for a lock on this table.
-    #[arg(long)]
-    pub table: Option<String>,
+/// `--watch`, `--interval`, `--count`: a picture, or one every interval.
+#[derive(Args, Debug, Clone)]
+pub struct WatchArgs {
     /// Refresh until interrupted (in place on a terminal).
     #[arg(long)]
     pub watch: bool,
@@ -299,6 +297,15 @@ pub struct LocksArgs {
     /// With --watch: stop after this many pictures.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct LocksArgs {
+    /// Only the trees with a session that holds or waits for a lock on this table.
+    #[arg(long)]
+    pub table: Option<String>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// Show queries with their literal values (by default strings and numbers are shown as `?`).
     #[arg(long)]
     pub show_queries: bool,
@@ -306,15 +313,8 @@ pub struct LocksArgs {
 
 #[derive(Args, Debug)]
 pub struct ProgressArgs {
-    /// Refresh until interrupted (in place on a terminal).
-    #[arg(long)]
-    pub watch: bool,
-    /// Time between refreshes with --watch.
-    #[arg(long, value_parser = crate::duration::parse_positive_duration, default_value = "2s")]
-    pub interval: std::time::Duration,
-    /// With --watch: stop after this many pictures.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: Option<u64>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 #[derive(Args, Debug)]

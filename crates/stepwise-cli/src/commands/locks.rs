@@ -1,29 +1,19 @@
 //! `locks`: who blocks whom right now, as trees with the root (the session
 //! holding what the others wait for) first.
 
-use super::target;
+use super::watch::{self, Repeat};
 use crate::cli::{Format, LocksArgs};
 use crate::config::Config;
 use crate::render::{plural, Out};
-use std::io::IsTerminal;
-use stepwise_db::sessions::monitor::Monitor;
 use stepwise_db::sessions::tree::{self, Node};
 use stepwise_db::sessions::{Session, Snapshot};
 
 pub async fn locks(cfg: &Config, out: &Out, args: &LocksArgs) -> i32 {
-    let t = match target(cfg, out, false).await {
-        Ok(t) => t,
+    let mut monitor = match watch::monitor(cfg, out, "stepwise locks").await {
+        Ok(m) => m,
         Err(code) => return code,
     };
-    let mut monitor = match Monitor::connect(&t.url, "stepwise locks").await {
-        Ok(m) => m,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
-    };
-    let tty = std::io::stdout().is_terminal() && out.format == Format::Text;
-    let mut shown = 0u64;
+    let mut repeat = Repeat::new(&args.watch, out);
     loop {
         let snap = match monitor.snapshot().await {
             Ok(s) => s,
@@ -36,26 +26,13 @@ pub async fn locks(cfg: &Config, out: &Out, args: &LocksArgs) -> i32 {
         if out.format == Format::Json {
             out.json(&view.json(monitor.id_word()));
         } else {
-            let text = view.text(monitor.id_word());
-            if args.watch && tty {
-                // Redraw in place: home, clear, then the picture.
-                print!("\x1b[H\x1b[2J");
-            } else if args.watch {
-                out.line(&format!("-- {}", now_utc()));
-            }
-            out.line(text.trim_end());
+            repeat.header(out);
+            out.line(view.text(monitor.id_word()).trim_end());
         }
-        shown += 1;
-        if !args.watch || args.count.is_some_and(|c| shown >= c) {
+        if !repeat.again().await {
             return 0;
         }
-        tokio::time::sleep(args.interval).await;
     }
-}
-
-pub(super) fn now_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    format!("{:02}:{:02}:{:02} UTC", secs / 3600 % 24, secs / 60 % 60, secs % 60)
 }
 
 /// A snapshot cut to what the user asked for.

@@ -13,6 +13,7 @@ mod rails;
 mod scratch;
 mod status;
 mod trace;
+mod watch;
 
 use crate::cli::{Cli, Command, Format, PhaseArg};
 use crate::config::{self, Config, ConfigError};

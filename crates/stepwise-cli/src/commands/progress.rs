@@ -2,12 +2,11 @@
 //! copying ALTERs) and stepwise's own osc and backfill jobs, in one view,
 //! each with how far it is and, once there is a rate, an ETA.
 
-use super::target;
+use super::watch::{self, Repeat};
 use crate::cli::{Format, ProgressArgs};
 use crate::config::Config;
 use crate::render::Out;
 use serde::Serialize;
-use std::io::IsTerminal;
 use stepwise_db::progress::{human_secs, DdlProgress};
 use stepwise_db::sessions::monitor::Monitor;
 use stepwise_online::jobs::Job;
@@ -72,19 +71,11 @@ impl JobProgress {
 }
 
 pub async fn progress(cfg: &Config, out: &Out, args: &ProgressArgs) -> i32 {
-    let t = match target(cfg, out, false).await {
-        Ok(t) => t,
+    let mut monitor = match watch::monitor(cfg, out, "stepwise progress").await {
+        Ok(m) => m,
         Err(code) => return code,
     };
-    let mut monitor = match Monitor::connect(&t.url, "stepwise progress").await {
-        Ok(m) => m,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
-    };
-    let tty = std::io::stdout().is_terminal() && out.format == Format::Text;
-    let mut shown = 0u64;
+    let mut repeat = Repeat::new(&args.watch, out);
     loop {
         let ddl = match monitor.progress().await {
             Ok(d) => d,
@@ -103,19 +94,12 @@ pub async fn progress(cfg: &Config, out: &Out, args: &ProgressArgs) -> i32 {
         if out.format == Format::Json {
             out.json(&serde_json::json!({"server": monitor.server(), "statements": ddl, "jobs": jobs}));
         } else {
-            let text = text(&monitor, &ddl, &jobs);
-            if args.watch && tty {
-                print!("\x1b[H\x1b[2J");
-            } else if args.watch {
-                out.line(&format!("-- {}", super::locks::now_utc()));
-            }
-            out.line(text.trim_end());
+            repeat.header(out);
+            out.line(text(&monitor, &ddl, &jobs).trim_end());
         }
-        shown += 1;
-        if !args.watch || args.count.is_some_and(|c| shown >= c) {
+        if !repeat.again().await {
             return 0;
         }
-        tokio::time::sleep(args.interval).await;
     }
 }
 

@@ -4,7 +4,7 @@
 //! session that is itself only queued), a cancel first, and the session
 //! ended only when cancelling did not release the lock and `terminate` allows.
 
-use super::Session;
+use super::{Observer, Session};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -167,8 +167,7 @@ pub enum CancelEvent {
 }
 
 /// The state of `--cancel-blockers-after` across the attempts of one wait;
-/// the engines (`pg::cancel_blockers`, `mysql::cancel_blockers`) supply who
-/// blocks and perform the act.
+/// an [`Observer`] of the engine says who blocks and performs the act.
 #[derive(Debug, Default)]
 pub struct Canceller {
     since: Option<Instant>,
@@ -219,6 +218,58 @@ impl Canceller {
             }
         }
         act
+    }
+}
+
+/// Act on the sessions that block `waiter` right now, as the policy says,
+/// and report each. Never touched: `waiter`, the observer, and every other
+/// session this process has open.
+pub async fn cancel_blockers<O: Observer>(
+    observer: &mut O,
+    waiter: i64,
+    canceller: &mut Canceller,
+    policy: &CancelPolicy,
+    report: &mut dyn FnMut(CancelEvent),
+) {
+    let snap = match observer.snapshot().await {
+        Ok(s) => s,
+        Err(e) => return report(CancelEvent::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
+    };
+    let mut own = vec![waiter, observer.own_id()];
+    own.extend(super::own::sessions());
+    for (action, session, why) in canceller.decide(&snap, waiter, &own, policy, report) {
+        let (ok, note) = match observer.act(session.id, action).await {
+            Ok(true) => (true, why),
+            Ok(false) => (false, "no such session any more".to_string()),
+            Err(e) => (false, e.to_string()),
+        };
+        report(CancelEvent::Acted(Box::new(Cancellation { action, session, note, ok })));
+    }
+}
+
+/// Run `main` (work on session `waiter`) while `observer` watches it every
+/// `every`; once `cancel` is due and `waiter` waits for a lock, cancel its blockers.
+pub async fn guarded<O: Observer, R>(
+    observer: &mut O,
+    waiter: i64,
+    canceller: &mut Canceller,
+    cancel: Option<&Cancel>,
+    every: Duration,
+    main: impl std::future::Future<Output = R>,
+    report: &mut dyn FnMut(CancelEvent),
+) -> R {
+    let Some(c) = cancel else { return main.await };
+    tokio::pin!(main);
+    loop {
+        tokio::select! {
+            biased;
+            r = &mut main => return r,
+            _ = tokio::time::sleep(every) => {
+                if let Some(policy) = canceller.due(Some(c)) {
+                    cancel_blockers(observer, waiter, canceller, policy, report).await;
+                }
+            }
+        }
     }
 }
 

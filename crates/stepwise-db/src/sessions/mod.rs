@@ -10,7 +10,55 @@ pub mod own;
 pub mod pg;
 pub mod tree;
 
+use crate::mysql::MyConn;
+use crate::pg::PgConn;
+use crate::progress::DdlProgress;
+use crate::DbError;
+use cancel::Action;
 use serde::Serialize;
+
+/// A session that watches the others: what `locks`, `progress`, and the
+/// blocker cancelling of migrate, osc and backfill need from an engine.
+#[allow(async_fn_in_trait)] // used on the caller's task only
+pub trait Observer {
+    /// This session's own id (pid, thread id).
+    fn own_id(&self) -> i64;
+    async fn snapshot(&mut self) -> Result<Snapshot, DbError>;
+    /// Cancel the statement of, or end, session `id`. Ok(false): no such session.
+    async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError>;
+    /// Long statements in flight, of session `id` only if given.
+    async fn progress(&mut self, id: Option<i64>) -> Result<Vec<DdlProgress>, DbError>;
+}
+
+impl Observer for PgConn {
+    fn own_id(&self) -> i64 {
+        self.pid as i64
+    }
+    async fn snapshot(&mut self) -> Result<Snapshot, DbError> {
+        pg::snapshot(self).await
+    }
+    async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError> {
+        pg::act(self, id, action).await
+    }
+    async fn progress(&mut self, id: Option<i64>) -> Result<Vec<DdlProgress>, DbError> {
+        crate::progress::pg::in_flight(self, id.map(|i| i as i32)).await
+    }
+}
+
+impl Observer for MyConn {
+    fn own_id(&self) -> i64 {
+        self.id as i64
+    }
+    async fn snapshot(&mut self) -> Result<Snapshot, DbError> {
+        mysql::snapshot(self).await
+    }
+    async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError> {
+        mysql::act(self, id, action).await
+    }
+    async fn progress(&mut self, id: Option<i64>) -> Result<Vec<DdlProgress>, DbError> {
+        crate::progress::mysql::in_flight(self, id.map(|i| i as u64)).await
+    }
+}
 
 /// A lock a session waits for or holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,7 +2,7 @@
 //! `progress` connect with.
 
 use super::cancel::Action;
-use super::Snapshot;
+use super::{Observer, Snapshot};
 use crate::mysql::MyConn;
 use crate::pg::PgConn;
 use crate::{DbError, DbUrl, Engine};
@@ -37,23 +37,23 @@ impl Monitor {
 
     pub async fn snapshot(&mut self) -> Result<Snapshot, DbError> {
         match self {
-            Monitor::Pg(c) => super::pg::snapshot(c).await,
-            Monitor::My(c) => super::mysql::snapshot(c).await,
+            Monitor::Pg(c) => c.snapshot().await,
+            Monitor::My(c) => c.snapshot().await,
         }
     }
 
     /// Long DDL in flight in the current database, with how far it is.
     pub async fn progress(&mut self) -> Result<Vec<crate::progress::DdlProgress>, DbError> {
         match self {
-            Monitor::Pg(c) => crate::progress::pg::in_flight(c, None).await,
-            Monitor::My(c) => crate::progress::mysql::in_flight(c, None).await,
+            Monitor::Pg(c) => Observer::progress(c, None).await,
+            Monitor::My(c) => Observer::progress(c, None).await,
         }
     }
 
     pub async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError> {
         match self {
-            Monitor::Pg(c) => super::pg::act(c, id, action).await,
-            Monitor::My(c) => super::mysql::act(c, id, action).await,
+            Monitor::Pg(c) => c.act(id, action).await,
+            Monitor::My(c) => c.act(id, action).await,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! waits behind is inferred (older transactions, an earlier DDL) and the
 //! snapshot says so: it is not exact enough to cancel anyone by.
 
-use super::cancel::{Action, Cancel, CancelEvent, CancelPolicy, Cancellation, Canceller};
+use super::cancel::Action;
 use super::mdl::{self, Mdl, Waiter};
 use super::{LockRef, Session, Snapshot};
 use crate::mysql::MyConn;
@@ -297,60 +297,6 @@ fn infer_mdl(sessions: &mut [Session]) {
 fn quote_account(account: &str) -> String {
     let (user, host) = account.rsplit_once('@').unwrap_or((account, "%"));
     format!("'{}'@'{}'", user.replace('\'', "''"), host.replace('\'', "''"))
-}
-
-/// Kill (the query of) the sessions that block thread `waiter` right now,
-/// as the policy says (`own`: stepwise's sessions, never touched), and report each.
-pub async fn cancel_blockers(
-    monitor: &mut MyConn,
-    waiter: u64,
-    own: &[i64],
-    canceller: &mut Canceller,
-    policy: &CancelPolicy,
-    report: &mut dyn FnMut(CancelEvent),
-) {
-    let snap = match snapshot(monitor).await {
-        Ok(s) => s,
-        Err(e) => return report(CancelEvent::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
-    };
-    let mut own = own.to_vec();
-    own.extend(super::own::sessions());
-    for (action, session, why) in canceller.decide(&snap, waiter as i64, &own, policy, report) {
-        let (ok, note) = match act(monitor, session.id, action).await {
-            Ok(true) => (true, why),
-            Ok(false) => (false, "no such session any more".to_string()),
-            Err(e) => (false, e.to_string()),
-        };
-        report(CancelEvent::Acted(Box::new(Cancellation { action, session, note, ok })));
-    }
-}
-
-/// Run `main` (work on thread `waiter`) while `monitor` watches it; once
-/// `cancel` is due and `waiter` waits for a lock, kill its blockers.
-#[allow(clippy::too_many_arguments)]
-pub async fn guarded<R>(
-    monitor: &mut MyConn,
-    waiter: u64,
-    canceller: &mut Canceller,
-    cancel: Option<&Cancel>,
-    every: std::time::Duration,
-    main: impl std::future::Future<Output = R>,
-    report: &mut dyn FnMut(CancelEvent),
-) -> R {
-    let Some(c) = cancel else { return main.await };
-    tokio::pin!(main);
-    let own = [waiter as i64, monitor.id as i64];
-    loop {
-        tokio::select! {
-            biased;
-            r = &mut main => return r,
-            _ = tokio::time::sleep(every) => {
-                if let Some(policy) = canceller.due(Some(c)) {
-                    cancel_blockers(monitor, waiter, &own, canceller, policy, report).await;
-                }
-            }
-        }
-    }
 }
 
 /// `KILL QUERY` (cancel) or `KILL` (terminate) thread `id`. Ok(false): no such thread.

@@ -3,7 +3,7 @@
 //! only for sessions with a lock not granted: it takes the lock manager's
 //! partition locks).
 
-use super::cancel::{Action, Cancel, CancelEvent, CancelPolicy, Cancellation, Canceller};
+use super::cancel::Action;
 use super::{LockRef, Session, Snapshot};
 use crate::pg::PgConn;
 use crate::DbError;
@@ -138,59 +138,6 @@ async fn attach_locks(conn: &PgConn, sessions: &mut [Session]) -> Result<(), DbE
         }
     }
     Ok(())
-}
-
-/// Act on the sessions that block `waiter` right now, as the policy says
-/// (`own`: stepwise's sessions, never touched), and report each.
-pub async fn cancel_blockers(
-    monitor: &PgConn,
-    waiter: i32,
-    own: &[i64],
-    canceller: &mut Canceller,
-    policy: &CancelPolicy,
-    report: &mut dyn FnMut(CancelEvent),
-) {
-    let snap = match snapshot(monitor).await {
-        Ok(s) => s,
-        Err(e) => return report(CancelEvent::Note(format!("--cancel-blockers-after: could not read the blocking sessions: {e}"))),
-    };
-    let mut own = own.to_vec();
-    own.extend(super::own::sessions());
-    for (action, session, why) in canceller.decide(&snap, waiter as i64, &own, policy, report) {
-        let (ok, note) = match act(monitor, session.id, action).await {
-            Ok(true) => (true, why),
-            Ok(false) => (false, "no such session any more".to_string()),
-            Err(e) => (false, e.to_string()),
-        };
-        report(CancelEvent::Acted(Box::new(Cancellation { action, session, note, ok })));
-    }
-}
-
-/// Run `main` (work on session `waiter`) while `monitor` watches it; once
-/// `cancel` is due and `waiter` waits for a lock, cancel its blockers.
-pub async fn guarded<R>(
-    monitor: &PgConn,
-    waiter: i32,
-    canceller: &mut Canceller,
-    cancel: Option<&Cancel>,
-    every: std::time::Duration,
-    main: impl std::future::Future<Output = R>,
-    report: &mut dyn FnMut(CancelEvent),
-) -> R {
-    let Some(c) = cancel else { return main.await };
-    tokio::pin!(main);
-    let own = [waiter as i64, monitor.pid as i64];
-    loop {
-        tokio::select! {
-            biased;
-            r = &mut main => return r,
-            _ = tokio::time::sleep(every) => {
-                if let Some(policy) = canceller.due(Some(c)) {
-                    cancel_blockers(monitor, waiter, &own, canceller, policy, report).await;
-                }
-            }
-        }
-    }
 }
 
 /// Cancel the statement of, or end, session `pid`. Ok(false): no such session.

@@ -16,6 +16,7 @@ use crate::history::{HistoryRow, Stamp};
 use std::time::Duration;
 use stepwise_db::sessions::cancel::Cancellation;
 pub use stepwise_db::sessions::cancel::{Cancel, CancelEvent, Canceller};
+use stepwise_db::sessions::Observer;
 use stepwise_db::{Blocker, DbError};
 use stepwise_sql::{BackfillStep, Dialect, OnlineAlter, Statement};
 
@@ -234,6 +235,14 @@ pub fn setting_notes(dialect: Dialect, lock_timeout: Duration) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// Tell `watch` how far session `id`'s statement is, where the server says
+/// (the probe loops call this every [`PROGRESS_EVERY`]).
+pub(crate) async fn report_progress<O: Observer>(observer: &mut O, id: i64, watch: &mut dyn FnMut(Watched)) {
+    if let Ok(found) = observer.progress(Some(id)).await {
+        found.into_iter().for_each(|p| watch(Watched::Progress(Box::new(p))));
+    }
 }
 
 impl From<CancelEvent> for Watched {

@@ -4,8 +4,8 @@
 //! the server's time zone. Tested on MariaDB.
 
 use super::{
-    Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY,
-    PROBE_FIRST, PROGRESS_EVERY,
+    report_progress, Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched,
+    PROBE_EVERY, PROBE_FIRST, PROGRESS_EVERY,
 };
 use crate::events::Event;
 use crate::execute::RunOptions;
@@ -14,6 +14,7 @@ use mysql_async::prelude::Queryable;
 use std::time::Duration;
 use stepwise_db::mysql::{quote_ident as qi, quote_literal as ql, MyConn};
 use stepwise_db::sessions;
+use stepwise_db::sessions::cancel::cancel_blockers;
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, Statement};
 use tokio::time::{sleep_until, Instant};
@@ -164,17 +165,14 @@ async fn run_probed(
             r = &mut main => return (r, seen),
             _ = sleep_until(next) => {
                 if Instant::now() >= next_progress {
-                    if let Ok(found) = stepwise_db::progress::mysql::in_flight(monitor, Some(waiter)).await {
-                        found.into_iter().for_each(|p| watch(Watched::Progress(Box::new(p))));
-                    }
+                    report_progress(monitor, waiter as i64, watch).await;
                     next_progress = Instant::now() + PROGRESS_EVERY;
                 }
                 if let Ok(b) = monitor.possible_blockers(waiter).await {
                     if !b.is_empty() {
                         seen = b;
                         if let Some(policy) = canceller.due(settings.cancel.as_ref()) {
-                            let own = [waiter as i64, monitor.id as i64];
-                            sessions::mysql::cancel_blockers(monitor, waiter, &own, canceller, policy, &mut |e| watch(e.into())).await;
+                            cancel_blockers(monitor, waiter as i64, canceller, policy, &mut |e| watch(e.into())).await;
                         }
                     }
                 }

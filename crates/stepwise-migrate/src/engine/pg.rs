@@ -3,8 +3,8 @@
 //! for index builds that a crash may have left behind.
 
 use super::{
-    millis, Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched, PROBE_EVERY,
-    PROBE_FIRST, PROGRESS_EVERY, WAIT_REPORT_EVERY,
+    millis, report_progress, Canceller, Engine, Failure, OnlineFailure, OnlineOutcome, OnlineStep, Recovery, Settings, TrackingOp, Watched,
+    PROBE_EVERY, PROBE_FIRST, PROGRESS_EVERY, WAIT_REPORT_EVERY,
 };
 use crate::events::Event;
 use crate::execute::RunOptions;
@@ -13,6 +13,7 @@ use futures_util::future::join_all;
 use std::future::Future;
 use stepwise_db::pg::{quote_ident as qi, quote_literal as ql, PgConn};
 use stepwise_db::sessions;
+use stepwise_db::sessions::cancel::cancel_blockers;
 use stepwise_db::{Blocker, DbError, DbUrl};
 use stepwise_sql::{Dialect, IndexOp, QualifiedName, Statement};
 use tokio::time::{sleep_until, Instant};
@@ -71,7 +72,7 @@ impl PgEngine {
 /// blocks it, reports what a CONCURRENTLY statement waits for, and (with
 /// `settings.cancel`) cancels the sessions blocking it once it has waited long enough.
 async fn probed<R>(
-    monitor: &PgConn,
+    monitor: &mut PgConn,
     conn_pid: i32,
     canceller: &mut Canceller,
     main: impl Future<Output = R>,
@@ -96,16 +97,13 @@ async fn probed<R>(
             r = &mut main => return (r, seen),
             _ = sleep_until(next) => {
                 if Instant::now() >= next_progress {
-                    if let Ok(found) = stepwise_db::progress::pg::in_flight(monitor, Some(conn_pid)).await {
-                        found.into_iter().for_each(|p| watch(Watched::Progress(Box::new(p))));
-                    }
+                    report_progress(monitor, conn_pid as i64, watch).await;
                     next_progress = Instant::now() + PROGRESS_EVERY;
                 }
                 if let Ok(b) = monitor.blockers_of(conn_pid).await {
                     if !b.is_empty() {
                         if let Some(policy) = canceller.due(cancel) {
-                            let own = [conn_pid as i64, monitor.pid as i64];
-                            sessions::pg::cancel_blockers(monitor, conn_pid, &own, canceller, policy, &mut |e| watch(e.into())).await;
+                            cancel_blockers(monitor, conn_pid as i64, canceller, policy, &mut |e| watch(e.into())).await;
                         }
                         seen = b;
                     }

@@ -499,8 +499,16 @@ impl Db for MyDb<'_> {
         let mut report = |e| (b.report)(e);
         let result = match &mut self.monitor {
             Some(m) if due => {
-                stepwise_db::sessions::mysql::guarded(m, id, &mut self.canceller, b.cancel, Duration::from_millis(100), work, &mut report)
-                    .await
+                stepwise_db::sessions::cancel::guarded(
+                    m,
+                    id as i64,
+                    &mut self.canceller,
+                    b.cancel,
+                    Duration::from_millis(100),
+                    work,
+                    &mut report,
+                )
+                .await
             }
             _ => work.await,
         };

@@ -253,9 +253,9 @@ impl Db for PgDb<'_> {
         // than deadlock_timeout, so the monitor looks every few milliseconds.
         let every = (lock_timeout / 4).max(Duration::from_millis(5));
         let mut report = |e| (b.report)(e);
-        let result = match &self.monitor {
+        let result = match &mut self.monitor {
             Some(m) if b.cancel.is_some() => {
-                stepwise_db::sessions::pg::guarded(m, conn.pid, &mut self.canceller, b.cancel, every, work, &mut report).await
+                stepwise_db::sessions::cancel::guarded(m, conn.pid as i64, &mut self.canceller, b.cancel, every, work, &mut report).await
             }
             _ => work.await,
         };

@@ -36,14 +36,15 @@ impl Guard {
     }
 
     pub(super) async fn run<R>(&mut self, pid: i32, job: i64, work: impl std::future::Future<Output = R>, progress: OnProgress<'_>) -> R {
-        let Some(monitor) = &self.monitor else { return work.await };
+        let Some(monitor) = &mut self.monitor else { return work.await };
         let mut report = |e: stepwise_db::sessions::cancel::CancelEvent| match e {
             stepwise_db::sessions::cancel::CancelEvent::Acted(cancellation) => progress(&Progress::BlockerCancelled { job, cancellation }),
             stepwise_db::sessions::cancel::CancelEvent::Note(message) => progress(&Progress::Note { job, message }),
         };
         let every = (self.cancel.as_ref().map(|c| c.policy.after).unwrap_or_default() / 4)
             .clamp(Duration::from_millis(20), Duration::from_millis(250));
-        stepwise_db::sessions::pg::guarded(monitor, pid, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report).await
+        stepwise_db::sessions::cancel::guarded(monitor, pid as i64, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report)
+            .await
     }
 }
 

@@ -286,7 +286,8 @@ impl Guard {
             stepwise_db::sessions::cancel::CancelEvent::Note(message) => progress(&Progress::Note { job, message }),
         };
         let every = Duration::from_millis(250);
-        stepwise_db::sessions::mysql::guarded(monitor, id, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report).await
+        stepwise_db::sessions::cancel::guarded(monitor, id as i64, &mut self.canceller, self.cancel.as_ref(), every, work, &mut report)
+            .await
     }
 }
 
