@@ -91,9 +91,11 @@ fn mariadb_copying_alter_reports_growing_fraction_in_progress_and_migrate() {
     let seen = watch.output();
     drop(watch);
     eprintln!("{}", r.all());
-    r.ok().contains("ALTER TABLE on big: copy to tmp table (stage 1 of 2)");
+    // Which stage the two-second report lands in depends on the machine's load.
+    r.ok().contains("ALTER TABLE on big: ").contains(" (stage ").contains(" of 2), ");
     let f = fractions(&seen, "ALTER TABLE");
     assert_grows(&f, "ALTER TABLE ... ALGORITHM=COPY");
     assert!(f.iter().all(|x| (0.0..=1.0).contains(x)), "{f:?}");
+    assert!(seen.contains("copy to tmp table (stage 1 of 2)"), "the copying stage was seen: {seen}");
     assert_eq!(db.sql("SELECT COUNT(*) FROM big"), "3000000");
 }
