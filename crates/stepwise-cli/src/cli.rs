@@ -132,6 +132,14 @@ pub enum Command {
     Locks(LocksArgs),
     /// Show long DDL in flight (index builds, CLUSTER/VACUUM, copying ALTERs) and stepwise's osc and backfill jobs, with how far each is.
     Progress(ProgressArgs),
+    /// Print the database's schema, normalized and diff-friendly, with the applied migrations (`--rails`: and Rails' schema_migrations).
+    Dump {
+        /// Write it to this file instead (whole, or not at all).
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
+    /// Compare two databases or dumps (a URL or a file `stepwise dump` wrote, each): schema and applied migrations; exit 1 when they differ.
+    Diff { first: String, second: String },
     /// Start a throwaway PostgreSQL and print its URL; Ctrl-C stops it.
     Scratch,
     /// Apply, roll back and re-apply every migration on a scratch database and report downs that do not restore the schema.
@@ -366,4 +374,20 @@ pub struct MigrateArgs {
     pub online_allow_all_tables_publication: bool,
     #[command(flatten)]
     pub cancel: CancelArgs,
+    /// Back up the database into this directory before the first pending migration (pg_dump -Fc, mariadb-dump); no backup, no migration. Env: STEPWISE_BACKUP_DIR.
+    #[arg(long = "backup", value_name = "DIR", env = "STEPWISE_BACKUP_DIR", conflicts_with = "backup_command")]
+    pub backup: Option<PathBuf>,
+    /// Run this command as the backup instead (sh -c, with DATABASE_URL in its environment).
+    #[arg(long, value_name = "CMD")]
+    pub backup_command: Option<String>,
+    /// After the migrations: a command (healthy when it exits 0) or an http(s):// URL (healthy on 2xx); when it fails,
+    /// the migrations this run applied are rolled back where their downs give the data back.
+    #[arg(long, value_name = "CMD|URL")]
+    pub health_check: Option<String>,
+    /// Each health check attempt gives up after this long.
+    #[arg(long, value_parser = crate::duration::parse_positive_duration, default_value = "60s")]
+    pub health_timeout: std::time::Duration,
+    /// Health check attempts after the first, two seconds apart.
+    #[arg(long, default_value_t = 2)]
+    pub health_retries: u32,
 }

@@ -29,6 +29,26 @@ pub struct FileConfig {
     pub rails_compat: Option<bool>,
     pub lint: Option<LintSection>,
     pub online: Option<OnlineSection>,
+    pub backup: Option<BackupSection>,
+    pub hooks: Option<HooksSection>,
+}
+
+/// `[backup]` in stepwise.toml: what `migrate` does before the first pending migration.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSection {
+    /// Back up into this directory (pg_dump -Fc, mariadb-dump).
+    pub dir: Option<PathBuf>,
+    /// Or run this command as the backup.
+    pub command: Option<String>,
+}
+
+/// `[hooks]` in stepwise.toml: commands run around `migrate` (sh -c, with DATABASE_URL and STEPWISE_PENDING set).
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct HooksSection {
+    pub before_migrate: Option<String>,
+    pub after_migrate: Option<String>,
 }
 
 /// `[online]` in stepwise.toml: the copies of statements marked
@@ -78,6 +98,8 @@ pub struct Config {
     pub layout: Option<Layout>,
     pub schema: String,
     pub run: RunOptions,
+    pub backup: BackupSection,
+    pub hooks: HooksSection,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +179,8 @@ pub fn load(global: &Global) -> Result<Config, ConfigError> {
         layout,
         schema,
         run,
+        backup: file.backup.clone().unwrap_or_default(),
+        hooks: file.hooks.clone().unwrap_or_default(),
     })
 }
 

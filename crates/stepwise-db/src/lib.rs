@@ -1,11 +1,13 @@
 //! stepwise-db: connections, server versions and catalog introspection, one
 //! module per engine. No migration logic lives here.
 
+pub mod backup;
 pub mod blocker;
 pub mod catalog;
 pub mod error;
 pub mod mysql;
 pub mod mysql_catalog;
+pub mod mysql_dump;
 pub mod pg;
 pub mod progress;
 pub mod tls;

@@ -283,7 +283,7 @@ fn statement_diff(before: &str, after: &str) -> Vec<String> {
 
 /// The URL without its password (from `user:password@` or a `password=`
 /// parameter), and the password, percent-decoded.
-fn split_password(raw: &str) -> (String, Option<String>) {
+pub(crate) fn split_password(raw: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = raw.split_once("://") else {
         return (raw.to_string(), None);
     };

@@ -48,21 +48,7 @@ async fn migrate_locked<E: Engine>(
     let history = engine.history().await?;
     let entries = resolve(set, &history);
     let pending = select_pending(&entries, sel)?;
-    let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, engine.dialect())).collect();
-    if !invalid.is_empty() {
-        return Err(RunError::Invalid(invalid));
-    }
-    if let Some(lint_opts) = &opts.lint {
-        let lint_opts = crate::lint_gate::for_server(lint_opts, engine.pg_major(), engine.mysql_version().as_deref());
-        let findings = crate::lint_gate::lint_pending(set, &pending, &lint_opts, engine.dialect());
-        if let Some(message) = crate::lint_gate::warnings_summary(&findings) {
-            report(Event::Note { message });
-        }
-        let blocking: Vec<_> = crate::lint_gate::blocking(&findings).into_iter().cloned().collect();
-        if !blocking.is_empty() {
-            return Err(RunError::Lint(blocking));
-        }
-    }
+    refuse_unrunnable(engine, set, &pending, opts, report)?;
     // Only now, with nothing refused, create the state tables: a refused run
     // leaves the database as it found it.
     engine.ensure_store().await?;
@@ -78,6 +64,34 @@ async fn migrate_locked<E: Engine>(
         applied.push(Applied { version: m.version.text.clone(), name: m.name.clone(), duration_ms });
     }
     Ok(applied)
+}
+
+/// Refuse pending migrations that cannot run (statements the runner cannot
+/// run as written) or that the lint gate refuses, before anything is
+/// touched; the lint's warnings are summed up in a note.
+pub(crate) fn refuse_unrunnable<E: Engine>(
+    engine: &E,
+    set: &MigrationSet,
+    pending: &[&Migration],
+    opts: &RunOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), RunError> {
+    let invalid: Vec<_> = pending.iter().flat_map(|m| check_runnable(&m.up, engine.dialect())).collect();
+    if !invalid.is_empty() {
+        return Err(RunError::Invalid(invalid));
+    }
+    if let Some(lint_opts) = &opts.lint {
+        let lint_opts = crate::lint_gate::for_server(lint_opts, engine.pg_major(), engine.mysql_version().as_deref());
+        let findings = crate::lint_gate::lint_pending(set, pending, &lint_opts, engine.dialect());
+        if let Some(message) = crate::lint_gate::warnings_summary(&findings) {
+            report(Event::Note { message });
+        }
+        let blocking: Vec<_> = crate::lint_gate::blocking(&findings).into_iter().cloned().collect();
+        if !blocking.is_empty() {
+            return Err(RunError::Lint(blocking));
+        }
+    }
+    Ok(())
 }
 
 /// The tracking row once statement `i` of `total` is done: it commits with

@@ -3,10 +3,13 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod deploy;
+pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod events;
 pub mod execute;
+pub mod health;
 pub mod history;
 pub mod lint_gate;
 pub mod mark;

@@ -44,6 +44,9 @@ pub struct StatementInfo {
     /// LOCK TABLE; MySQL also RENAME TABLE and OPTIMIZE TABLE): for naming
     /// the old transactions it would wait behind.
     pub ddl_table: Option<QualifiedName>,
+    /// What of the data it destroys, which no down section can bring back:
+    /// `DROP COLUMN`, `DROP TABLE`, `DROP SCHEMA`, `DROP DATABASE`, `TRUNCATE`, `DELETE`.
+    pub destroys_data: Option<String>,
 }
 
 impl StatementInfo {
@@ -259,6 +262,7 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
     info.transaction_control = matches!(first, "BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "ABORT" | "SAVEPOINT" | "RELEASE")
         || (first == "START" && second == "TRANSACTION");
     info.ddl_table = ddl_table(&w, &top, first, second, dialect);
+    info.destroys_data = destroys_data(&w, &top, first, second);
     if dialect == Dialect::MySql {
         info.implicit_commit = !matches!(
             first,
@@ -290,6 +294,46 @@ pub fn classify(src: &str, tokens: &[Token], dialect: Dialect) -> StatementInfo 
         info.index_op = index_op(&w, &top, first);
     }
     info
+}
+
+/// What of the data a statement destroys (see `StatementInfo::destroys_data`).
+fn destroys_data(w: &Words, top: &[(usize, String)], first: &str, second: &str) -> Option<String> {
+    match (first, second) {
+        ("DROP", "TABLE" | "SCHEMA" | "DATABASE") => return Some(format!("DROP {second}")),
+        ("TRUNCATE" | "DELETE", _) => return Some(first.to_string()),
+        ("ALTER", "TABLE") => {}
+        _ => return None,
+    }
+    // ALTER TABLE ... DROP [COLUMN] [IF EXISTS] c, but not DROP CONSTRAINT,
+    // DROP INDEX/KEY, DROP PRIMARY/FOREIGN KEY, DROP CHECK, DROP PARTITION,
+    // nor ALTER COLUMN c DROP DEFAULT / NOT NULL / IDENTITY / EXPRESSION.
+    const NOT_A_COLUMN: &[&str] = &[
+        "CONSTRAINT",
+        "INDEX",
+        "KEY",
+        "PRIMARY",
+        "FOREIGN",
+        "CHECK",
+        "PARTITION",
+        "DEFAULT",
+        "NOT",
+        "IDENTITY",
+        "EXPRESSION",
+        "TRIGGER",
+        "ROW",
+        "OIDS",
+        "CLUSTER",
+        "SYSTEM",
+        "PERIOD",
+    ];
+    let drops_column = top.iter().any(|(i, k)| {
+        if k != "DROP" {
+            return false;
+        }
+        let next = w.kw(i + 1);
+        next == "COLUMN" || next == "IF" || (!NOT_A_COLUMN.contains(&next.as_str()) && w.name_at(i + 1, Dialect::MySql).is_some())
+    });
+    drops_column.then(|| "DROP COLUMN".to_string())
 }
 
 /// The one table a DDL statement locks (see `StatementInfo::ddl_table`).
@@ -406,6 +450,33 @@ mod tests {
         assert_eq!(t("ALTER TABLE `Db`.`T` ADD c int", Dialect::MySql), Some(q(Some("Db"), "T")));
         assert_eq!(t("RENAME TABLE a TO b", Dialect::MySql), Some(q(None, "a")));
         assert_eq!(t("DROP INDEX i ON t", Dialect::MySql), Some(q(None, "t")));
+    }
+
+    #[test]
+    fn statements_that_destroy_data() {
+        let d = |sql: &str, dialect: Dialect| classify(sql, &tokenize(sql, dialect).unwrap(), dialect).destroys_data;
+        let pg = Dialect::Postgres;
+        assert_eq!(d("ALTER TABLE t DROP COLUMN c", pg).as_deref(), Some("DROP COLUMN"));
+        assert_eq!(d("ALTER TABLE t DROP c", pg).as_deref(), Some("DROP COLUMN"));
+        assert_eq!(d("ALTER TABLE t DROP IF EXISTS c", pg).as_deref(), Some("DROP COLUMN"));
+        assert_eq!(d("ALTER TABLE t ADD x int, DROP COLUMN y", pg).as_deref(), Some("DROP COLUMN"));
+        assert_eq!(d("DROP TABLE t", pg).as_deref(), Some("DROP TABLE"));
+        assert_eq!(d("TRUNCATE t", pg).as_deref(), Some("TRUNCATE"));
+        assert_eq!(d("DELETE FROM t WHERE a = 1", pg).as_deref(), Some("DELETE"));
+        for safe in [
+            "ALTER TABLE t DROP CONSTRAINT c",
+            "ALTER TABLE t ALTER COLUMN c DROP DEFAULT",
+            "ALTER TABLE t ALTER COLUMN c DROP NOT NULL",
+            "ALTER TABLE t ADD COLUMN c int",
+            "DROP INDEX i",
+            "CREATE TABLE t (a int)",
+            "UPDATE t SET a = 1",
+        ] {
+            assert_eq!(d(safe, pg), None, "{safe}");
+        }
+        let my = Dialect::MySql;
+        assert_eq!(d("ALTER TABLE t DROP `c`", my).as_deref(), Some("DROP COLUMN"));
+        assert_eq!(d("ALTER TABLE t DROP FOREIGN KEY fk, DROP INDEX i, DROP PRIMARY KEY", my), None);
     }
 
     #[test]

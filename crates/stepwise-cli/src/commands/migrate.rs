@@ -6,8 +6,10 @@ use crate::config::Config;
 use crate::render::{plural, Out};
 use serde::Serialize;
 use stepwise_lint::Severity;
+use stepwise_migrate::deploy::{BackupTo, DeployOptions, Outcome};
 use stepwise_migrate::engine::Engine;
 use stepwise_migrate::events::Event;
+use stepwise_migrate::health::{Check, HealthCheck};
 use stepwise_migrate::history::HistoryRow;
 use stepwise_migrate::resolve::{check_runnable, resolve, runs_in_transaction, select_pending, Selection};
 use stepwise_migrate::rollback::RollbackTarget;
@@ -55,6 +57,11 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
             }
             out.event(&e)
         };
+        let deploy = deploy_options(cfg, args);
+        if !deploy.is_empty() {
+            let outcome = stepwise_migrate::deploy::deploy(&mut s.engine, &s.set, &sel, &run, &deploy, &s.target.url, &mut report).await;
+            return Ok(deployed(out, outcome));
+        }
         let result = stepwise_migrate::apply::migrate(&mut s.engine, &s.set, &sel, &run, &mut report).await;
         if out.format == Format::Text && !kept.is_empty() {
             // Said whether or not a later migration failed: the swaps happened.
@@ -78,6 +85,78 @@ pub async fn migrate(cfg: &Config, out: &Out, args: &MigrateArgs) -> i32 {
     .await
     .unwrap_or_else(|c| c);
     s.close().await;
+    code
+}
+
+/// Hooks, backup and health check, from flags over stepwise.toml.
+fn deploy_options(cfg: &Config, args: &MigrateArgs) -> DeployOptions {
+    let backup = match (&args.backup, &args.backup_command) {
+        (Some(dir), _) => Some(BackupTo::Dir(dir.clone())),
+        (_, Some(cmd)) => Some(BackupTo::Command(cmd.clone())),
+        _ => match (&cfg.backup.dir, &cfg.backup.command) {
+            (Some(dir), _) => Some(BackupTo::Dir(dir.clone())),
+            (_, Some(cmd)) => Some(BackupTo::Command(cmd.clone())),
+            _ => None,
+        },
+    };
+    DeployOptions {
+        backup,
+        before_migrate: cfg.hooks.before_migrate.clone(),
+        after_migrate: cfg.hooks.after_migrate.clone(),
+        health: args.health_check.as_deref().map(|c| HealthCheck {
+            check: Check::parse(c),
+            timeout: args.health_timeout,
+            retries: args.health_retries,
+        }),
+    }
+}
+
+/// Render a deploy's outcome; the exit code says which it was: 0 applied
+/// and healthy, 3 rolled back and healthy again, 4 rolled back and still
+/// failing its check, 5 check failed and the rollback refused (1 and 2 as ever).
+fn deployed(out: &Out, outcome: Result<Outcome, RunError>) -> i32 {
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return out.run_error(&e),
+    };
+    let code = match &outcome {
+        Outcome::NothingPending | Outcome::Applied { .. } => 0,
+        Outcome::RolledBack { check_after: None, .. } => 3,
+        Outcome::RolledBack { .. } => 4,
+        Outcome::RollbackRefused { .. } => 5,
+    };
+    if out.format == Format::Json {
+        let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("event".into(), "result".into());
+            o.insert("exit_code".into(), code.into());
+        }
+        out.json(&v);
+        return code;
+    }
+    match &outcome {
+        Outcome::NothingPending => out.line("Nothing to apply: the database is up to date."),
+        Outcome::Applied { applied, .. } => {
+            let total: u64 = applied.iter().map(|a| a.duration_ms).sum();
+            out.line(&format!("Applied {} migration{} in {total} ms.", applied.len(), plural(applied.len())));
+        }
+        Outcome::RolledBack { applied, rolled_back, check_after, .. } => {
+            out.line(&format!(
+                "The health check failed: rolled back the {} migration{} this run applied ({} rolled back); the check {} after the rollback.",
+                applied.len(),
+                plural(applied.len()),
+                rolled_back.len(),
+                if check_after.is_none() { "passes" } else { "still fails" }
+            ));
+        }
+        Outcome::RollbackRefused { reason, backup, .. } => {
+            out.error(&format!("the health check failed, and the migrations of this run were not rolled back: {reason}"));
+            match backup {
+                Some(b) => out.line(&format!("To return to the state before this run, restore the backup: {}", b.restore)),
+                None => out.line("No backup was taken by this run (--backup DIR takes one)."),
+            }
+        }
+    }
     code
 }
 

@@ -2,6 +2,7 @@
 
 mod adopt;
 mod backfill;
+mod dump;
 mod files;
 mod lint;
 mod lint_mysql;
@@ -87,6 +88,8 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         Command::Adopt { from } => adopt::adopt(&cfg, &out, from.as_deref()).await,
         Command::Locks(args) => locks::locks(&cfg, &out, &args).await,
         Command::Progress(args) => progress::progress(&cfg, &out, &args).await,
+        Command::Dump { output } => dump::dump(&cfg, &out, output.as_deref()).await,
+        Command::Diff { first, second } => dump::diff(&cfg, &out, &first, &second).await,
         Command::Scratch => scratch::scratch(&out).await,
         Command::Verify { dir } => scratch::verify(&cfg, &out, dir).await,
         Command::Lint(args) => lint::lint(&cfg, &out, &args).await,

@@ -114,5 +114,7 @@ fn clone_config(cfg: &Config) -> Config {
         layout: cfg.layout,
         schema: cfg.schema.clone(),
         run: cfg.run.clone(),
+        backup: cfg.backup.clone(),
+        hooks: cfg.hooks.clone(),
     }
 }

@@ -108,6 +108,9 @@ impl Engine for AnyEngine {
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {
         each!(self, e => e.table_exists(table).await)
     }
+    async fn dump_schema(&mut self) -> Result<String, DbError> {
+        each!(self, e => e.dump_schema().await)
+    }
     async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError> {
         each!(self, e => e.column_exists(table, column).await)
     }

@@ -187,6 +187,9 @@ pub trait Engine {
     /// Rows of an arbitrary query, every value as text (for `adopt`).
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError>;
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError>;
+    /// The database's schema, normalized (stable order, no environment or
+    /// data such as owners or AUTO_INCREMENT counters), without stepwise's state.
+    async fn dump_schema(&mut self) -> Result<String, DbError>;
     async fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, DbError>;
     /// Run an online statement as an online schema change (a shadow copy,
     /// capture triggers, batched copy, verification and a swap), resuming

@@ -441,6 +441,10 @@ impl Engine for MyEngine {
         Ok(rows.into_iter().map(|mut r| (0..r.len()).map(|i| r.take::<Option<String>, _>(i).flatten()).collect()).collect())
     }
 
+    async fn dump_schema(&mut self) -> Result<String, DbError> {
+        stepwise_db::mysql_dump::dump_schema(&mut self.monitor, &format!("{}_", self.prefix)).await
+    }
+
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {
         let n: Option<i64> = self
             .conn

@@ -26,13 +26,22 @@ pub struct PgEngine {
     lock_key: i64,
     rails: bool,
     canceller: Canceller,
+    url: DbUrl,
 }
 
 impl PgEngine {
     pub async fn connect(url: &DbUrl, schema: &str, rails: bool) -> Result<PgEngine, DbError> {
         let conn = PgConn::connect(url, "stepwise").await?;
         let monitor = PgConn::connect(url, "stepwise monitor").await?;
-        Ok(PgEngine { conn, monitor, schema: schema.to_string(), lock_key: lock_key(schema), rails, canceller: Canceller::default() })
+        Ok(PgEngine {
+            conn,
+            monitor,
+            schema: schema.to_string(),
+            lock_key: lock_key(schema),
+            rails,
+            canceller: Canceller::default(),
+            url: url.clone(),
+        })
     }
 
     /// The session that runs migrations (for tests and diagnostics).
@@ -516,6 +525,10 @@ impl Engine for PgEngine {
                 _ => None,
             })
             .collect())
+    }
+
+    async fn dump_schema(&mut self) -> Result<String, DbError> {
+        stepwise_db::schema_dump::dump_schema(&self.url, &[self.schema.as_str()], None).await
     }
 
     async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {
