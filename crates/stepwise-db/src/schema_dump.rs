@@ -254,17 +254,21 @@ fn multiset_minus(left: &[String], right: &[String]) -> Vec<String> {
 fn statement_diff(before: &str, after: &str) -> Vec<String> {
     let a: Vec<&str> = before.lines().collect();
     let b: Vec<&str> = after.lines().collect();
+    // Lines compare without a trailing comma: a column added at the end of a
+    // list does not make the one before it look changed.
+    let key = |l: &str| l.strip_suffix(',').unwrap_or(l).to_string();
+    let (ka, kb): (Vec<String>, Vec<String>) = (a.iter().map(|l| key(l)).collect(), b.iter().map(|l| key(l)).collect());
     // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if ka[i] == kb[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
         }
     }
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
     while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
+        if i < a.len() && j < b.len() && ka[i] == kb[j] {
             if i == 0 {
                 out.push(format!("  {}", a[i]));
             }
