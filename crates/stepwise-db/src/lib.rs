@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod blocker;
 pub mod catalog;
+pub mod clock;
 pub mod error;
 pub mod mysql;
 pub mod mysql_catalog;
