@@ -102,6 +102,7 @@ fn postgres_dumps_are_identical_for_the_same_migrations_and_diff_finds_a_hand_ma
     let r = p.run(&a.url, &["diff", file.to_str().unwrap(), &b.url]);
     eprintln!("{}", r.all());
     r.code(1).contains("+     by_hand text");
+    p.run(&a.url, &["diff", "no-such-dump.sql", &b.url]).code(2).contains("no-such-dump.sql: not a database URL");
 }
 
 fn my_check(db: &MyDb) -> String {
@@ -153,4 +154,16 @@ fn mariadb_dumps_are_identical_without_counters_and_diff_finds_a_hand_made_colum
     let r = p.run(&a.url, &["diff", &a.url, &b.url]);
     eprintln!("{}", r.all());
     r.code(1).contains("+   `by_hand` text");
+}
+
+#[test]
+fn postgres_dump_with_rails_appends_schema_migrations_as_structure_sql_has_them() {
+    let db = PgDb::new();
+    let p = Project::new();
+    db.sql("CREATE TABLE schema_migrations (version varchar PRIMARY KEY)");
+    p.write("20251001090000_base.sql", BASE).write("20251002090000_add_note.sql", ADD_NOTE);
+    bounded(&p, &db.url, &["--rails", "migrate"]).ok();
+    let r = p.run(&db.url, &["--rails", "dump"]);
+    r.ok().contains("INSERT INTO \"schema_migrations\" (version) VALUES\n('20251002090000'),\n('20251001090000');\n");
+    assert!(!p.run(&db.url, &["dump"]).ok().stdout.contains("INSERT INTO"), "only with --rails");
 }
