@@ -74,13 +74,7 @@ async fn pg(url: &DbUrl, path: &Path) -> Result<String, DbError> {
 }
 
 async fn mysql(url: &DbUrl, path: &Path) -> Result<String, DbError> {
-    let raw = url.expose();
-    let raw = match raw.split_once("://") {
-        Some((_, rest)) => format!("mysql://{rest}"),
-        None => raw.to_string(),
-    };
-    let opts = mysql_async::Opts::from_url(raw.split('?').next().unwrap_or(&raw))
-        .map_err(|e| DbError::Config(format!("bad MySQL URL {}: {e}", url.redacted())))?;
+    let (opts, _) = crate::mysql::driver_opts(url)?;
     let db =
         opts.db_name().ok_or_else(|| DbError::Config(format!("{}: name the database to back up in the URL", url.redacted())))?.to_string();
     let user = opts.user().unwrap_or("root").to_string();

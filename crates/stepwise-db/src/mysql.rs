@@ -40,17 +40,22 @@ impl Drop for MyConn {
     }
 }
 
+/// The driver's options for `url` (which it only knows as mysql://), and
+/// the TLS settings (`ssl-mode`, `ssl-ca`), read as the mysql client reads them.
+pub(crate) fn driver_opts(url: &DbUrl) -> Result<(Opts, crate::tls::Tls), DbError> {
+    let raw = url.expose();
+    let raw = match raw.split_once("://") {
+        Some((_, rest)) => format!("mysql://{rest}"),
+        None => raw.to_string(),
+    };
+    let (raw, tls) = crate::tls::mysql(&raw)?;
+    let opts = Opts::from_url(&raw).map_err(|e| DbError::Config(format!("bad MySQL URL {}: {e}", url.redacted())))?;
+    Ok((opts, tls))
+}
+
 impl MyConn {
     pub async fn connect(url: &DbUrl) -> Result<MyConn, DbError> {
-        // The driver only knows mysql://.
-        let raw = url.expose();
-        let raw = match raw.split_once("://") {
-            Some((_, rest)) => format!("mysql://{rest}"),
-            None => raw.to_string(),
-        };
-        // ssl-mode and ssl-ca are read here, as the mysql client reads them.
-        let (raw, tls) = crate::tls::mysql(&raw)?;
-        let opts = Opts::from_url(&raw).map_err(|e| DbError::Config(format!("bad MySQL URL {}: {e}", url.redacted())))?;
+        let (opts, tls) = driver_opts(url)?;
         let plain = OptsBuilder::from_opts(opts).prefer_socket(false);
         let failed = |e: mysql_async::Error| DbError::Connect { url: url.redacted(), message: e.to_string() };
         let mut conn = match ssl_opts(&tls)? {

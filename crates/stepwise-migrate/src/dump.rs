@@ -37,11 +37,11 @@ pub async fn dump<E: Engine>(engine: &mut E, rails: bool) -> Result<String, RunE
             .collect();
         versions.sort_by(|a, b| b.cmp(a));
         if !versions.is_empty() {
-            let table = match engine.dialect() {
-                Dialect::Postgres => "\"schema_migrations\"",
-                Dialect::MySql => "`schema_migrations`",
+            let (table, literal): (&str, fn(&str) -> String) = match engine.dialect() {
+                Dialect::Postgres => ("\"schema_migrations\"", stepwise_db::pg::quote_literal),
+                Dialect::MySql => ("`schema_migrations`", stepwise_db::mysql::quote_literal),
             };
-            let values: Vec<String> = versions.iter().map(|v| format!("('{}')", v.replace('\'', "''"))).collect();
+            let values: Vec<String> = versions.iter().map(|v| format!("({})", literal(v))).collect();
             text.push_str(&format!("\nINSERT INTO {table} (version) VALUES\n{};\n", values.join(",\n")));
         }
     }

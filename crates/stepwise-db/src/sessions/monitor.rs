@@ -1,7 +1,6 @@
 //! A session that watches the others, on either engine: what `locks` and
 //! `progress` connect with.
 
-use super::cancel::Action;
 use super::{Observer, Snapshot};
 use crate::mysql::MyConn;
 use crate::pg::PgConn;
@@ -47,13 +46,6 @@ impl Monitor {
         match self {
             Monitor::Pg(c) => Observer::progress(c, None).await,
             Monitor::My(c) => Observer::progress(c, None).await,
-        }
-    }
-
-    pub async fn act(&mut self, id: i64, action: Action) -> Result<bool, DbError> {
-        match self {
-            Monitor::Pg(c) => c.act(id, action).await,
-            Monitor::My(c) => c.act(id, action).await,
         }
     }
 }

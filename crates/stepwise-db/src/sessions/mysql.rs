@@ -78,8 +78,6 @@ pub async fn snapshot(conn: &mut MyConn) -> Result<Snapshot, DbError> {
         })
         .collect();
     let trx: Result<Vec<(u64, f64)>, DbError> = conn.conn.query(TRANSACTIONS).await.map_err(DbError::from);
-    let user: Option<String> = conn.conn.query_first("SELECT CURRENT_USER()").await.unwrap_or(None);
-    let grant_to = user.as_deref().map(quote_account).unwrap_or_else(|| "<user>".into());
     match trx {
         Ok(trx) => {
             for (thread, secs) in trx {
@@ -91,10 +89,14 @@ pub async fn snapshot(conn: &mut MyConn) -> Result<Snapshot, DbError> {
                 }
             }
         }
-        Err(e) if errno(&e) == Some(1227) => notes.push(format!(
-            "this user lacks the PROCESS privilege: only its own sessions are shown, without transactions or lock waits \
-             (GRANT PROCESS ON *.* TO {grant_to})"
-        )),
+        Err(e) if errno(&e) == Some(1227) => {
+            let user: Option<String> = conn.conn.query_first("SELECT CURRENT_USER()").await.unwrap_or(None);
+            let grant_to = user.as_deref().map(quote_account).unwrap_or_else(|| "<user>".into());
+            notes.push(format!(
+                "this user lacks the PROCESS privilege: only its own sessions are shown, without transactions or lock waits \
+                 (GRANT PROCESS ON *.* TO {grant_to})"
+            ))
+        }
         Err(e) => return Err(e),
     }
     // Row locks.
