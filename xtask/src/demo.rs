@@ -1,8 +1,8 @@
 //! The main job on a throwaway database: build stepwise, start a scratch
 //! PostgreSQL (unless DATABASE_URL is set), and show what stepwise is for,
 //! in about a minute: a dangerous migration caught by lint with its recipe,
-//! the plan, the migrations applied, a deploy with a backup whose health
-//! check fails and is rolled back, an online schema change of a 300,000-row
+//! the plan, the migrations applied, the deploy checklist of the next two,
+//! a deploy with a backup whose health check fails and is rolled back, an online schema change of a 300,000-row
 //! table while a writer runs, a backfill, and who blocks whom.
 //!
 //! It works in `target/demo/` on a copy of `examples/`, so the examples stay
@@ -64,15 +64,24 @@ pub fn demo() -> Result {
         sql("INSERT INTO customers (email) SELECT 'c' || g || '@example.com' FROM generate_series(1, 1000) g")?;
         sql("INSERT INTO orders (customer_id, total_cents) SELECT 1 + g % 1000, g FROM generate_series(1, 300000) g")?;
 
-        std::fs::write(
-            work.join("migrations/20251105090000_add_coupon_to_orders.sql"),
+        sql("ANALYZE orders")?;
+        let write = |name: &str, text: &str| std::fs::write(work.join(name), text).map_err(|e| e.to_string());
+        write(
+            "migrations/20251105090000_add_coupon_to_orders.sql",
             "-- stepwise:up\nALTER TABLE orders ADD COLUMN coupon text;\n\n-- stepwise:down\nALTER TABLE orders DROP COLUMN coupon;\n",
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
+        write(
+            "migrations/20251105090100_index_orders_created_at.sql",
+            "-- stepwise:no-transaction\n-- stepwise:up\nCREATE INDEX CONCURRENTLY orders_created_at_idx ON orders (created_at);\n\n\
+             -- stepwise:down\nDROP INDEX CONCURRENTLY IF EXISTS orders_created_at_idx;\n",
+        )?;
+        eprintln!("\n=== stepwise.toml: [backup] dir = \"backups\"");
+        write("stepwise.toml", "[backup]\ndir = \"backups\"\n")?;
+        step("the deploy checklist, for the pull request", &["plan", "--checklist", "--format", "markdown"], &[0])?;
         step(
             "a deploy: backup, migrate, a health check that fails, the automatic rollback",
             // The application cannot live with the new column (a stand-in for its health endpoint).
-            &["migrate", "--backup", "backups", "--health-check", HEALTH, "--health-retries", "0"],
+            &["migrate", "--health-check", HEALTH, "--health-retries", "0"],
             &[3],
         )?;
 

@@ -67,6 +67,8 @@ pub enum Format {
     Sarif,
     /// GitHub workflow annotations (lint only).
     Github,
+    /// Markdown, for a pull request comment (plan --checklist only).
+    Markdown,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +113,9 @@ pub enum Command {
         /// Rails: the adapter's SQL, postgres, mysql or mariadb [default: config/database.yml's adapter, else postgres].
         #[arg(long)]
         dialect: Option<String>,
+        /// The deploy checklist: per migration, what each statement locks and for about how long (from the tables' sizes and write rates), how it runs, whether its down gives the data back, the backup, what to watch, the lint findings (`--format markdown` for a pull request).
+        #[arg(long)]
+        checklist: bool,
     },
     /// Record a migration as applied without running it.
     Mark { version: String },

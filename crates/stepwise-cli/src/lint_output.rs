@@ -7,7 +7,8 @@ use stepwise_lint::{Finding, LintReport, Severity};
 
 pub fn render(out: &Out, report: &LintReport) {
     match out.format {
-        Format::Text => text(out, report),
+        // Markdown is refused for lint before it gets here.
+        Format::Text | Format::Markdown => text(out, report),
         // Borrowed, not copied into a `serde_json::Value`: a large history
         // has tens of thousands of findings.
         Format::Json => out.json(&JsonReport {

@@ -89,6 +89,11 @@ impl Out {
             Event::StatementStarted { statement, line, summary, .. } => {
                 self.progress(&format!("  statement {} (line {line}): {summary}", statement + 1))
             }
+            // Said only when it took long enough for someone to wonder.
+            Event::StatementDone { statement, duration_ms, .. } if *duration_ms >= 1000 => {
+                self.progress(&format!("  statement {} done in {:.1} s", statement + 1, *duration_ms as f64 / 1000.0))
+            }
+            Event::StatementDone { .. } => {}
             Event::Retrying { attempt, max_attempts, delay_ms, error, blockers, statement, .. } => {
                 let at = statement.map(|s| format!(" statement {}", s + 1)).unwrap_or_default();
                 self.progress(&format!(

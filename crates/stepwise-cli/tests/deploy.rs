@@ -167,3 +167,34 @@ fn postgres_dump_with_rails_appends_schema_migrations_as_structure_sql_has_them(
     r.ok().contains("INSERT INTO \"schema_migrations\" (version) VALUES\n('20251002090000'),\n('20251001090000');\n");
     assert!(!p.run(&db.url, &["dump"]).ok().stdout.contains("INSERT INTO"), "only with --rails");
 }
+
+/// `[hooks]` run around the migrations with the database URL and the
+/// pending versions in their environment; a failing `before_migrate`
+/// migrates nothing, a failing `after_migrate` says the migrations stay.
+#[test]
+fn hooks_run_before_and_after_with_the_url_in_their_environment() {
+    let db = PgDb::new();
+    let p = Project::new();
+    let log = p.root.join("hooks.log");
+    let toml = |before: &str| {
+        format!(
+            "[hooks]\nbefore_migrate = \"{before}\"\nafter_migrate = \"psql \\\"$DATABASE_URL\\\" -XAtc 'SELECT count(*) FROM items' >> {log}\"\n",
+            log = log.display()
+        )
+    };
+    std::fs::write(p.root.join("stepwise.toml"), toml("exit 7")).unwrap();
+    p.write("1_base.sql", BASE);
+    bounded(&p, &db.url, &["migrate"]).code(1).contains("the before_migrate hook `exit 7` failed").contains("nothing was migrated");
+    assert_eq!(db.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'items'"), "0");
+    let before = format!("echo before $STEPWISE_PENDING $(psql \\\"$DATABASE_URL\\\" -XAtc 'SELECT 1') >> {}", log.display());
+    std::fs::write(p.root.join("stepwise.toml"), toml(&before)).unwrap();
+    p.write("2_add_note.sql", ADD_NOTE);
+    bounded(&p, &db.url, &["migrate"]).ok().contains("Applied 2 migrations");
+    // Before: the pending versions, and the URL reached the database; after: the table the migrations made.
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "before 1 2 1\n2\n");
+    // A failing after hook: the migrations stay, and the run says so.
+    std::fs::write(p.root.join("stepwise.toml"), "[hooks]\nafter_migrate = \"exit 3\"\n").unwrap();
+    p.write("3_index_a.sql", INDEX_A);
+    bounded(&p, &db.url, &["migrate"]).code(1).contains("the after_migrate hook `exit 3` failed").contains("stay applied");
+    assert_eq!(db.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_a'"), "1");
+}

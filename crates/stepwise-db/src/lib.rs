@@ -21,3 +21,4 @@ pub use url::{redact, DbUrl, Engine};
 pub mod schema_dump;
 pub mod scratch;
 pub mod sessions;
+pub mod table_facts;

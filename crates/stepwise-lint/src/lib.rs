@@ -20,6 +20,7 @@ pub mod mysql;
 pub mod pg;
 pub mod rails;
 pub mod rule;
+pub mod work;
 
 pub use config::LintConfig;
 pub use finding::{Finding, Severity};

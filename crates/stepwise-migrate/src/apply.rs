@@ -247,6 +247,7 @@ async fn apply_statements<E: Engine>(
             },
         });
         name_old_transactions(engine, std::slice::from_ref(stmt), opts, report).await;
+        let statement_started = Instant::now();
         // The row as it stands once statement `i` is done.
         let next = row_after(&row, i, total);
         let done = [TrackingOp::Save(next.clone(), Stamp::Progress)];
@@ -278,6 +279,11 @@ async fn apply_statements<E: Engine>(
             }
             return Err(e);
         }
+        report(Event::StatementDone {
+            version: m.version.text.clone(),
+            statement: i,
+            duration_ms: statement_started.elapsed().as_millis() as u64,
+        });
         row = next;
     }
     row.status = RowStatus::Applied;

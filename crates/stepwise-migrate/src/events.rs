@@ -41,6 +41,12 @@ pub enum Event {
         line: usize,
         summary: String,
     },
+    /// A statement outside a transaction finished, and how long it took.
+    StatementDone {
+        version: String,
+        statement: usize,
+        duration_ms: u64,
+    },
     Retrying {
         version: String,
         statement: Option<usize>,

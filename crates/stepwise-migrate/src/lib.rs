@@ -3,6 +3,7 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod checklist;
 pub mod deploy;
 pub mod dump;
 pub mod engine;

@@ -2,6 +2,7 @@
 
 mod adopt;
 mod backfill;
+mod checklist;
 mod dump;
 mod files;
 mod lint;
@@ -65,14 +66,25 @@ pub async fn run(cli: Cli, out: Out) -> i32 {
         out.error("--format sarif and --format github are for `stepwise lint`; use text or json");
         return 2;
     }
+    if out.format == Format::Markdown && !matches!(cli.command, Command::Plan { checklist: true, .. }) {
+        out.error("--format markdown is for `stepwise plan --checklist`; use text or json");
+        return 2;
+    }
     match cli.command {
         Command::Init => files::init(&cfg, &out).await,
         Command::New { name } => files::new(&cfg, &out, &name),
         Command::Migrate(args) => migrate::migrate(&cfg, &out, &args).await,
         Command::Status { scratch } => status::status(&cfg, &out, scratch).await,
         Command::Rollback { step, to } => migrate::rollback(&cfg, &out, step, to).await,
-        Command::Plan { phase, path, dialect } => {
+        Command::Plan { phase, path, dialect, checklist } => {
             let dir = path.clone().unwrap_or_else(|| cfg.migrations_dir.display().to_string());
+            if checklist {
+                if path.is_some() || dialect.is_some() {
+                    out.error("--checklist reads the configured migrations directory (SQL migrations); it takes no path or --dialect");
+                    return 2;
+                }
+                return checklist::checklist(&cfg, &out, phase).await;
+            }
             if rails::is_rails(std::slice::from_ref(&dir)) {
                 rails::plan(&cfg, &out, &dir, dialect.as_deref()).await
             } else if path.is_some() && path.as_deref() != Some(&cfg.migrations_dir.display().to_string()) {

@@ -471,9 +471,17 @@ fn change_column(old: &str, new: &ColumnDef, position: Option<&Position>, env: E
     v
 }
 
+/// The parentheses say the same: an integer's `(11)` is only a display
+/// width (MariaDB's catalog shows `int(11)` for a column written `int`;
+/// MySQL 8.0.19+ shows none), and changes nothing stored.
+fn same_params(a: &ColType, b: &ColType) -> bool {
+    let integer = |t: &ColType| matches!(t.base.as_str(), "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "INTEGER" | "BIGINT");
+    a.params == b.params || (integer(a) && integer(b))
+}
+
 fn same_type(a: &ColumnDef, b: &ColumnDef, t: &Table) -> bool {
     a.ty.base == b.ty.base
-        && a.ty.params == b.ty.params
+        && same_params(&a.ty, &b.ty)
         && a.ty.unsigned == b.ty.unsigned
         && t.charset_of(a) == t.charset_of(b)
         && a.ty.collation == b.ty.collation
@@ -483,7 +491,7 @@ fn type_change(cur: &ColumnDef, new: &ColumnDef, t: &Table, s: Server) -> Verdic
     let (a, b) = (&cur.ty, &new.ty);
     let (ca, cb) = (t.charset_of(cur), t.charset_of(new));
     let same_charset = ca == cb || !is_text(&a.base);
-    if a.base == b.base && a.params == b.params && a.unsigned == b.unsigned {
+    if a.base == b.base && same_params(a, b) && a.unsigned == b.unsigned {
         if same_charset {
             if a.collation != b.collation && b.collation.is_some() && is_text(&a.base) {
                 return collation_change(cur, t, s);

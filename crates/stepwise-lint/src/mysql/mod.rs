@@ -12,6 +12,7 @@ pub mod rule;
 pub mod rules;
 pub mod schema;
 pub mod server;
+pub mod work;
 
 pub use schema::Schema;
 pub use server::{Server, ServerFlavor};

@@ -16,6 +16,7 @@ pub mod relations;
 pub mod rule;
 pub mod rules;
 pub mod schema;
+pub mod work;
 
 pub use crate::{config, finding};
 pub use crate::{Finding, LintConfig, LintFile, LintOptions, LintReport, Severity};

@@ -66,7 +66,7 @@ static META: RuleMeta = RuleMeta {
 
 /// What a type change does to the stored rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Change {
+pub(crate) enum Change {
     /// The values stay valid as stored: no rewrite (indexes are kept too).
     NoRewrite,
     /// Between timestamp and timestamptz: no rewrite on PostgreSQL 12+ when
@@ -77,7 +77,7 @@ pub(super) enum Change {
 
 /// Whether changing a column from `old` to `new` rewrites the table
 /// (verified against PostgreSQL 15 by comparing `relfilenode`s).
-pub(super) fn classify(old: &ColType, new: &ColType) -> Change {
+pub(crate) fn classify(old: &ColType, new: &ColType) -> Change {
     use Change::*;
     if old == new {
         return NoRewrite;
@@ -126,7 +126,7 @@ pub(super) fn classify(old: &ColType, new: &ColType) -> Change {
 
 /// Whether a USING expression is the column itself (maybe cast to the new
 /// type), which PostgreSQL treats like no USING at all.
-fn plain_using(using: &Node, column: &str, new: &ColType) -> bool {
+pub(crate) fn plain_using(using: &Node, column: &str, new: &ColType) -> bool {
     let is_column = |n: &Node| matches!(&n.node, Some(NodeEnum::ColumnRef(c)) if strings(&c.fields) == [column]);
     match &using.node {
         Some(NodeEnum::TypeCast(t)) => t.arg.as_deref().is_some_and(is_column) && t.type_name.as_ref().is_some_and(|n| col_type(n) == *new),

@@ -6,14 +6,14 @@ mod add_column_not_null_without_default;
 mod add_column_volatile_default;
 mod add_generated_stored_column;
 mod add_serial_or_identity_column;
-mod alter_column_type;
+pub(crate) mod alter_column_type;
 mod alter_column_type_timezone;
 mod drop_column;
 mod drop_table;
 mod rename_column;
 mod rename_table;
 mod set_not_null;
-mod shared;
+pub(crate) mod shared;
 
 use crate::pg::rule::Rule;
 
