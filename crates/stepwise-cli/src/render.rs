@@ -253,7 +253,7 @@ pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
             format_duration(Duration::from_millis(*lag_ms)),
             format_duration(Duration::from_millis(*max_ms))
         ),
-        Progress::IndexBuilt { index, ms, .. } => format!("built unique index {index} concurrently in {ms} ms"),
+        Progress::IndexBuilt { index, ms, .. } => format!("built index {index} on the copy in {ms} ms"),
         Progress::Verified { rows, chunks, .. } => format!("verified {rows} rows in {chunks} chunk(s): the copy matches"),
         Progress::LockWait { what, attempt, blockers, .. } => format!(
             "lock wait: could not {what} within lock_timeout (attempt {attempt}){}",

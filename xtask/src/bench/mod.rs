@@ -10,6 +10,7 @@ mod load;
 mod mariadb_load;
 mod osc;
 mod osc_mariadb;
+mod peer;
 mod pgbench;
 mod runner;
 mod waits;

@@ -11,6 +11,7 @@
 
 use super::busy;
 use super::load::{max, now_us, percentile};
+use super::peer;
 use super::pgbench::{wait as wait_pgbench, Pgbench};
 use super::{median, record};
 use crate::util::{build_stepwise, capture, Result};
@@ -217,6 +218,7 @@ pub fn run() -> Result {
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     admin(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))?;
     admin(&format!("CREATE DATABASE {DB}"))?;
+    peer::ensure_repack(&url())?;
     let result = bench(&stepwise, &work);
     admin(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))?;
     let _ = std::fs::remove_dir_all(&work);
@@ -235,6 +237,9 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     // minutes, and each round's ratio compares runs taken side by side.
     let (mut floor, mut floor_wal, mut ratios) = (vec![], vec![], vec![]);
     let (mut runs, mut wal, mut fin) = (vec![], vec![], vec![]);
+    // pg_repack beside it, on the same table in the same rounds; and how long
+    // each kept a transaction open (the xmin horizon held back).
+    let (mut repacks, mut osc_xmin, mut repack_xmin) = (vec![], vec![], vec![]);
     for round in 1..=ROUNDS {
         let (secs, mb) = floor_once()?;
         eprintln!("floor {round}: {secs:.2} s, {mb:.0} MB WAL");
@@ -242,7 +247,9 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
         floor_wal.push(mb);
         psql(&["CHECKPOINT"])?;
         let lsn = wal_lsn()?;
+        let watch = peer::Watch::start(&url(), "stepwise%")?;
         let run = osc(stepwise, work)?;
+        osc_xmin.push(watch.stop().0);
         wal.push(wal_mb_since(&lsn)?);
         fin.push(finish(stepwise, work)?);
         ratios.push(run.secs() / secs);
@@ -258,7 +265,14 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
         );
         runs.push(run);
         psql(CREATE)?;
+        psql(&["CHECKPOINT"])?;
+        let watch = peer::Watch::start(&url(), "pg_repack%")?;
+        let (from, to) = peer::repack(DB, TABLE)?;
+        repack_xmin.push(watch.stop().0);
+        repacks.push((to - from) as f64 / 1e6);
+        eprintln!("pg_repack {round}: {:.2} s; osc / pg_repack {:.2}", repacks[round - 1], runs[round - 1].secs() / repacks[round - 1]);
     }
+    let repack_ratios: Vec<f64> = runs.iter().zip(&repacks).map(|(o, r)| o.secs() / r).collect();
     let of_runs = |f: &dyn Fn(&OscRun) -> f64| median(runs.iter().map(f).collect());
     let (f, o) = (median(floor), of_runs(&OscRun::secs));
     let phases = [0, 1, 2, 3].map(|i| of_runs(&|r| r.phases()[i]));
@@ -272,10 +286,21 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     eprintln!("pgbench with osc: {load_secs} s at {RATE} tps, osc after {WARMUP_SECS} s");
     let pgbench = start_pgbench(&work.join("busy"), load_secs)?;
     std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+    let watch = peer::Watch::start(&url(), "stepwise%")?;
     let run = osc(stepwise, work);
+    let (osc_xmin_busy, osc_wait_busy) = watch.stop();
     let busy = wait_pgbench(pgbench, &work.join("busy"))?;
     let run = run?;
     finish(stepwise, work)?;
+    psql(&["VACUUM ANALYZE orders", "CHECKPOINT"])?;
+    eprintln!("pgbench with pg_repack: {load_secs} s at {RATE} tps, pg_repack after {WARMUP_SECS} s");
+    let pgbench = start_pgbench(&work.join("repack"), load_secs)?;
+    std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+    let watch = peer::Watch::start(&url(), "pg_repack%")?;
+    let repacked = peer::repack(DB, TABLE);
+    let (repack_xmin_busy, repack_wait_busy) = watch.stop();
+    let repack_load = wait_pgbench(pgbench, &work.join("repack"))?;
+    let (repack_from, repack_to) = repacked?;
     // A second quiet run after: one disturbed baseline (a stall of this
     // shared machine) must not pass for a small ratio, so the quieter of
     // the two counts (the ratio can only come out larger).
@@ -327,6 +352,42 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
         percentile(base.clone(), 99.0),
         percentile(during.clone(), 99.0),
     );
+    let during_repack = repack_load.latencies_ms(repack_from, repack_to);
+    let repack_secs = (repack_to - repack_from) as f64 / 1e6;
+    let r = median(repacks.clone());
+    let side_by_side = format!(
+        "Side by side with pg_repack ({}), in the same rounds on the same table (`pg_repack --table orders`: one \
+         `INSERT ... SELECT` into a table without indexes, the indexes built after, the log applied, the swap under an ACCESS EXCLUSIVE lock; no verification). \
+         The xmin horizon column is the longest a tool's session kept a transaction (or snapshot) open, sampled every 100 ms; \
+         the lock wait column the longest any other session waited on a lock meanwhile, sampled likewise.\n\n\
+         | | stepwise osc | pg_repack | floor (`INSERT ... SELECT`) |\n| --- | --- | --- | --- |\n\
+         | end to end, no load (median of {ROUNDS}) | {o:.2} s | {r:.2} s | {f:.2} s |\n\
+         | osc / pg_repack, no load | {:.2} (goal <= 1.2; rounds: {}) | 1 | |\n\
+         | rows/s end to end, no load | {:.0} | {:.0} | {:.0} |\n\
+         | xmin horizon held back, no load (longest) | {:.2} s | {:.2} s | |\n\
+         | end to end under the load | {:.2} s | {repack_secs:.2} s | |\n\
+         | osc / pg_repack under the load | {:.2} (goal <= 1.2) | 1 | |\n\
+         | foreground p50 / p99 / max during the work | {p50d:.2} / {p99d:.2} / {:.1} ms | {:.2} / {:.2} / {:.1} ms | |\n\
+         | foreground p99 / p99 without either | {:.2} | {:.2} | |\n\
+         | xmin horizon held back under the load (longest) | {osc_xmin_busy:.2} s | {repack_xmin_busy:.2} s | |\n\
+         | longest lock wait of another session (sampled) | {osc_wait_busy:.2} s | {repack_wait_busy:.2} s | |\n\n",
+        capture(Command::new("pg_repack").arg("--version")).unwrap_or_default().trim(),
+        median(repack_ratios.clone()),
+        repack_ratios.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", "),
+        1e6 / o,
+        1e6 / r,
+        1e6 / f,
+        median(osc_xmin.clone()),
+        median(repack_xmin.clone()),
+        run.secs(),
+        run.secs() / repack_secs,
+        max(&during),
+        percentile(during_repack.clone(), 50.0),
+        percentile(during_repack.clone(), 99.0),
+        max(&during_repack),
+        p99d / p99,
+        percentile(during_repack.clone(), 99.0) / p99,
+    );
     let version = psql(&["SHOW server_version"]).unwrap_or_default();
     let date = capture(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default().trim().to_string();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
@@ -343,6 +404,7 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
          | copy rate | {:.0} rows/s |\n\
          | locks held at the swap | {:.0} ms |\n\
          | osc finish (drops the old table) | {:.2} s |\n\n\
+         {side_by_side}\
          Under load: pgbench -R {RATE} -c {CLIENTS} -j {THREADS} -T {load_secs} (simple protocol; 90% `SELECT` then `UPDATE` of a \
          non-key column by random id, 10% `INSERT`), without osc before and after, and once with osc started after {WARMUP_SECS} s. Latency is \
          pgbench's, from each transaction's scheduled start; \"during osc\" counts the transactions that overlap the osc command; \

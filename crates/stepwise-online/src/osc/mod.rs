@@ -15,8 +15,9 @@
 //!    original's columns converted to the shadow's types) in one snapshot per
 //!    range, leaving out keys still in the log; any difference is a real one
 //!    and stops the job with the original untouched.
-//!    Unique indexes the ALTER adds are built after the copy, CONCURRENTLY,
-//!    so a duplicate fails the job and never an application's write.
+//!    Unique indexes the ALTER adds, and plain secondary indexes, are built
+//!    after the copy (see `index`): a duplicate fails the job and never an
+//!    application's write, and no b-tree is filled row by row.
 //! 5. The swap replays the last logged changes and renames both tables in
 //!    one short transaction under lock_timeout with retries, and carries over views, sequences, owner,
 //!    grants, comments, index and constraint names, application triggers,
