@@ -173,12 +173,8 @@ pub struct OscArgs {
     /// Wait between batches while a standby replays more than this far behind; `off` to never wait [default: 5s].
     #[arg(long, value_parser = crate::duration::parse_limit)]
     pub max_replica_lag: Option<crate::duration::Limit>,
-    /// MySQL/MariaDB: wait between batches while the server runs more threads than this (Threads_running); 0 never waits [default: 25].
-    #[arg(long)]
-    pub max_load: Option<u64>,
-    /// MySQL/MariaDB: pause the job when the server runs this many threads (Threads_running); 0 never pauses [default: 50].
-    #[arg(long)]
-    pub critical_load: Option<u64>,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Rows compared in one snapshot when verifying the copy (a long snapshot holds back vacuum) [default: 100000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub verify_chunk: Option<u64>,
@@ -197,6 +193,30 @@ pub struct OscArgs {
     pub job: Option<i64>,
     #[command(flatten)]
     pub cancel: CancelArgs,
+}
+
+/// The server's load that long work waits on and stops at (osc, backfill).
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// Wait between batches while the server runs more statements than this (PostgreSQL: active sessions other than stepwise's; MySQL/MariaDB: Threads_running); 0 never waits [default: 25].
+    #[arg(long)]
+    pub max_load: Option<u64>,
+    /// Pause the job when the server runs this many statements; 0 never pauses [default: 50].
+    #[arg(long)]
+    pub critical_load: Option<u64>,
+}
+
+impl LoadArgs {
+    /// Into `batch`: 0 turns a limit off, nothing keeps the default.
+    pub fn apply(&self, batch: &mut stepwise_online::batch::BatchOptions) {
+        let limit = |arg: Option<u64>, default: Option<u64>| match arg {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => default,
+        };
+        batch.max_load = limit(self.max_load, batch.max_load);
+        batch.critical_load = limit(self.critical_load, batch.critical_load);
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -233,6 +253,8 @@ pub struct BackfillArgs {
     /// Wait between batches while a standby replays more than this far behind (PostgreSQL); `off` to never wait [default: 5s].
     #[arg(long, value_parser = crate::duration::parse_limit)]
     pub max_replica_lag: Option<crate::duration::Limit>,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Check the request and show the first batch's statement; change nothing.
     #[arg(long)]
     pub dry_run: bool,

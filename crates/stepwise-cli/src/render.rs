@@ -245,8 +245,8 @@ pub fn online_line(p: &stepwise_online::osc::Progress) -> String {
             let pct = if *rows_total > 0 { 100.0 * *rows_done as f64 / *rows_total as f64 } else { 100.0 };
             format!("copied {rows_done}/{rows_total} rows ({pct:.0}%), {rows_per_sec:.0} rows/s, ETA {left:.0}s")
         }
-        Progress::Loaded { job, threads_running, max } => {
-            format!("job {job}: waiting for the server's load: {threads_running} threads running, max {max}")
+        Progress::Loaded { job, threads_running, max, measure } => {
+            format!("job {job}: waiting for the server's load: {threads_running} {measure}, --max-load {max}")
         }
         Progress::Throttled { job, replica, lag_ms, max_ms } => format!(
             "job {job}: waiting for replica {replica}: {} behind, max {}",
@@ -292,6 +292,9 @@ pub fn backfill_line(p: &stepwise_online::backfill::Progress) -> String {
             format_duration(Duration::from_millis(*lag_ms)),
             format_duration(Duration::from_millis(*max_ms))
         ),
+        Progress::Loaded { job, running, max, measure } => {
+            format!("job {job}: waiting for the server's load: {running} {measure}, --max-load {max}")
+        }
         Progress::Finished { job, rows_done, rows_changed, secs } => {
             format!("backfill job {job} finished: {rows_done} rows examined, {rows_changed} changed in {secs:.1}s")
         }

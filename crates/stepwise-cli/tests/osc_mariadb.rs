@@ -388,7 +388,7 @@ fn the_copy_waits_while_the_server_is_loaded_and_pauses_itself_at_the_critical_l
     // Above --max-load: the copy waits, says so, and goes on once the load is gone.
     let load = sleepers(&db, 12, 4);
     let run = p.run(&db.url, &["osc", "items", "--alter", "ADD COLUMN z INT", "--max-load", "5", "--critical-load", "0"]);
-    run.ok().contains("waiting for the server's load").contains("max 5").contains("swapped: ");
+    run.ok().contains("waiting for the server's load").contains("Threads_running, --max-load 5").contains("swapped: ");
     for s in load {
         s.finish(Duration::from_secs(30));
     }

@@ -20,6 +20,11 @@ pub struct BatchOptions {
     /// Wait between batches while a standby replays more than this far
     /// behind (see [`crate::lag`]); None turns the wait off.
     pub max_replica_lag: Option<Duration>,
+    /// Wait between batches while the server runs more statements than
+    /// this (see [`crate::load`]); None: never.
+    pub max_load: Option<u64>,
+    /// Pause the job when the server runs this many; None: never.
+    pub critical_load: Option<u64>,
 }
 
 impl Default for BatchOptions {
@@ -30,6 +35,9 @@ impl Default for BatchOptions {
             max_rate: None,
             lock_timeout: Duration::from_millis(500),
             max_replica_lag: Some(Duration::from_secs(5)),
+            // pt-online-schema-change's defaults.
+            max_load: Some(25),
+            critical_load: Some(50),
         }
     }
 }

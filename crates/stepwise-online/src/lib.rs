@@ -9,6 +9,7 @@ pub mod error;
 pub mod jobs;
 pub mod jobs_mysql;
 pub mod lag;
+pub mod load;
 pub mod osc;
 
 pub use error::OnlineError;

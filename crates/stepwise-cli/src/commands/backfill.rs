@@ -24,6 +24,7 @@ fn options(cfg: &Config, args: &BackfillArgs) -> Options {
     if let Some(lag) = args.max_replica_lag {
         batch.max_replica_lag = lag.0;
     }
+    args.load.apply(&mut batch);
     Options { state: cfg.schema.clone(), batch, cancel_blockers: args.cancel.policy() }
 }
 

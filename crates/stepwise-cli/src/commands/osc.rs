@@ -22,6 +22,7 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
     if let Some(lag) = args.max_replica_lag {
         batch.max_replica_lag = lag.0;
     }
+    args.load.apply(&mut batch);
     OscOptions {
         state_schema: cfg.schema.clone(),
         batch,
@@ -29,16 +30,6 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
         retries: cfg.run.retry.retries,
         verify_chunk: args.verify_chunk.unwrap_or(OscOptions::default().verify_chunk),
         allow_all_tables_publication: args.allow_all_tables_publication,
-        max_load: match args.max_load {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => OscOptions::default().max_load,
-        },
-        critical_load: match args.critical_load {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => OscOptions::default().critical_load,
-        },
         cancel_blockers: args.cancel.policy(),
     }
 }

@@ -150,6 +150,14 @@ pub enum Progress {
         lag_ms: u64,
         max_ms: u64,
     },
+    /// Waiting: the server runs more than `max` statements (`measure`:
+    /// PostgreSQL's active sessions, MySQL's Threads_running).
+    Loaded {
+        job: i64,
+        running: u64,
+        max: u64,
+        measure: String,
+    },
     Finished {
         job: i64,
         rows_done: i64,
@@ -219,6 +227,9 @@ pub trait Db {
     fn describe(&self, table: &TableInfo, spec: &Spec, lo: Option<&[String]>, hi: Option<&[String]>) -> String;
     /// Run one batch and record it on the job row, in one transaction.
     async fn batch(&mut self, b: &Batch<'_>) -> Result<BatchResult, DbError>;
+    /// How many statements the server runs now, and what that number is
+    /// called (see [`crate::load`]).
+    async fn load(&mut self) -> Result<(u64, &'static str), DbError>;
     /// Wait while a replica is more than `max` behind on job `job`'s
     /// writes (see [`crate::lag`]), at most `at_most`; false when it still is.
     async fn wait_for_replicas(
@@ -528,6 +539,32 @@ pub async fn run<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgres
             tokio::time::sleep(pause).await;
         }
         replicas(db, id, opts, progress).await.or_else(|e| stopped(e, id))?;
+        loaded(db, id, opts, progress).await?;
+    }
+}
+
+/// Wait while the server runs more statements than `--max-load`; pause the
+/// job at `--critical-load` (its batches kept, for `resume`). A pause or
+/// cancel is seen at the next batch.
+async fn loaded<D: Db>(db: &mut D, id: i64, opts: &Options, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+    use crate::load::{self, Verdict};
+    loop {
+        let (running, measure) = db.load().await?;
+        match load::judge(running, &opts.batch) {
+            Verdict::Go => return Ok(()),
+            Verdict::Critical(c) => {
+                let why = load::critical(running, measure, c);
+                db.set_state(id, "paused", Some(&why)).await?;
+                return Err(OnlineError::Refused(format!("{why}; `stepwise backfill resume` continues it once the load is down")));
+            }
+            Verdict::Wait(max) => {
+                progress(&Progress::Loaded { job: id, running, max, measure: measure.into() });
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if db.job(id).await?.is_none_or(|j| j.state != "running") {
+                    return Ok(());
+                }
+            }
+        }
     }
 }
 

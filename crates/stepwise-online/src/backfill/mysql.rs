@@ -528,6 +528,10 @@ impl Db for MyDb<'_> {
         }
     }
 
+    async fn load(&mut self) -> Result<(u64, &'static str), DbError> {
+        Ok((crate::load::mysql(self.conn).await?, crate::load::MYSQL_MEASURE))
+    }
+
     async fn wait_for_replicas(
         &mut self,
         job: i64,

@@ -251,6 +251,9 @@ async fn batches(
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
+        if !loaded(conn, n, job.id, opts, progress).await? {
+            return Ok(());
+        }
         if let Some(max) = opts.batch.max_replica_lag {
             let max_ms = max.as_millis() as u64;
             let report = |behind: std::time::Duration, replica: &str| {
@@ -260,6 +263,31 @@ async fn batches(
             while !lag.wait(&mut crate::lag::pg::Standbys(conn), max, std::time::Duration::from_secs(3), report).await? {
                 if jobs::get(conn, &n.state_schema, job.id).await?.is_none_or(|j| j.state != "copying") {
                     break;
+                }
+            }
+        }
+    }
+}
+
+/// Wait while the server runs more statements than `--max-load`; pause the
+/// job at `--critical-load`. False when the job is no longer copying
+/// (paused or cancelled meanwhile).
+async fn loaded(conn: &PgConn, n: &Names, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<bool, OnlineError> {
+    use crate::load::{self, Verdict};
+    loop {
+        let running = load::pg(conn).await?;
+        match load::judge(running, &opts.batch) {
+            Verdict::Go => return Ok(true),
+            Verdict::Critical(c) => {
+                let why = load::critical(running, load::PG_MEASURE, c);
+                jobs::set_state(conn, &n.state_schema, id, "paused", Some(&why)).await?;
+                return Err(OnlineError::Refused(format!("{why}; `stepwise osc resume` continues it once the load is down")));
+            }
+            Verdict::Wait(max) => {
+                progress(&Progress::Loaded { job: id, threads_running: running, max, measure: load::PG_MEASURE.into() });
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if jobs::get(conn, &n.state_schema, id).await?.is_none_or(|j| j.state != "copying") {
+                    return Ok(false);
                 }
             }
         }

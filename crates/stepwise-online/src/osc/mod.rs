@@ -77,13 +77,6 @@ pub struct OscOptions {
     pub verify_chunk: u64,
     /// Run even though a publication publishes all tables (see [`publishes_all`]).
     pub allow_all_tables_publication: bool,
-    /// MySQL/MariaDB: wait between batches while more than this many
-    /// threads run (`Threads_running`, as pt-online-schema-change's
-    /// `--max-load`); None: never.
-    pub max_load: Option<u64>,
-    /// MySQL/MariaDB: pause the job when this many threads run (as pt-osc's
-    /// `--critical-load`); None: never.
-    pub critical_load: Option<u64>,
     /// `--cancel-blockers-after`: cancel the sessions that block a statement
     /// locking the live table (triggers, swap) once it has waited this long.
     pub cancel_blockers: Option<stepwise_db::sessions::cancel::CancelPolicy>,
@@ -98,9 +91,6 @@ impl Default for OscOptions {
             retries: 10,
             verify_chunk: 100_000,
             allow_all_tables_publication: false,
-            // pt-online-schema-change's defaults.
-            max_load: Some(25),
-            critical_load: Some(50),
             cancel_blockers: None,
         }
     }
@@ -122,11 +112,14 @@ pub enum Progress {
         rows_total: i64,
         rows_per_sec: f64,
     },
-    /// The copy waits: the server runs more than `max` threads.
+    /// The copy waits: the server runs more than `max` statements
+    /// (`threads_running`: MySQL's Threads_running, PostgreSQL's active
+    /// sessions; `measure` says which).
     Loaded {
         job: i64,
         threads_running: u64,
         max: u64,
+        measure: String,
     },
     /// The copy waits: a standby replays more than `max_ms` behind.
     Throttled {

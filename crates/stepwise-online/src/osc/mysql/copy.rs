@@ -167,24 +167,20 @@ async fn batches(
 /// a replica is too far behind; pause the job at `critical_load`. False
 /// when the job is no longer copying (paused, cancelled) meanwhile.
 async fn throttle(db: &mut MyDb<'_>, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<bool, OnlineError> {
+    use crate::load::{self, Verdict};
     loop {
-        let running: Option<(String, u64)> =
-            db.conn.conn.query_first("SHOW GLOBAL STATUS LIKE 'Threads_running'").await.map_err(DbError::from)?;
-        let running = running.map(|r| r.1).unwrap_or(0);
-        if opts.critical_load.is_some_and(|c| running >= c) {
-            let why = format!(
-                "the server ran {running} threads (Threads_running), at or above --critical-load {}: the job paused itself",
-                opts.critical_load.unwrap_or_default()
-            );
-            jobs::set_state(db.conn, &opts.state_schema, id, "paused", Some(&why)).await?;
-            return Err(OnlineError::Refused(format!("{why}; `stepwise osc resume` continues it once the load is down")));
-        }
-        match opts.max_load {
-            Some(max) if running > max => {
-                progress(&Progress::Loaded { job: id, threads_running: running, max });
+        let running = load::mysql(db.conn).await?;
+        match load::judge(running, &opts.batch) {
+            Verdict::Go => break,
+            Verdict::Critical(c) => {
+                let why = load::critical(running, load::MYSQL_MEASURE, c);
+                jobs::set_state(db.conn, &opts.state_schema, id, "paused", Some(&why)).await?;
+                return Err(OnlineError::Refused(format!("{why}; `stepwise osc resume` continues it once the load is down")));
+            }
+            Verdict::Wait(max) => {
+                progress(&Progress::Loaded { job: id, threads_running: running, max, measure: load::MYSQL_MEASURE.into() });
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            _ => break,
         }
         if !still_copying(db, &opts.state_schema, id).await? {
             return Ok(false);
