@@ -65,9 +65,7 @@ fn show(out: Out) -> impl Fn(&Progress) + Sync {
                 return;
             }
             Progress::Throttled { .. } | Progress::Loaded { .. } => crate::render::online_line(p),
-            Progress::IndexBuilt { index, ms, .. } => {
-                format!("{}built unique index {index} concurrently in {ms} ms", if tty { "\n" } else { "" })
-            }
+            Progress::IndexBuilt { .. } => format!("{}{}", if tty { "\n" } else { "" }, crate::render::online_line(p)),
             Progress::Verified { rows, chunks, .. } => {
                 format!("{}verified {rows} rows in {chunks} chunk(s): the copy matches", if tty { "\n" } else { "" })
             }
