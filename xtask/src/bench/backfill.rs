@@ -54,10 +54,13 @@ const QUIET_SECS: u64 = 30;
 enum Method {
     Floor,
     Rails,
+    /// The loop a person writes by hand: `UPDATE ... WHERE id BETWEEN`
+    /// consecutive ranges of the key, each committed on its own.
+    Between,
     Stepwise,
 }
 
-const METHODS: [Method; 3] = [Method::Floor, Method::Rails, Method::Stepwise];
+const METHODS: [Method; 4] = [Method::Floor, Method::Rails, Method::Between, Method::Stepwise];
 
 impl Method {
     fn index(self) -> usize {
@@ -68,6 +71,7 @@ impl Method {
         match self {
             Method::Floor => "floor",
             Method::Rails => "Rails loop",
+            Method::Between => "BETWEEN loop",
             Method::Stepwise => "stepwise backfill",
         }
     }
@@ -236,12 +240,14 @@ fn available_stepwise() -> std::result::Result<PathBuf, String> {
 /// What one engine measured.
 struct Figures {
     /// Each method's seconds, by round (NaN where not measured).
-    secs: [Vec<f64>; 3],
+    secs: [Vec<f64>; 4],
     /// Per-round ratios: the floor's seconds over stepwise's (= stepwise's
     /// rows/s over the floor's), the Rails loop's over stepwise's, the
     /// floor's over the Rails loop's.
     vs_floor: Vec<f64>,
     vs_rails: Vec<f64>,
+    /// The BETWEEN loop's seconds over stepwise's.
+    vs_between: Vec<f64>,
     rails_vs_floor: Vec<f64>,
     quiet: Load,
     /// The load and the backfill run inside it.
@@ -255,7 +261,7 @@ struct Figures {
     waits: [String; 4],
     /// The sizes on disk as built, then after each method's first run.
     built: String,
-    sizes: [Option<String>; 3],
+    sizes: [Option<String>; 4],
     /// Why stepwise was not (fully) measured.
     skip: Option<String>,
     notes: String,
@@ -301,13 +307,13 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     // The methods taken in turns, the order rotated each round: this
     // machine's speed drifts over minutes, and each round's ratios compare
     // runs taken side by side.
-    let mut secs: [Vec<f64>; 3] = Default::default();
-    let mut sizes: [Option<String>; 3] = Default::default();
+    let mut secs: [Vec<f64>; 4] = Default::default();
+    let mut sizes: [Option<String>; 4] = Default::default();
     e.fresh()?;
     let built = e.sizes()?;
-    let (mut vs_floor, mut vs_rails, mut rails_vs_floor) = (vec![], vec![], vec![]);
+    let (mut vs_floor, mut vs_rails, mut vs_between, mut rails_vs_floor) = (vec![], vec![], vec![], vec![]);
     for round in 0..rounds() {
-        let mut this = [f64::NAN; 3];
+        let mut this = [f64::NAN; 4];
         for i in 0..METHODS.len() {
             let m = METHODS[(round + i) % METHODS.len()];
             if m == Method::Stepwise && skip.is_some() {
@@ -330,11 +336,12 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
             secs[m.index()].push(t.secs());
             eprintln!("{} round {}: {} {:.2} s, {} rows/s", stamp(), round + 1, m.short(), t.secs(), thousands(rows_per_sec(t.secs())));
         }
-        let [f, r, s] = this;
+        let [f, r, b, s] = this;
         rails_vs_floor.push(f / r);
         if !s.is_nan() {
             vs_floor.push(f / s);
             vs_rails.push(r / s);
+            vs_between.push(b / s);
         }
     }
 
@@ -385,7 +392,7 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     {
         notes.push_str(&format!("\nNote: {t}\n"));
     }
-    let figures = Figures { secs, vs_floor, vs_rails, rails_vs_floor, quiet, during, elsewhere, busy, waits, built, sizes, skip, notes };
+    let figures = Figures { secs, vs_floor, vs_rails, vs_between, rails_vs_floor, quiet, during, elsewhere, busy, waits, built, sizes, skip, notes };
     Ok(report(e, &title, &figures))
 }
 
@@ -470,6 +477,9 @@ fn report(e: &dyn Engine, title: &str, f: &Figures) -> String {
         let vs = match m {
             Method::Floor if f.skip.is_none() => format!("{r_floor:.2} ({}; rounds: {})", goal(r_floor, true, 0.8), rounds(&f.vs_floor)),
             Method::Rails if f.skip.is_none() => format!("{r_rails:.2} (rounds: {})", rounds(&f.vs_rails)),
+            Method::Between if f.skip.is_none() => {
+                format!("{:.2} (rounds: {})", median_or_nan(&f.vs_between), rounds(&f.vs_between))
+            }
             _ => String::new(),
         };
         let (time, rps) =
@@ -689,13 +699,14 @@ fn psql(db: &str, statements: &[&str]) -> Result<String> {
 struct Pg {
     work: PathBuf,
     rails_script: PathBuf,
+    between_script: PathBuf,
     watching: Option<waits::Sampler>,
 }
 
 impl Pg {
     /// Build the table once, in a template database; `work` for files.
     fn new(work: &Path) -> Result<Pg> {
-        let mut pg = Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql"), watching: None };
+        let mut pg = Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql"), between_script: work.join("between.sql"), watching: None };
         pg.drop_databases()?;
         psql("postgres", &[&format!("CREATE DATABASE {PG_TEMPLATE}")])?;
         eprintln!("PostgreSQL: building the {ROWS}-row table");
@@ -704,8 +715,23 @@ impl Pg {
         create.insert(create.len() - 1, "ALTER TABLE orders ADD COLUMN total bigint");
         psql(PG_TEMPLATE, &create)?;
         std::fs::write(&pg.rails_script, rails_script()).map_err(|e| e.to_string())?;
+        std::fs::write(&pg.between_script, between_script()).map_err(|e| e.to_string())?;
         Ok(pg)
     }
+}
+
+/// The statements of the BETWEEN loop, one per range of [`BATCH`] ids (the
+/// table's ids run from 1 to [`ROWS`] without gaps), each committed on its own.
+fn between_ranges() -> impl Iterator<Item = String> {
+    (0..ROWS.div_ceil(BATCH)).map(|i| format!("UPDATE orders SET {SET} WHERE id BETWEEN {} AND {}", i * BATCH + 1, (i + 1) * BATCH))
+}
+
+fn between_script() -> String {
+    between_ranges().map(|u| format!("{u};\n")).collect()
+}
+
+fn between_note() -> String {
+    format!("the loop a person writes: `UPDATE orders SET ... WHERE id BETWEEN :lo AND :lo + {}`, {BATCH} ids at a time, each committed on its own, through one session", BATCH - 1)
 }
 
 /// What `Order.in_batches(of: 1000).update_all("total = ...")` sends, one
@@ -747,6 +773,7 @@ impl Engine for Pg {
                 "what `in_batches(of: {BATCH}).update_all` sends: `UPDATE orders SET ... WHERE id IN (SELECT id FROM orders WHERE id > :last \
                  ORDER BY id LIMIT {BATCH})` then `SELECT max(id)` of the same batch for `:last`, through one psql session"
             ),
+            Method::Between => between_note(),
             Method::Stepwise => stepwise_note(),
         }
     }
@@ -771,9 +798,10 @@ impl Engine for Pg {
         let start = now_us();
         match m {
             Method::Floor => psql(PG_DB, &[&format!("UPDATE orders SET {SET}")]).map(drop)?,
-            Method::Rails => {
+            Method::Rails | Method::Between => {
+                let script = if m == Method::Rails { &self.rails_script } else { &self.between_script };
                 let mut cmd = Command::new("psql");
-                cmd.args([pg_url(PG_DB).as_str(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]).arg(&self.rails_script);
+                cmd.args([pg_url(PG_DB).as_str(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]).arg(script);
                 capture(&mut cmd).map(drop)?
             }
             Method::Stepwise => return stepwise_backfill(stepwise, &pg_url(PG_DB), &self.work),
@@ -1005,6 +1033,7 @@ impl Engine for Maria {
                 "what `in_batches(of: {BATCH}).update_all` sends on MariaDB: `SELECT id FROM orders WHERE id > ? ORDER BY id LIMIT {BATCH}`, \
                  then `UPDATE orders SET ... WHERE id IN (<those ids>)` (MariaDB refuses `IN (SELECT ... LIMIT)`), one connection"
             ),
+            Method::Between => between_note(),
             Method::Stepwise => stepwise_note(),
         }
     }
@@ -1040,6 +1069,12 @@ impl Engine for Maria {
             .block_on(async {
                 match m {
                     Method::Rails => rails_loop(&mut conn).await,
+                    Method::Between => {
+                        for u in between_ranges() {
+                            conn.query_drop(u).await?;
+                        }
+                        Ok(())
+                    }
                     _ => conn.query_drop(format!("UPDATE orders SET {SET}")).await,
                 }
             })
