@@ -392,7 +392,8 @@ fn measure(e: &mut dyn Engine, stepwise: &std::result::Result<PathBuf, String>, 
     {
         notes.push_str(&format!("\nNote: {t}\n"));
     }
-    let figures = Figures { secs, vs_floor, vs_rails, vs_between, rails_vs_floor, quiet, during, elsewhere, busy, waits, built, sizes, skip, notes };
+    let figures =
+        Figures { secs, vs_floor, vs_rails, vs_between, rails_vs_floor, quiet, during, elsewhere, busy, waits, built, sizes, skip, notes };
     Ok(report(e, &title, &figures))
 }
 
@@ -706,7 +707,8 @@ struct Pg {
 impl Pg {
     /// Build the table once, in a template database; `work` for files.
     fn new(work: &Path) -> Result<Pg> {
-        let mut pg = Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql"), between_script: work.join("between.sql"), watching: None };
+        let mut pg =
+            Pg { work: work.to_path_buf(), rails_script: work.join("rails.sql"), between_script: work.join("between.sql"), watching: None };
         pg.drop_databases()?;
         psql("postgres", &[&format!("CREATE DATABASE {PG_TEMPLATE}")])?;
         eprintln!("PostgreSQL: building the {ROWS}-row table");
