@@ -115,8 +115,12 @@ fn postgres_checklist_sees_the_writes_a_lock_would_hold() {
     p.write("1_not_null.sql", "-- stepwise:up\nALTER TABLE items ALTER COLUMN a SET NOT NULL;\n");
     let mut writer = writer(&p, &db.url, 20_000);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let (_, m) = estimates(&p, &db.url);
+    // The SET NOT NULL is a lint error: the checklist is printed, and the exit is 1 as for `plan`.
+    let r = bounded(&p, &db.url, &["plan", "--checklist", "--format", "json"]);
     writer.kill9();
+    r.code(1);
+    let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    let m = v["checklist"]["migrations"][0].clone();
     let held = m["statements"][0]["writes_held"].as_f64();
     assert!(held.is_some_and(|n| n > 0.0), "the writer's rows/s times the lock's duration: {m}");
     // The lint's finding is on the checklist.
@@ -166,7 +170,9 @@ fn without_a_database_the_checklist_names_locks_the_backup_and_what_a_down_canno
     let mut c = p.cmd("", &["plan", "--checklist"]);
     c.env_remove("DATABASE_URL");
     let r = spawn_bg(c).finish(std::time::Duration::from_secs(60));
-    r.ok()
+    // The CHECK added without NOT VALID is a lint error: on the checklist, and exit 1.
+    r.code(1)
+        .contains("check-not-valid (error)")
         .contains("No database configured")
         .contains("[x] backup: taken into backups before the first migration")
         .contains("the up runs DROP COLUMN")

@@ -110,7 +110,13 @@ pub async fn checklist(cfg: &Config, out: &Out, phase: PhaseArg) -> i32 {
         Format::Markdown => render(&checklist, server.as_deref(), true).iter().for_each(|l| out.line(l)),
         _ => render(&checklist, server.as_deref(), false).iter().for_each(|l| out.line(l)),
     }
-    0
+    // As `plan`: lint errors that would refuse the run make the exit 1 (the
+    // checklist is printed all the same).
+    if stepwise_migrate::lint_gate::blocking(&findings).is_empty() {
+        0
+    } else {
+        1
+    }
 }
 
 /// The checklist as markdown (for a pull request comment) or plain text.

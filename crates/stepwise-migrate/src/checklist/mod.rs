@@ -211,12 +211,21 @@ fn down_check(m: &Migration) -> DownCheck {
     DownCheck { exists: true, restores_data: true, note }
 }
 
+/// `name` as one shell word: as it is when plain, else in single quotes.
+fn shell_word(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', "'\\''"))
+    }
+}
+
 /// The commands to keep open while the migration runs.
 fn watch(statements: &[StatementCheck]) -> Vec<String> {
     let mut out = Vec::new();
     for s in statements {
         for l in &s.work.locks {
-            let cmd = format!("stepwise locks --table {} --watch", l.table);
+            let cmd = format!("stepwise locks --table {} --watch", shell_word(&l.table));
             if !out.contains(&cmd) {
                 out.push(cmd);
             }
@@ -285,6 +294,13 @@ mod tests {
         assert_eq!(m.watch, ["stepwise locks --table items --watch", "stepwise progress --watch"]);
         let total: f64 = m.statements.iter().filter_map(|s| s.estimate.as_ref()).map(|e| e.seconds).sum();
         assert_eq!(m.estimate_seconds, Some(total));
+    }
+
+    #[test]
+    fn table_names_in_the_commands_to_watch_are_one_shell_word() {
+        assert_eq!(shell_word("app.orders"), "app.orders");
+        assert_eq!(shell_word("Odd \"Name\""), "'Odd \"Name\"'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]
