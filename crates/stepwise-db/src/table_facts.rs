@@ -31,16 +31,6 @@ pub struct TableFacts {
     pub writes_per_sec: Option<f64>,
 }
 
-impl TableFacts {
-    /// Bytes per row, from the data size (at least 1).
-    pub fn row_bytes(&self) -> f64 {
-        match self.rows {
-            Some(r) if r > 0 => (self.data_bytes as f64 / r as f64).max(1.0),
-            _ => 100.0,
-        }
-    }
-}
-
 /// What the window saw, for the checklist to say where the rate comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WriteRates {

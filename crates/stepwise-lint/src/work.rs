@@ -33,6 +33,8 @@ pub struct LockTaken {
     pub lock: String,
     /// What waits while it is held (and while it waits in the queue).
     pub blocks: String,
+    /// The table's writes are among what waits.
+    pub blocks_writes: bool,
     /// Held for the whole work (a scan under ACCESS EXCLUSIVE); false when
     /// held only for a moment at the start or the end.
     pub during_work: bool,
@@ -70,7 +72,13 @@ impl Work {
         self.locks = self
             .table
             .iter()
-            .map(|t| LockTaken { table: t.clone(), lock: lock.to_string(), blocks: "every read and write".into(), during_work: false })
+            .map(|t| LockTaken {
+                table: t.clone(),
+                lock: lock.to_string(),
+                blocks: "every read and write".into(),
+                blocks_writes: true,
+                during_work: false,
+            })
             .collect();
         self.concurrent = false;
         self.algorithm = None;

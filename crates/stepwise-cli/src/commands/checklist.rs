@@ -44,12 +44,12 @@ async fn live(cfg: &Config, out: &Out) -> Result<(Dialect, Live), i32> {
     let (dialect, facts, judge) = match &mut engine {
         AnyEngine::Pg(pg) => {
             let facts = table_facts::pg(pg.session(), &cfg.schema, WRITE_WINDOW).await.map_err(|e| failed(e.to_string()))?;
-            let (schema, _, version) = super::lint::from_database(t.url.expose(), cfg).await.map_err(failed)?;
+            let (schema, version) = super::lint::live_schema(pg.session(), cfg).await.map_err(failed)?;
             (Dialect::Postgres, facts, Judge::Pg(Box::new(stepwise_lint::pg::work::Planner::new(schema, version))))
         }
         AnyEngine::My(my) => {
             let facts = table_facts::mysql(my.session(), &cfg.schema, WRITE_WINDOW).await.map_err(|e| failed(e.to_string()))?;
-            let (schema, _, server) = super::lint_mysql::from_database(t.url.expose(), cfg).await.map_err(failed)?;
+            let (schema, server) = super::lint_mysql::live_schema(my.session(), cfg).await.map_err(failed)?;
             (Dialect::MySql, facts, Judge::MySql(stepwise_lint::mysql::work::Planner::new(schema, server.unwrap_or_default())))
         }
     };
@@ -121,7 +121,7 @@ pub async fn checklist(cfg: &Config, out: &Out, phase: PhaseArg) -> i32 {
 
 /// The checklist as markdown (for a pull request comment) or plain text.
 fn render(c: &Checklist, server: Option<&str>, md: bool) -> Vec<String> {
-    let code = |s: &str| if md { format!("`{}`", s.replace('`', "'")) } else { s.to_string() };
+    let code = |s: &str| code(s, md);
     let mut out = Vec::new();
     let n = c.migrations.len();
     out.push(format!("{}Deploy checklist: {n} pending migration{}", if md { "## " } else { "" }, if n == 1 { "" } else { "s" }));
@@ -157,7 +157,7 @@ fn render(c: &Checklist, server: Option<&str>, md: bool) -> Vec<String> {
 }
 
 fn migration(index: usize, m: &MigrationCheck, md: bool, backup: &str) -> Vec<String> {
-    let code = |s: &str| if md { format!("`{}`", s.replace('`', "'")) } else { s.to_string() };
+    let code = |s: &str| code(s, md);
     let bullet = if md { "- " } else { "  " };
     let mut out = Vec::new();
     let how = if m.transactional { "one transaction" } else { "statement by statement, no transaction" };
@@ -193,7 +193,7 @@ fn migration(index: usize, m: &MigrationCheck, md: bool, backup: &str) -> Vec<St
 }
 
 fn statement(s: &StatementCheck, md: bool) -> Vec<String> {
-    let code = |s: &str| if md { format!("`{}`", s.replace('`', "'")) } else { s.to_string() };
+    let code = |s: &str| code(s, md);
     let (bullet, sub) = if md { ("- ", "  - ") } else { ("  ", "      ") };
     let mut out = vec![format!("{bullet}line {}: {}", s.line, code(&s.sql))];
     let w = &s.work;
@@ -218,4 +218,13 @@ fn statement(s: &StatementCheck, md: bool) -> Vec<String> {
     let estimate = s.estimate.as_ref().map(|e| format!(": about {} ({})", human_seconds(e.seconds), e.basis)).unwrap_or_default();
     out.push(format!("{sub}work: {}{estimate}", w.reason));
     out
+}
+
+/// Inline code in markdown (a backquote inside becomes a quote), as is in text.
+fn code(s: &str, md: bool) -> String {
+    if md {
+        format!("`{}`", s.replace('`', "'"))
+    } else {
+        s.to_string()
+    }
 }

@@ -158,7 +158,13 @@ pub async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<S
     }
     let (engine, applied) = connect_with_history(&url, cfg).await?;
     let AnyEngine::Pg(pg) = &engine else { return Err("not PostgreSQL".into()) };
-    let conn = pg.session();
+    let (schema, version) = live_schema(pg.session(), cfg).await?;
+    Ok((schema, applied, version))
+}
+
+/// The lint's schema model of a live PostgreSQL (stepwise's own schema left
+/// out), and its major version.
+pub async fn live_schema(conn: &stepwise_db::pg::PgConn, cfg: &Config) -> Result<(Schema, u32), String> {
     let version = (conn.version_num / 10000) as u32;
     let tables = stepwise_db::catalog::tables(conn, &cfg.schema).await.map_err(|e| e.to_string())?;
     let mut schema = Schema::default();
@@ -182,7 +188,7 @@ pub async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<S
             schema.seed_index(&key(&i.schema, &i.table), &i.name, i.columns);
         }
     }
-    Ok((schema, applied, version))
+    Ok((schema, version))
 }
 
 /// Which judge lints, and for which server: `--dialect`, then the

@@ -18,7 +18,13 @@ pub async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<S
     }
     let (mut engine, applied) = super::lint::connect_with_history(&url, cfg).await?;
     let AnyEngine::My(my) = &mut engine else { return Err("not MySQL".into()) };
-    let conn = my.session();
+    let (schema, server) = live_schema(my.session(), cfg).await?;
+    Ok((schema, applied, server))
+}
+
+/// The MySQL judge's schema model of a live MySQL/MariaDB (stepwise's own
+/// tables left out), and which server it is.
+pub async fn live_schema(conn: &mut stepwise_db::mysql::MyConn, cfg: &Config) -> Result<(Schema, Option<Server>), String> {
     let server = Server::from_version_string(&conn.version);
     let mut schema = Schema::default();
     for t in tables(conn).await.map_err(|e| e.to_string())? {
@@ -28,7 +34,7 @@ pub async fn from_database(raw: &str, cfg: &Config) -> Result<(Schema, HashSet<S
         }
         schema.tables.insert(key(&t.name), table(t));
     }
-    Ok((schema, applied, server))
+    Ok((schema, server))
 }
 
 fn table(t: MyTable) -> Table {

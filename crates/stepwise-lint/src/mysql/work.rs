@@ -87,6 +87,8 @@ impl Planner {
                     table: a.table.clone(),
                     lock: format!("metadata lock {}", verdict.metadata_lock()),
                     blocks: blocks.to_string(),
+                    // The moments of exclusive lock at the start and end hold writes too.
+                    blocks_writes: true,
                     during_work: kind != WorkKind::Catalog && verdict.lock != LockLevel::None,
                 };
                 Work {

@@ -63,6 +63,7 @@ impl Planner {
                 table: l.table,
                 lock: l.lock.name().to_string(),
                 blocks: l.lock.blocked().to_string(),
+                blocks_writes: l.lock.blocks_traffic(),
             })
             .collect();
         Work { locks, key_columns, concurrent, ..Work::new(table, kind, reason) }

@@ -23,10 +23,6 @@ pub enum Judge {
 
 impl Judge {
     fn work(&mut self, s: &Statement) -> Work {
-        let (table, lock) = match self {
-            Judge::Pg(_) => (s.online.as_ref().map(|o| o.table.clone()), "ACCESS EXCLUSIVE"),
-            Judge::MySql(_) => (s.online.as_ref().map(|o| o.table.clone()), "exclusive metadata lock"),
-        };
         if let Some(b) = &s.backfill {
             return Work::new(
                 Some(unquote(&b.table)),
@@ -39,10 +35,13 @@ impl Judge {
             Judge::MySql(p) => p.statement(&s.sql),
         };
         let work = read.unwrap_or_else(|e| Work::new(None, WorkKind::Catalog, format!("not analysed: {e}")));
-        match (s.online.is_some(), table) {
-            (true, table) => Work { table: work.table.clone().or(table.map(|t| unquote(&t))), ..work }.online(lock),
-            (false, _) => work,
-        }
+        let Some(online) = &s.online else { return work };
+        // What locks the live table for moments: the triggers' creation and the swap.
+        let lock = match self {
+            Judge::Pg(_) => "ACCESS EXCLUSIVE",
+            Judge::MySql(_) => "exclusive metadata lock",
+        };
+        Work { table: work.table.clone().or_else(|| Some(unquote(&online.table))), ..work }.online(lock)
     }
 }
 
@@ -141,7 +140,7 @@ pub fn build(
                         let at = work.table.as_deref().and_then(|t| find(&facts, t));
                         let f = at.map(|i| &facts[i]);
                         let estimate = estimate::estimate(&work, f, dialect);
-                        let holds_writes = work.locks.iter().any(|l| l.during_work && blocks_writes(&l.blocks));
+                        let holds_writes = work.locks.iter().any(|l| l.during_work && l.blocks_writes);
                         let writes_held = match (holds_writes, &estimate, f.and_then(|f| f.writes_per_sec)) {
                             (true, Some(e), Some(w)) => Some(w * e.seconds),
                             _ => None,
@@ -172,10 +171,6 @@ pub fn build(
         })
         .collect();
     Checklist { migrations, backup, rates }
-}
-
-fn blocks_writes(blocks: &str) -> bool {
-    blocks.contains("write") || blocks.contains("INSERT")
 }
 
 fn first_line(sql: &str) -> String {
