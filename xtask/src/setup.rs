@@ -28,6 +28,38 @@ pub fn setup() -> Result {
     Ok(())
 }
 
+/// `cargo xtask setup`: the servers, then the peers the benches measure
+/// stepwise against (the tests need none of them, so `ci` leaves them out):
+/// pg_repack for the server's PostgreSQL and pt-online-schema-change.
+pub fn setup_with_peers() -> Result {
+    setup()?;
+    let major = pg_versions().into_iter().next().ok_or("no PostgreSQL server installed under /usr/lib/postgresql")?;
+    install_peer("pg_repack", &format!("postgresql-{major}-repack"))?;
+    install_peer("pt-online-schema-change", "percona-toolkit")?;
+    eprintln!("setup: pg_repack and pt-online-schema-change are installed for the benches");
+    Ok(())
+}
+
+/// Install Debian's `package` unless `command` is already on the PATH.
+pub fn install_peer(command: &str, package: &str) -> Result {
+    if which(command) {
+        return Ok(());
+    }
+    if !which("apt-get") {
+        return Err(format!("{command} is missing and apt-get is not available: install {package}"));
+    }
+    let install = || {
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    // A machine whose package lists are stale (or were never fetched) gets them first.
+    install().or_else(|_| {
+        run(Command::new("apt-get").args(["update", "-q"]))?;
+        install()
+    })
+}
+
 fn install_packages() -> Result {
     let have_pg = !pg_versions().is_empty() && which("psql");
     let have_my = std::path::Path::new("/usr/sbin/mariadbd").exists() && which("mariadb");

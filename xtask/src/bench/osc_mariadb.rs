@@ -19,7 +19,7 @@
 use super::load::{max, now_us, percentile};
 use super::mariadb_load::MariadbLoad;
 use super::{median, record};
-use crate::util::{build_stepwise, capture, which, Result};
+use crate::util::{build_stepwise, capture, Result};
 use std::process::Command;
 use std::time::Instant;
 
@@ -140,7 +140,7 @@ pub fn run() -> Result {
     let stepwise = build_stepwise(true)?;
     sql("", &format!("DROP DATABASE IF EXISTS {DB}; CREATE DATABASE {DB}"))?;
     let url = format!("mysql://root@127.0.0.1:3306/{DB}");
-    let pt = which("pt-online-schema-change");
+    let pt = crate::setup::install_peer("pt-online-schema-change", "percona-toolkit").is_ok();
     let (mut floor, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         fresh()?;

@@ -4,7 +4,7 @@
 //! xmin horizon (vacuum and replicas' cleanup wait for it), and how long
 //! any other session waited on a lock.
 
-use crate::util::{capture, run, which, Result};
+use crate::util::{capture, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -12,13 +12,9 @@ use std::sync::{Arc, Mutex};
 /// Install Debian's pg_repack for the server's major version, and its
 /// extension in `url`'s database.
 pub fn ensure_repack(url: &str) -> Result {
-    if !which("pg_repack") {
-        let version = capture(Command::new("psql").args([url, "-XAtc", "SHOW server_version_num"]))?;
-        let major = version.trim().parse::<u32>().map_err(|e| format!("server_version_num {version:?}: {e}"))? / 10000;
-        run(Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends", &format!("postgresql-{major}-repack")])
-            .env("DEBIAN_FRONTEND", "noninteractive"))?;
-    }
+    let version = capture(Command::new("psql").args([url, "-XAtc", "SHOW server_version_num"]))?;
+    let major = version.trim().parse::<u32>().map_err(|e| format!("server_version_num {version:?}: {e}"))? / 10000;
+    crate::setup::install_peer("pg_repack", &format!("postgresql-{major}-repack"))?;
     capture(Command::new("psql").args([url, "-X", "-q", "-c", "CREATE EXTENSION IF NOT EXISTS pg_repack"])).map(drop)
 }
 
