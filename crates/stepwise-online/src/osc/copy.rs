@@ -101,6 +101,7 @@ async fn batches(
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let (info, common) = source(conn, n, spec).await?;
+    let one_scan = sql::integer_key(&info, &spec.key, &common);
     let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
     // Copying without the capture triggers would miss changes. A job that
     // crashed before installing them gets them now, before any row is
@@ -136,10 +137,15 @@ async fn batches(
     loop {
         let rows = sizer.rows();
         let t = Instant::now();
-        // Where this batch ends, found before anything is locked.
-        let hi: Option<Vec<String>> =
-            conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, cursor.as_deref(), None, rows), &[]).await?.map(|r| r.get(0));
-        let batch = sql::copy_batch(n, &info, &spec.key, &common, cursor.as_deref(), hi.as_deref());
+        // Where this batch ends: found by the batch itself (an integer key),
+        // or before it, before anything is locked.
+        let (batch, ahead) = if one_scan {
+            (sql::copy_next(n, &info, &spec.key, &common, cursor.as_deref(), rows), None)
+        } else {
+            let hi: Option<Vec<String>> =
+                conn.client.query_opt(&sql::chunk_end(n, &info, &spec.key, cursor.as_deref(), None, rows), &[]).await?.map(|r| r.get(0));
+            (sql::copy_batch(n, &info, &spec.key, &common, cursor.as_deref(), hi.as_deref()), Some(hi))
+        };
         // Batches commit without waiting for their WAL flush: a server crash
         // can lose only the last batches whole, with the cursor that
         // recorded them (a prefix of the WAL survives), and they are copied
@@ -173,8 +179,9 @@ async fn batches(
             };
         }
         let result = conn.client.query_one(&batch, &[]).await;
-        let read: i64 = match result {
-            Ok(r) => r.get(0),
+        let (read, end): (i64, Option<Vec<String>>) = match result {
+            Ok(r) if ahead.is_none() => (r.get(0), r.get(1)),
+            Ok(r) => (r.get(0), None),
             Err(e) => {
                 let _ = conn.batch("ROLLBACK").await;
                 let err = stepwise_db::DbError::from(e);
@@ -203,8 +210,15 @@ async fn batches(
             }
         };
         collisions = 0;
-        // The last batch has no upper end: it read every row left.
-        let last = hi.is_none();
+        // The last batch read every row left: it had no upper end, or it
+        // found fewer rows than it asked for.
+        let (hi, last) = match ahead {
+            Some(hi) => {
+                let last = hi.is_none();
+                (hi, last)
+            }
+            None => (end, read < rows as i64),
+        };
         if read > 0 || !last {
             done += read;
             if !last {
