@@ -178,6 +178,11 @@ pub struct OscArgs {
     /// Rows compared in one snapshot when verifying the copy (a long snapshot holds back vacuum) [default: 100000].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub verify_chunk: Option<u64>,
+    /// PostgreSQL: server sessions kept busy at once. 2 compares the copied ranges beside the copy and may use parallel
+    /// workers (fastest with cores to spare); 1 works one statement at a time (gentlest on a small server); auto uses 2
+    /// while no other client session has run a statement in the last second, else 1.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub sessions: SessionsArg,
     /// Run although a publication publishes all tables (its subscribers must be able to take osc's tables).
     #[arg(long)]
     pub allow_all_tables_publication: bool,
@@ -193,6 +198,16 @@ pub struct OscArgs {
     pub job: Option<i64>,
     #[command(flatten)]
     pub cancel: CancelArgs,
+}
+
+/// `osc --sessions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SessionsArg {
+    Auto,
+    #[value(name = "1")]
+    One,
+    #[value(name = "2")]
+    Two,
 }
 
 /// The server's load that long work waits on and stops at (osc, backfill).

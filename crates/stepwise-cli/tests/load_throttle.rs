@@ -103,3 +103,62 @@ fn mariadb_backfill_waits_while_threads_run_above_max_load() {
     done(load);
     assert_eq!(db.sql("SELECT CONCAT(SUM(n = 1), ' ', COUNT(*)) FROM items"), "20000 20000");
 }
+
+/// The most of this database's stepwise sessions (and their parallel
+/// workers) seen running a statement at once, sampled until `stop`.
+fn most_at_work(url: &str, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<u32> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        // Named like stepwise's sessions, so that osc does not count the
+        // sampler as load.
+        let mut psql = PsqlSession::open(&url, "stepwise-test-sampler");
+        let mut most = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let n: u32 = psql
+                .query(
+                    "SELECT count(*) FROM pg_stat_activity a
+                      WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()
+                        AND (a.application_name = 'stepwise osc'
+                             OR a.leader_pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'stepwise osc'));",
+                )
+                .parse()
+                .unwrap_or(0);
+            most = most.max(n);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        most
+    })
+}
+
+#[test]
+fn postgres_osc_works_with_one_session_while_others_run_statements_unless_told_to_keep_two() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (db, p) = (PgDb::new(), Project::new());
+    setup(&db, 200_000);
+    // A session always running a statement: the foreground at work.
+    let mut load = pg_sleepers(&db, 1, 60);
+    // Batches back to back, and small ranges to compare behind them: with a
+    // second session the two would be seen at work at once.
+    let slow = ["--verify-chunk", "10000"];
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = most_at_work(&db.url, stop.clone());
+    let run = osc(&p, &db, &[&["osc", "orders", "--alter", "ADD COLUMN z int"][..], &slow].concat());
+    stop.store(true, Ordering::SeqCst);
+    let most = sampler.join().expect("sampler");
+    run.ok().contains("osc works with one session while they do").contains("swapped: ");
+    assert_eq!(most, 1, "osc kept {most} sessions at work at once beside the foreground");
+    osc(&p, &db, &["osc", "finish"]).ok();
+    assert_equal_to_control(&db);
+
+    // Told to keep two, it compares beside the copy all the same.
+    let run = osc(&p, &db, &[&["osc", "orders", "--alter", "ADD COLUMN y int", "--sessions", "2"][..], &slow].concat());
+    run.ok().contains("swapped: ");
+    assert!(!run.all().contains("works with one session"), "{}", run.all());
+    osc(&p, &db, &["osc", "finish"]).ok();
+    assert_equal_to_control(&db);
+    assert_eq!(leftovers(&db), "");
+    // The sleeper's server session ends with the test's database.
+    load.remove(0).kill9();
+}

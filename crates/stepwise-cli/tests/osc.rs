@@ -346,7 +346,8 @@ fn a_copy_that_differs_from_the_original_fails_verification_and_the_original_sta
 fn a_difference_behind_the_copy_cursor_fails_the_job_before_the_copy_ends() {
     let (db, p) = (PgDb::new(), Project::new());
     db.sql("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t SELECT g, g FROM generate_series(1, 3000) g;");
-    let slow = ["--batch-rows", "10", "--max-rate", "200", "--verify-chunk", "100"];
+    // Two sessions whatever else runs on the server: the verifier follows the copy.
+    let slow = ["--batch-rows", "10", "--max-rate", "200", "--verify-chunk", "100", "--sessions", "2"];
     let mut first = spawn_bg(p.cmd(&db.url, &[&["osc", "t", "--alter", "ALTER COLUMN id TYPE bigint"][..], &slow].concat()));
     assert!(first.wait_for("copied", 1, Duration::from_secs(60)), "{}", first.output());
     osc(&p, &db, &["osc", "pause"]).ok();
@@ -373,7 +374,20 @@ fn a_row_replayed_after_its_range_was_verified_is_checked_again_before_the_swap(
     db.sql("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t SELECT g, g FROM generate_series(1, 3000) g;");
     let mut run = spawn_bg(p.cmd(
         &db.url,
-        &["osc", "t", "--alter", "ALTER COLUMN id TYPE bigint", "--batch-rows", "10", "--max-rate", "200", "--verify-chunk", "100"],
+        &[
+            "osc",
+            "t",
+            "--alter",
+            "ALTER COLUMN id TYPE bigint",
+            "--batch-rows",
+            "10",
+            "--max-rate",
+            "200",
+            "--verify-chunk",
+            "100",
+            "--sessions",
+            "2",
+        ],
     ));
     assert!(run.wait_for("copied", 1, Duration::from_secs(60)), "{}", run.output());
     // Well past the first verified chunk.

@@ -1,14 +1,14 @@
 //! `osc`: start an online schema change, or act on an unfinished one.
 
 use super::{online_fail as fail, show_jobs, target};
-use crate::cli::{Format, OscArgs};
+use crate::cli::{Format, OscArgs, SessionsArg};
 use crate::config::Config;
 use crate::render::Out;
 use std::io::{IsTerminal, Write};
 use stepwise_db::pg::PgConn;
 use stepwise_online::batch::BatchOptions;
 use stepwise_online::jobs::Job;
-use stepwise_online::osc::{self, OscOptions, OscRequest, Progress};
+use stepwise_online::osc::{self, OscOptions, OscRequest, Progress, Sessions};
 
 const ACTIONS: &[&str] = &["status", "pause", "resume", "cancel", "finish", "revert"];
 
@@ -31,6 +31,11 @@ fn options(cfg: &Config, args: &OscArgs) -> OscOptions {
         verify_chunk: args.verify_chunk.unwrap_or(OscOptions::default().verify_chunk),
         allow_all_tables_publication: args.allow_all_tables_publication,
         cancel_blockers: args.cancel.policy(),
+        sessions: match args.sessions {
+            SessionsArg::Auto => Sessions::Auto,
+            SessionsArg::One => Sessions::One,
+            SessionsArg::Two => Sessions::Two,
+        },
     }
 }
 

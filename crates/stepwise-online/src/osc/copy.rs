@@ -70,7 +70,9 @@ pub async fn install_triggers(
 /// then the job moves on to build the indexes set aside and verify. Stops early when the job is paused,
 /// cancelled or failed by a trigger (another process changed its row).
 /// Meanwhile a second session verifies the ranges already copied (see
-/// `verify`), recording in `checked` how far it got.
+/// `verify`), recording in `checked` how far it got, unless the job works
+/// with one session; `foreground` keeps the copy's load samples.
+#[allow(clippy::too_many_arguments)]
 pub async fn copy(
     conn: &PgConn,
     job: &Job,
@@ -78,28 +80,48 @@ pub async fn copy(
     n: &Names,
     opts: &OscOptions,
     checked: &mut verify::Checked,
+    foreground: &mut crate::load::Foreground,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
     let verifier = conn.another().await?;
     let (copied, follow) = watch::channel(job.cursor.clone());
+    // Whether the verifier stands aside (see `Sessions`): with auto, decided
+    // after every batch from the copy's load samples (it has nothing to
+    // compare before the first batches anyway).
+    let (alone, aside) = watch::channel(opts.sessions != super::Sessions::Two);
+    let ours: i32 = verifier.client.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    let sides = Sides { copied, alone, ours };
     let (copy, verified) = tokio::join!(
-        batches(conn, job, spec, n, opts, copied, progress),
-        verify::follow(&verifier, n, spec, opts.verify_chunk, checked, follow)
+        batches(conn, job, spec, n, opts, sides, foreground, progress),
+        verify::follow(&verifier, n, spec, opts.verify_chunk, checked, follow, aside)
     );
     copy?;
     verified
 }
 
-/// The copy itself; `copied` hears the cursor after each batch commits.
+/// What the copy tells the verifier beside it.
+struct Sides {
+    /// The cursor, after each batch commits.
+    copied: watch::Sender<Option<Vec<String>>>,
+    /// Whether the verifier stands aside (`--sessions` 1, or auto while
+    /// the foreground is at work; auto starts aside until the first sample).
+    alone: watch::Sender<bool>,
+    /// The verifier's backend: not foreground load.
+    ours: i32,
+}
+
+/// The copy itself.
 async fn batches(
     conn: &PgConn,
     job: &Job,
     spec: &Spec,
     n: &Names,
     opts: &OscOptions,
-    copied: watch::Sender<Option<Vec<String>>>,
+    sides: Sides,
+    foreground: &mut crate::load::Foreground,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
+    let Sides { copied, alone, ours } = sides;
     let (info, common) = source(conn, n, spec).await?;
     let one_scan = sql::integer_key(&info, &spec.key, &common);
     let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
@@ -265,8 +287,15 @@ async fn batches(
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        if !loaded(conn, n, job.id, opts, progress).await? {
+        if !loaded(conn, n, job.id, opts, (foreground, ours), progress).await? {
             return Ok(());
+        }
+        if opts.sessions == super::Sessions::Auto {
+            let now = foreground.in_use() == Some(true);
+            if now {
+                super::one_session_note(foreground, job.id, progress);
+            }
+            alone.send_if_modified(|was| std::mem::replace(was, now) != now);
         }
         if let Some(max) = opts.batch.max_replica_lag {
             let max_ms = max.as_millis() as u64;
@@ -285,11 +314,19 @@ async fn batches(
 
 /// Wait while the server runs more statements than `--max-load`; pause the
 /// job at `--critical-load`. False when the job is no longer copying
-/// (paused or cancelled meanwhile).
-async fn loaded(conn: &PgConn, n: &Names, id: i64, opts: &OscOptions, progress: OnProgress<'_>) -> Result<bool, OnlineError> {
+/// (paused or cancelled meanwhile). Every sample goes to `foreground`.
+async fn loaded(
+    conn: &PgConn,
+    n: &Names,
+    id: i64,
+    opts: &OscOptions,
+    (foreground, ours): (&mut crate::load::Foreground, i32),
+    progress: OnProgress<'_>,
+) -> Result<bool, OnlineError> {
     use crate::load::{self, Verdict};
     loop {
-        let running = load::pg(conn).await?;
+        let running = load::pg(conn, &[ours]).await?;
+        foreground.saw(running);
         match load::judge(running, &opts.batch) {
             Verdict::Go => return Ok(true),
             Verdict::Critical(c) => {

@@ -10,7 +10,7 @@
 //! build is a plain CREATE INDEX: its SHARE lock holds back no one else.
 
 use super::sql::Names;
-use super::{OnProgress, Progress, Spec};
+use super::{OnProgress, OscOptions, Progress, Spec};
 use crate::jobs::Job;
 use crate::OnlineError;
 use stepwise_db::pg::{quote_ident, PgConn};
@@ -147,7 +147,32 @@ pub async fn set_aside(conn: &PgConn, n: &Names, original: u32, shadow: u32) -> 
 /// State `indexing`: build the indexes set aside, one by one; an index left
 /// invalid by an interrupted CONCURRENTLY build (of a job recorded before
 /// the builds were plain) is dropped and built again.
-pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: OnProgress<'_>) -> Result<(), OnlineError> {
+pub async fn build(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    foreground: &mut crate::load::Foreground,
+    progress: OnProgress<'_>,
+) -> Result<(), OnlineError> {
+    // Parallel maintenance workers only on a server with cores to spare.
+    super::spare_cores(conn, opts, foreground, job.id, progress).await?;
+    let built = build_each(conn, job, spec, n, progress).await;
+    let reset = super::all_cores(conn).await;
+    built?;
+    reset?;
+    // Moved on only if nothing else (a cancel, a trigger's failure) happened meanwhile.
+    conn.client
+        .execute(
+            &format!("UPDATE {} SET state = 'verifying', updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()),
+            &[&job.id],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn build_each(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: OnProgress<'_>) -> Result<(), OnlineError> {
     for ix in &spec.later {
         let name = n.qualified(&ix.name);
         let valid = conn.rows("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", &[&name]).await?;
@@ -185,13 +210,6 @@ pub async fn build(conn: &PgConn, job: &Job, spec: &Spec, n: &Names, progress: O
         }
         progress(&Progress::IndexBuilt { job: job.id, index: ix.name.clone(), ms: started.elapsed().as_millis() as u64 });
     }
-    // Moved on only if nothing else (a cancel, a trigger's failure) happened meanwhile.
-    conn.client
-        .execute(
-            &format!("UPDATE {} SET state = 'verifying', updated_at = now() WHERE id = $1 AND state = 'indexing'", n.jobs()),
-            &[&job.id],
-        )
-        .await?;
     Ok(())
 }
 

@@ -80,6 +80,26 @@ pub struct OscOptions {
     /// `--cancel-blockers-after`: cancel the sessions that block a statement
     /// locking the live table (triggers, swap) once it has waited this long.
     pub cancel_blockers: Option<stepwise_db::sessions::cancel::CancelPolicy>,
+    /// How many server sessions the job keeps busy at once.
+    pub sessions: Sessions,
+}
+
+/// How many server sessions (backends, with their parallel workers) osc
+/// keeps busy at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sessions {
+    /// Two while no other client session has run a statement in the last
+    /// second ([`crate::load::Foreground`]), else one.
+    #[default]
+    Auto,
+    /// One: the copy, then each comparison, one statement at a time, and no
+    /// parallel workers (gentlest on a small server: the ranges are
+    /// compared after the copy instead of beside it).
+    One,
+    /// Two: a second session compares the ranges behind the copy, and both
+    /// tables of a comparison are read at once; PostgreSQL may add parallel
+    /// workers (fastest on a server with cores to spare).
+    Two,
 }
 
 impl Default for OscOptions {
@@ -92,6 +112,7 @@ impl Default for OscOptions {
             verify_chunk: 100_000,
             allow_all_tables_publication: false,
             cancel_blockers: None,
+            sessions: Sessions::Auto,
         }
     }
 }
@@ -253,6 +274,47 @@ async fn checked_table(conn: &PgConn, name: &str) -> Result<TableInfo, OnlineErr
     Ok(info)
 }
 
+/// Whether the next phase may keep a second session busy (and let
+/// PostgreSQL add parallel workers); with one, the session `conn` gets no
+/// parallel workers until [`all_cores`] gives them back.
+async fn spare_cores(
+    conn: &PgConn,
+    opts: &OscOptions,
+    foreground: &mut crate::load::Foreground,
+    job: i64,
+    progress: OnProgress<'_>,
+) -> Result<bool, OnlineError> {
+    let two = match opts.sessions {
+        Sessions::One => false,
+        Sessions::Two => true,
+        Sessions::Auto => !foreground.pg_in_use(conn).await?,
+    };
+    if !two && opts.sessions == Sessions::Auto {
+        one_session_note(foreground, job, progress);
+    }
+    if !two {
+        conn.batch("SET max_parallel_workers_per_gather = 0; SET max_parallel_maintenance_workers = 0").await?;
+    }
+    Ok(two)
+}
+
+/// Say once per run that `--sessions auto` went down to one session, and why.
+fn one_session_note(foreground: &mut crate::load::Foreground, job: i64, progress: OnProgress<'_>) {
+    if foreground.first_note() {
+        progress(&Progress::Note {
+            job,
+            message: "other client sessions are running statements: osc works with one session while they do \
+                      (the copied ranges are compared after the copy, without parallel workers; --sessions 2 keeps two)"
+                .into(),
+        });
+    }
+}
+
+/// The session's parallel workers back, after [`spare_cores`].
+async fn all_cores(conn: &PgConn) -> Result<(), OnlineError> {
+    Ok(conn.batch("RESET max_parallel_workers_per_gather; RESET max_parallel_maintenance_workers").await?)
+}
+
 /// A publication `FOR ALL TABLES` publishes every table osc creates: the
 /// copy, the change log and, after the swap, the old table. Its subscribers
 /// do not have them, and a subscriber's apply stops at the first change to a
@@ -353,6 +415,8 @@ async fn run_claimed(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProg
     // Ranges verified while the copy ran (in this process only: a job
     // resumed elsewhere verifies them all again).
     let mut checked = verify::Checked::default();
+    // What the copy saw of the foreground, for the phases after it.
+    let mut foreground = crate::load::Foreground::default();
     loop {
         let job = jobs::get(conn, &opts.state_schema, id).await?.ok_or_else(|| OnlineError::Usage(format!("no osc job {id}")))?;
         let spec = spec_of(&job)?;
@@ -367,9 +431,9 @@ async fn run_claimed(conn: &PgConn, id: i64, opts: &OscOptions, progress: OnProg
             conn.batch(&sql::create_replayed(&n)).await?;
         }
         match job.state.as_str() {
-            "copying" => copy::copy(conn, &job, &spec, &n, opts, &mut checked, progress).await?,
-            "indexing" => index::build(conn, &job, &spec, &n, progress).await?,
-            "verifying" => verify::verify(conn, &job, &spec, &n, opts, &mut checked, progress).await?,
+            "copying" => copy::copy(conn, &job, &spec, &n, opts, &mut checked, &mut foreground, progress).await?,
+            "indexing" => index::build(conn, &job, &spec, &n, opts, &mut foreground, progress).await?,
+            "verifying" => verify::verify(conn, &job, &spec, &n, opts, &mut checked, &mut foreground, progress).await?,
             "ready" => swap::swap(conn, &job, &spec, &n, opts, progress).await?,
             // Foreign keys moved by a swap or revert that crashed before validating them.
             "swapped" | "reverted" if !spec.validate.is_empty() => swap::finish_validation(conn, &job, spec, &n, opts, progress).await?,

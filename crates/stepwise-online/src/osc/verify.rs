@@ -109,8 +109,8 @@ impl<'a> Compared<'a> {
     /// more after the ranges: a range checked while the copy ran may have
     /// had rows replayed since. What is still logged is left out (the swap
     /// replays it).
-    async fn replayed(&self, conn: &PgConn, side: &PgConn, checked: &mut Checked, job: i64) -> Result<(), OnlineError> {
-        match self.snapshot(conn, Some(side), checked, What::Replayed).await? {
+    async fn replayed(&self, conn: &PgConn, side: Option<&PgConn>, checked: &mut Checked, job: i64) -> Result<(), OnlineError> {
+        match self.snapshot(conn, side, checked, What::Replayed).await? {
             (_, Some((a, b))) if a != b => Err(self.mismatch(conn, job, "the rows changed during the copy", a, b).await),
             _ => Ok(()),
         }
@@ -198,7 +198,8 @@ impl<'a> Compared<'a> {
 type Sum = (i64, String);
 
 /// While the copy runs: check the ranges behind its cursor (sent on
-/// `copied` after each batch commits) until the copy stops. No replay here:
+/// `copied` after each batch commits) until the copy stops, standing aside
+/// while `aside` says so (the job works with one session). No replay here:
 /// the copy replays, and what is logged is left out of the check.
 pub async fn follow(
     conn: &PgConn,
@@ -207,13 +208,22 @@ pub async fn follow(
     chunk: u64,
     checked: &mut Checked,
     mut copied: watch::Receiver<Option<Vec<String>>>,
+    aside: watch::Receiver<bool>,
 ) -> Result<(), OnlineError> {
-    let compared = Compared::load(conn, n, spec).await?;
+    // Read once it has work (and may work): standing aside, it sends nothing.
+    let mut compared = None;
     loop {
         let upto = copied.borrow_and_update().clone();
-        if let Some(upto) = upto {
-            // Stop as soon as the copy does: the rest is checked with two sessions.
-            while copied.has_changed().is_ok() && compared.step(conn, None, checked, chunk, Some(&upto), n.job).await? == Step::Matched {}
+        if let Some(upto) = upto.filter(|_| !*aside.borrow()) {
+            let compared = match &mut compared {
+                Some(c) => c,
+                None => compared.insert(Compared::load(conn, n, spec).await?),
+            };
+            // Stop as soon as the copy does: the rest is checked after it.
+            while !*aside.borrow()
+                && copied.has_changed().is_ok()
+                && compared.step(conn, None, checked, chunk, Some(&upto), n.job).await? == Step::Matched
+            {}
         }
         if copied.changed().await.is_err() {
             return Ok(());
@@ -222,7 +232,9 @@ pub async fn follow(
 }
 
 /// Check what is left after the copy, then ANALYZE the shadow and mark the
-/// job ready for the swap.
+/// job ready for the swap. With a second session (see `Sessions`) each
+/// comparison reads both tables at once.
+#[allow(clippy::too_many_arguments)]
 pub async fn verify(
     conn: &PgConn,
     job: &Job,
@@ -230,19 +242,14 @@ pub async fn verify(
     n: &Names,
     opts: &OscOptions,
     checked: &mut Checked,
+    foreground: &mut crate::load::Foreground,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let compared = Compared::load(conn, n, spec).await?;
-    let copied: Vec<String> = compared.common.iter().map(|(c, _)| c.clone()).collect();
-    let side = conn.another().await?;
-    loop {
-        replay::drain(conn, n, &compared.info, &spec.key, &copied, opts.batch.lock_timeout).await?;
-        if compared.step(conn, Some(&side), checked, opts.verify_chunk, None, job.id).await? == Step::Done {
-            break;
-        }
-    }
-    replay::drain(conn, n, &compared.info, &spec.key, &copied, opts.batch.lock_timeout).await?;
-    compared.replayed(conn, &side, checked, job.id).await?;
+    let two = super::spare_cores(conn, opts, foreground, job.id, progress).await?;
+    let checked_all = compare_all(conn, job, spec, n, opts, checked, two).await;
+    let reset = super::all_cores(conn).await;
+    checked_all?;
+    reset?;
     conn.batch(&format!("ANALYZE {}", n.shadow_q())).await?;
     // Only from verifying: a capture trigger that failed meanwhile, or a
     // cancel, must not be overwritten by a ready job.
@@ -254,4 +261,28 @@ pub async fn verify(
         progress(&Progress::Verified { job: job.id, rows: checked.rows, chunks: checked.chunks });
     }
     Ok(())
+}
+
+/// Every range not checked yet, then the rows replayed, draining the log
+/// before each; `two`: with a second session reading the shadow.
+async fn compare_all(
+    conn: &PgConn,
+    job: &Job,
+    spec: &Spec,
+    n: &Names,
+    opts: &OscOptions,
+    checked: &mut Checked,
+    two: bool,
+) -> Result<(), OnlineError> {
+    let compared = Compared::load(conn, n, spec).await?;
+    let copied: Vec<String> = compared.common.iter().map(|(c, _)| c.clone()).collect();
+    let side = if two { Some(conn.another().await?) } else { None };
+    loop {
+        replay::drain(conn, n, &compared.info, &spec.key, &copied, opts.batch.lock_timeout).await?;
+        if compared.step(conn, side.as_ref(), checked, opts.verify_chunk, None, job.id).await? == Step::Done {
+            break;
+        }
+    }
+    replay::drain(conn, n, &compared.info, &spec.key, &copied, opts.batch.lock_timeout).await?;
+    compared.replayed(conn, side.as_ref(), checked, job.id).await
 }
