@@ -32,6 +32,11 @@ const THREADS: u32 = 2;
 const LOAD: Pgbench = Pgbench { rate: RATE, clients: CLIENTS, threads: THREADS };
 /// Seconds of load before osc starts, so the "during" figures skip pgbench's start.
 const WARMUP_SECS: u64 = 5;
+/// Other runs under the load beside the first with the defaults
+/// (`--sessions auto`, `--max-load 25`): the defaults and `--sessions 2` in
+/// turns (a single p99 on this machine swings), then lower `--max-load`s.
+const VARIANTS: &[&[&str]] =
+    &[&["--sessions", "2"], &[], &["--sessions", "2"], &[], &["--sessions", "2"], &["--max-load", "2"], &["--max-load", "1"]];
 
 /// 1,000,000 rows of about 160 bytes; the same rows every time (the
 /// backfill bench starts from this table too).
@@ -148,6 +153,11 @@ impl OscRun {
         self.events.iter().rev().find(|e| e.is("copied")).and_then(|e| e.number("rows_per_sec")).unwrap_or(f64::NAN)
     }
 
+    /// How many times the copy waited on `--max-load`.
+    fn load_waits(&self) -> usize {
+        self.events.iter().filter(|e| e.is("loaded")).count()
+    }
+
     fn lock_waits(&self) -> usize {
         self.events.iter().filter(|e| e.is("lock_wait")).count()
     }
@@ -171,13 +181,14 @@ fn show_phases(p: [f64; 4]) -> String {
 }
 
 /// Run `stepwise osc orders --alter ...` to the swap, time-stamping its events as they come.
-fn osc(stepwise: &Path, work: &Path) -> Result<OscRun> {
+fn osc(stepwise: &Path, work: &Path, extra: &[&str]) -> Result<OscRun> {
     let stderr = std::fs::File::create(work.join("osc.stderr")).map_err(|e| e.to_string())?;
     let start = now_us();
     let mut child = Command::new(stepwise)
         .current_dir(work)
         .env("DATABASE_URL", url())
         .args(["osc", TABLE, "--alter", ALTER, "--format", "json"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -248,7 +259,7 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
         psql(&["CHECKPOINT"])?;
         let lsn = wal_lsn()?;
         let watch = peer::Watch::start(&url(), "stepwise%")?;
-        let run = osc(stepwise, work)?;
+        let run = osc(stepwise, work, &[])?;
         osc_xmin.push(watch.stop().0);
         wal.push(wal_mb_since(&lsn)?);
         fin.push(finish(stepwise, work)?);
@@ -287,7 +298,7 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     let pgbench = start_pgbench(&work.join("busy"), load_secs)?;
     std::thread::sleep(Duration::from_secs(WARMUP_SECS));
     let watch = peer::Watch::start(&url(), "stepwise%")?;
-    let run = osc(stepwise, work);
+    let run = osc(stepwise, work, &[]);
     let (osc_xmin_busy, osc_wait_busy) = watch.stop();
     let busy = wait_pgbench(pgbench, &work.join("busy"))?;
     let run = run?;
@@ -301,6 +312,32 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
     let (repack_xmin_busy, repack_wait_busy) = watch.stop();
     let repack_load = wait_pgbench(pgbench, &work.join("repack"))?;
     let (repack_from, repack_to) = repacked?;
+    // The same load and osc with other settings: two sessions whatever the
+    // load, and lower `--max-load` thresholds: what each buys the
+    // foreground's p99, and what it costs the copy.
+    let mut throttled = Vec::new();
+    for (i, args) in VARIANTS.iter().enumerate() {
+        psql(&["VACUUM ANALYZE orders", "CHECKPOINT"])?;
+        let dir = work.join(format!("variant{i}"));
+        let label = if args.is_empty() { "defaults".to_string() } else { format!("`{}`", args.join(" ")) };
+        eprintln!("pgbench with osc {label}: {load_secs} s at {RATE} tps, osc after {WARMUP_SECS} s");
+        let pgbench = start_pgbench(&dir, load_secs)?;
+        std::thread::sleep(Duration::from_secs(WARMUP_SECS));
+        let run = osc(stepwise, work, args);
+        let load = wait_pgbench(pgbench, &dir)?;
+        let run = run?;
+        finish(stepwise, work)?;
+        let during = load.latencies_ms(run.start, run.end);
+        let partial = load.last_end() < run.end;
+        eprintln!(
+            "{label}: {:.2} s, {} waits, p99 {:.2} ms{}",
+            run.secs(),
+            run.load_waits(),
+            percentile(during.clone(), 99.0),
+            if partial { " (pgbench ended first)" } else { "" }
+        );
+        throttled.push((label, run, during, partial));
+    }
     // A second quiet run after: one disturbed baseline (a stall of this
     // shared machine) must not pass for a small ratio, so the quieter of
     // the two counts (the ratio can only come out larger).
@@ -353,6 +390,28 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
         percentile(during.clone(), 99.0),
     );
     let during_repack = repack_load.latencies_ms(repack_from, repack_to);
+    let throttle_row = |label: &str, r: &OscRun, lat: &[f64], partial: bool| {
+        let p99t = percentile(lat.to_vec(), 99.0);
+        format!(
+            "| {label} | {:.2} s | {:.0} | {} | {:.2} / {p99t:.2} ms | {:.2}{} |\n",
+            r.secs(),
+            1e6 / r.secs(),
+            r.load_waits(),
+            percentile(lat.to_vec(), 50.0),
+            p99t / p99,
+            if partial { " (pgbench ended first)" } else { "" }
+        )
+    };
+    let throttle_table = format!(
+        "The same load and osc with other settings. `--sessions auto` (the default) works with one session while other client \
+         sessions run statements (here, under the load), `--sessions 2` keeps a second one comparing ranges beside the copy; \
+         `--max-load N` makes the copy wait between batches while more than N client sessions are active (stepwise's own left \
+         out). Rows/s is 1,000,000 over the whole command, so that a wait cannot pass for speed.\n\n\
+         | settings | osc end to end | rows/s | waits | foreground p50 / p99 during | p99 / p99 without osc (goal <= 1.5) |\n\
+         | --- | --- | --- | --- | --- | --- |\n{}{}\n",
+        throttle_row("defaults (`--sessions auto --max-load 25`)", &run, &during, last_tx < run.end),
+        throttled.iter().map(|(m, r, lat, partial)| throttle_row(m, r, lat, *partial)).collect::<String>()
+    );
     let repack_secs = (repack_to - repack_from) as f64 / 1e6;
     let r = median(repacks.clone());
     let side_by_side = format!(
@@ -422,6 +481,7 @@ fn bench(stepwise: &Path, work: &Path) -> Result<String> {
          | longest transaction overlapping the swap (verified to swapped, {:.0} ms, {} transactions) | {:.1} ms (goal < 100 ms) |\n\
          | locks held at the swap, as osc reports it | {:.0} ms |\n\
          | lock waits osc reported | {} |\n\n\
+         {throttle_table}\
          The same load beside sessions that only compute (a loop of arithmetic in the server: no I/O, no locks, no WAL) for \
          {:.1} s, as long as osc ran under load; what any busy backend costs the foreground on this machine:\n\n\
          | beside the load | transactions | p50 latency | p99 latency | p99 ratio to without osc |\n| --- | --- | --- | --- | --- |\n\

@@ -41,6 +41,9 @@ impl Watch {
     pub fn start(url: &str, tool: &str) -> Result<Watch> {
         let mut child = Command::new("psql")
             .args([url, "-XAt", "-v", &format!("tool={tool}")])
+            // The bench's instrument, not foreground load: named so that
+            // `osc --sessions auto` leaves it out, as it leaves out its own.
+            .env("PGAPPNAME", "stepwise-bench-watch")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -62,7 +62,11 @@ pub fn wait(child: Child, dir: &Path) -> Result<Load> {
                 "skipped" => load.skipped += 1,
                 time => {
                     let (Ok(lat), Ok(s), Ok(us)) = (time.parse::<i64>(), f[4].parse::<i64>(), f[5].parse::<i64>()) else { continue };
-                    load.txs.push((s * 1_000_000 + us, lat));
+                    // With --rate, `time` runs from the transaction's actual
+                    // start; the lag from its scheduled start is added, so a
+                    // client held up by its previous transaction counts too.
+                    let lag = f.get(6).and_then(|l| l.parse::<i64>().ok()).unwrap_or(0);
+                    load.txs.push((s * 1_000_000 + us, lat + lag));
                 }
             }
         }
