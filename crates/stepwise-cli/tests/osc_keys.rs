@@ -6,47 +6,14 @@
 //! transactions.
 
 mod common;
-use common::osc::{leftovers, osc};
+use common::osc::{leftovers, osc, Writer};
 use common::*;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
-
-/// An application writing `sql` (a transaction touching the table and its
-/// control) every few milliseconds until stopped.
-struct Writer {
-    stop: Arc<AtomicBool>,
-    done: Arc<AtomicU64>,
-    handle: std::thread::JoinHandle<String>,
-}
-
-impl Writer {
-    fn start(url: &str, sql: &'static str) -> Writer {
-        let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-        let (s, d, url) = (stop.clone(), done.clone(), url.to_string());
-        let handle = std::thread::spawn(move || {
-            let mut psql = PsqlSession::open(&url, "app_writer");
-            while !s.load(Ordering::SeqCst) {
-                psql.query(sql);
-                d.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(3));
-            }
-            psql.errors()
-        });
-        Writer { stop, done, handle }
-    }
-
-    fn stop(self) -> (u64, String) {
-        self.stop.store(true, Ordering::SeqCst);
-        let errors = self.handle.join().expect("writer thread");
-        (self.done.load(Ordering::SeqCst), errors)
-    }
-}
 
 /// `table` altered by osc while `write` runs, then compared with `control`.
 fn under_writes(db: &PgDb, table: &str, alter: &str, write: &'static str, batch_rows: &str) {
     let p = Project::new();
-    let writer = Writer::start(&db.url, write);
+    let writer = Writer::running(&db.url, write.to_string());
     std::thread::sleep(Duration::from_millis(100));
     let run = osc(&p, db, &["osc", table, "--alter", alter, "--batch-rows", batch_rows, "--max-rate", "20000"]);
     std::thread::sleep(Duration::from_millis(200));

@@ -18,14 +18,15 @@ pub const PG_MEASURE: &str = "active sessions";
 pub const MYSQL_MEASURE: &str = "Threads_running";
 
 /// PostgreSQL: client backends running a statement, other than stepwise's
-/// (by their application name, and `ours`: the job's other sessions, whose
-/// name a URL may have set).
-pub async fn pg(conn: &PgConn, ours: &[i32]) -> Result<u64, DbError> {
+/// (by their application name, and this process's own sessions, whose name
+/// a URL may have set).
+pub async fn pg(conn: &PgConn) -> Result<u64, DbError> {
+    let ours = stepwise_db::sessions::own::sessions();
     let rows = conn
         .rows(
             "SELECT count(*)::int8 FROM pg_stat_activity
               WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()
-                AND application_name NOT LIKE 'stepwise%' AND pid <> ALL($1)",
+                AND application_name NOT LIKE 'stepwise%' AND pid::int8 <> ALL($1)",
             &[&ours],
         )
         .await?;
@@ -92,7 +93,7 @@ impl Foreground {
             if look > 0 {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            let running = pg(conn, &[]).await?;
+            let running = pg(conn).await?;
             self.saw(running);
             if running > 0 {
                 return Ok(true);

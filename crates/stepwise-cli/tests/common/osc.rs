@@ -57,9 +57,13 @@ pub struct Writer {
 
 impl Writer {
     pub fn start(url: &str, rows: i64) -> Writer {
+        Writer::running(url, WRITE.replace("ROWS", &rows.to_string()))
+    }
+
+    /// A session running `sql` (one application transaction) over and over.
+    pub fn running(url: &str, sql: String) -> Writer {
         let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
         let (s, d, url) = (stop.clone(), done.clone(), url.to_string());
-        let sql = WRITE.replace("ROWS", &rows.to_string());
         let handle = std::thread::spawn(move || {
             let mut psql = PsqlSession::open(&url, "app_writer");
             while !s.load(Ordering::SeqCst) {

@@ -272,7 +272,7 @@ impl Db for PgDb<'_> {
     }
 
     async fn load(&mut self) -> Result<(u64, &'static str), DbError> {
-        Ok((crate::load::pg(self.conn, &[]).await?, crate::load::PG_MEASURE))
+        Ok((crate::load::pg(self.conn).await?, crate::load::PG_MEASURE))
     }
 
     async fn wait_for_replicas(

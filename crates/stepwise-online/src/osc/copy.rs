@@ -89,8 +89,7 @@ pub async fn copy(
     // after every batch from the copy's load samples (it has nothing to
     // compare before the first batches anyway).
     let (alone, aside) = watch::channel(opts.sessions != super::Sessions::Two);
-    let ours: i32 = verifier.client.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
-    let sides = Sides { copied, alone, ours };
+    let sides = Sides { copied, alone };
     let (copy, verified) = tokio::join!(
         batches(conn, job, spec, n, opts, sides, foreground, progress),
         verify::follow(&verifier, n, spec, opts.verify_chunk, checked, follow, aside)
@@ -106,8 +105,6 @@ struct Sides {
     /// Whether the verifier stands aside (`--sessions` 1, or auto while
     /// the foreground is at work; auto starts aside until the first sample).
     alone: watch::Sender<bool>,
-    /// The verifier's backend: not foreground load.
-    ours: i32,
 }
 
 /// The copy itself.
@@ -121,7 +118,7 @@ async fn batches(
     foreground: &mut crate::load::Foreground,
     progress: OnProgress<'_>,
 ) -> Result<(), OnlineError> {
-    let Sides { copied, alone, ours } = sides;
+    let Sides { copied, alone } = sides;
     let (info, common) = source(conn, n, spec).await?;
     let one_scan = sql::integer_key(&info, &spec.key, &common);
     let common: Vec<String> = common.into_iter().map(|c| c.name).collect();
@@ -287,7 +284,7 @@ async fn batches(
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        if !loaded(conn, n, job.id, opts, (foreground, ours), progress).await? {
+        if !loaded(conn, n, job.id, opts, foreground, progress).await? {
             return Ok(());
         }
         if opts.sessions == super::Sessions::Auto {
@@ -320,12 +317,12 @@ async fn loaded(
     n: &Names,
     id: i64,
     opts: &OscOptions,
-    (foreground, ours): (&mut crate::load::Foreground, i32),
+    foreground: &mut crate::load::Foreground,
     progress: OnProgress<'_>,
 ) -> Result<bool, OnlineError> {
     use crate::load::{self, Verdict};
     loop {
-        let running = load::pg(conn, &[ours]).await?;
+        let running = load::pg(conn).await?;
         foreground.saw(running);
         match load::judge(running, &opts.batch) {
             Verdict::Go => return Ok(true),

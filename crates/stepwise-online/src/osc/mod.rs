@@ -289,10 +289,10 @@ async fn spare_cores(
         Sessions::Two => true,
         Sessions::Auto => !foreground.pg_in_use(conn).await?,
     };
-    if !two && opts.sessions == Sessions::Auto {
-        one_session_note(foreground, job, progress);
-    }
     if !two {
+        if opts.sessions == Sessions::Auto {
+            one_session_note(foreground, job, progress);
+        }
         conn.batch("SET max_parallel_workers_per_gather = 0; SET max_parallel_maintenance_workers = 0").await?;
     }
     Ok(two)
