@@ -108,6 +108,7 @@ struct Sides {
 }
 
 /// The copy itself.
+#[allow(clippy::too_many_arguments)]
 async fn batches(
     conn: &PgConn,
     job: &Job,
